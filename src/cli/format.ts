@@ -1,0 +1,42 @@
+import type { CustomerView } from '../db/views';
+import type { StatusView } from './operations';
+
+const STATUS_DE: Record<string, string> = { open: 'offen', paid: 'bezahlt', cancelled: 'storniert' };
+
+export function formatCustomers(customers: CustomerView[]): string {
+  if (customers.length === 0) return 'no customers yet';
+  const lines: string[] = [];
+  for (const c of customers) {
+    const name = [c.title, c.firstName, c.lastName].filter(Boolean).join(' ');
+    const who = [name, c.company].filter(Boolean).join(', ') || '(no name)';
+    const where = [c.street, [c.zip, c.city].filter(Boolean).join(' '), c.country].filter(Boolean).join(', ');
+    lines.push(`${c.email}  ${who}${where ? `  · ${where}` : ''}${c.phone ? `  · ${c.phone}` : ''}`);
+    lines.push(
+      `  Kundenwert (Rechnungen): ${c.values.invoices} ${c.currency}   Kundenwert (gesamt): ${c.values.total} ${c.currency}`,
+    );
+    for (const i of c.invoices) {
+      const paid = i.status === 'open' && i.paidAmount !== '0.00' ? ` (${i.paidAmount} paid)` : '';
+      const foreign = i.foreignAmount ? ` [${i.foreignAmount} ${i.foreignCurrency}]` : '';
+      lines.push(
+        `  ${(i.number ?? '-').padEnd(12)} ${i.date ?? '          '}  due ${i.dueDate ?? '          '}  ` +
+          `${i.amount.padStart(12)} ${i.currency}${foreign}  ${i.status} (${STATUS_DE[i.status] ?? i.status})${paid}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+export function formatStatus(s: StatusView): string {
+  const lines = [
+    `account ${s.account}: ${s.active ? 'active' : 'deactivated'}, ${s.state}${s.live ? '' : ' (worker not answering: from the database)'}`,
+    `last sync: ${s.lastSyncAt ?? 'never'}   next sync: ${s.nextSyncAt ?? '-'}`,
+    `customers: ${s.counts.customers}   invoices: ${s.counts.invoices}   unassigned: ${s.counts.unassigned}`,
+  ];
+  if (s.error) lines.push(`error: ${s.error.type}: ${s.error.message}`);
+  if (s.import) lines.push(`import: ${s.import.state} ${s.import.done}/${s.import.total ?? '?'}`);
+  for (const u of s.unassigned) lines.push(`  unassigned ${u.invoiceNumber ?? u.sourceId}: ${u.reason}`);
+  for (const c of s.conflicts)
+    lines.push(`  conflict ${c.invoiceNumber}: issued by ${c.sources.join(' and ')}`);
+  for (const x of s.invalid) lines.push(`  invalid sevDesk invoice ${x.sourceId}: ${x.reason}`);
+  return lines.join('\n');
+}

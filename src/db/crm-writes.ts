@@ -1,0 +1,381 @@
+import Decimal from 'decimal.js';
+import type postgres from 'postgres';
+import type { ContactRow } from '../domain/contact';
+import type { InvoiceRow } from '../domain/invoice';
+import type { Sql } from './client';
+
+export type Tx = Sql | postgres.TransactionSql;
+
+export interface InvalidInvoice {
+  sourceId: string;
+  invoiceNumber: string | null;
+  reason: string;
+}
+
+export interface PageInput {
+  accountId: string;
+  source: string;
+  amountBasis: 'gross' | 'net';
+  /** Contacts fetched for this page (upserted into source_contacts first). */
+  contacts: ContactRow[];
+  invoices: InvoiceRow[];
+  stornos: InvoiceRow[];
+  /** Source ids seen as drafts: if transferred earlier they leave the totals. */
+  withdrawnIds: string[];
+  invalid: InvalidInvoice[];
+}
+
+export interface PageResult {
+  written: number;
+  assigned: number;
+  unassigned: number;
+  invalid: number;
+  openSum: string;
+  paidSum: string;
+  unassignedReasons: Record<string, number>;
+}
+
+const REASON_NO_EMAIL = 'the sevDesk contact has no e-mail address';
+const REASON_NO_CONTACT = 'the invoice has no contact, or its contact was not found in sevDesk';
+
+/** Counted invoices: shown, not cancelled, not withdrawn (the SQL twin of DESIGN's rule). */
+export const counted = (alias: string): string =>
+  `${alias}.removed_at is null and ${alias}.type <> 'SR' and ${alias}.status in ('open', 'paid')`;
+
+export async function upsertSourceContacts(tx: Tx, accountId: string, source: string, rows: ContactRow[]) {
+  if (rows.length === 0) return;
+  await tx`
+    insert into source_contacts as sc (account_id, source, source_id, email, company, title, first_name, last_name,
+      street, zip, city, country, phone, source_update, fetched_at)
+    select ${accountId}, ${source}, r.source_id, r.email, r.company, r.title, r.first_name, r.last_name,
+      r.street, r.zip, r.city, r.country, r.phone, r.source_update, now()
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(source_id text, email text, company text, title text,
+      first_name text, last_name text, street text, zip text, city text, country text, phone text,
+      source_update timestamptz)
+    on conflict (account_id, source, source_id) do update set
+      email = excluded.email, company = excluded.company, title = excluded.title, first_name = excluded.first_name,
+      last_name = excluded.last_name, street = excluded.street, zip = excluded.zip, city = excluded.city,
+      country = excluded.country, phone = excluded.phone, source_update = excluded.source_update,
+      fetched_at = excluded.fetched_at`;
+}
+
+const FIELDS = [
+  'company',
+  'title',
+  'first_name',
+  'last_name',
+  'street',
+  'zip',
+  'city',
+  'country',
+  'phone',
+] as const;
+
+/**
+ * Customers for the given contacts: created with all ten fields when the e-mail is new to the account,
+ * otherwise only their empty fields are filled: what people typed in OneCockpit is never overwritten.
+ */
+export async function upsertCustomersForContacts(
+  tx: Tx,
+  accountId: string,
+  source: string,
+  contactIds: string[],
+): Promise<number[]> {
+  if (contactIds.length === 0) return [];
+  const fill = FIELDS.map((f) => `${f} = coalesce(nullif(c.${f}, ''), excluded.${f})`).join(', ');
+  const changed = FIELDS.map((f) => `(nullif(c.${f}, '') is null and excluded.${f} is not null)`).join(
+    ' or ',
+  );
+  const rows = await tx.unsafe<{ id: number }[]>(
+    `insert into customers as c (account_id, email, ${FIELDS.join(', ')})
+     select distinct on (sc.email) $1, sc.email, ${FIELDS.map((f) => `sc.${f}`).join(', ')}
+     from source_contacts sc
+     where sc.account_id = $1 and sc.source = $2 and sc.source_id = any($3::text[]) and sc.email is not null
+     order by sc.email, sc.source_id
+     on conflict (account_id, email) do update set ${fill}, updated_at = now()
+     where ${changed}
+     returning c.id`,
+    [accountId, source, contactIds],
+  );
+  return rows.map((r) => Number(r.id));
+}
+
+/** Upserts invoice rows; returns old and new customer ids of every row that changed. */
+async function upsertInvoices(
+  tx: Tx,
+  input: PageInput,
+  rows: InvoiceRow[],
+): Promise<{ written: number; customers: number[] }> {
+  if (rows.length === 0) return { written: 0, customers: [] };
+  const ids = rows.map((r) => r.source_id);
+  const old = await tx<{ customer_id: number | null }[]>`
+    select distinct customer_id from invoices
+    where account_id = ${input.accountId} and source = ${input.source} and source_id = any(${ids}::text[])
+      and customer_id is not null`;
+  const changed = await tx<{ customer_id: number | null }[]>`
+    insert into invoices as i (account_id, customer_id, source, source_id, contact_source_id, origin_source_id, number,
+      type, invoice_date, due_date, source_status, status, amount_gross, amount_net, amount, paid_amount, currency,
+      foreign_amount, foreign_currency, source_update, content_hash, removed_at, removed_reason)
+    select ${input.accountId}, cu.id, ${input.source}, r.source_id, r.contact_source_id, r.origin_source_id, r.number,
+      r.type, r.invoice_date, r.due_date, r.source_status,
+      case when r.type <> 'SR' and exists (
+        select 1 from invoices s where s.account_id = ${input.accountId} and s.source = ${input.source}
+          and s.type = 'SR' and s.removed_at is null and s.origin_source_id = r.source_id) then 'cancelled'
+        else r.status end,
+      r.amount_gross, r.amount_net,
+      case when ${input.amountBasis} = 'net' then r.amount_net else r.amount_gross end,
+      r.paid_amount, r.currency, r.foreign_amount, r.foreign_currency, r.source_update, r.content_hash, null, null
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(source_id text, contact_source_id text,
+      origin_source_id text, number text, type text, invoice_date date, due_date date, source_status text,
+      status text, amount_gross numeric, amount_net numeric, paid_amount numeric, currency text,
+      foreign_amount numeric, foreign_currency text, source_update timestamptz, content_hash text)
+    left join source_contacts sc on sc.account_id = ${input.accountId} and sc.source = ${input.source}
+      and sc.source_id = r.contact_source_id
+    left join customers cu on cu.account_id = ${input.accountId} and cu.email = sc.email
+    on conflict (account_id, source, source_id) do update set
+      customer_id = excluded.customer_id, contact_source_id = excluded.contact_source_id,
+      origin_source_id = excluded.origin_source_id, number = excluded.number, type = excluded.type,
+      invoice_date = excluded.invoice_date, due_date = excluded.due_date, source_status = excluded.source_status,
+      status = excluded.status, amount_gross = excluded.amount_gross, amount_net = excluded.amount_net,
+      amount = excluded.amount, paid_amount = excluded.paid_amount, currency = excluded.currency,
+      foreign_amount = excluded.foreign_amount, foreign_currency = excluded.foreign_currency,
+      source_update = excluded.source_update, content_hash = excluded.content_hash,
+      removed_at = null, removed_reason = null, updated_at = now()
+    where i.content_hash is distinct from excluded.content_hash
+      or i.customer_id is distinct from excluded.customer_id
+      or i.status is distinct from excluded.status
+      or i.removed_at is not null
+    returning i.customer_id`;
+  return {
+    written: changed.length,
+    customers: [...old, ...changed].flatMap((r) => (r.customer_id === null ? [] : [Number(r.customer_id)])),
+  };
+}
+
+/** Originals whose SR is on this page or that are on this page with an SR stored earlier. */
+async function markCancelled(tx: Tx, input: PageInput, pageIds: string[]) {
+  return tx<{ customer_id: number | null }[]>`
+    update invoices o set status = 'cancelled', updated_at = now()
+    from invoices s
+    where s.account_id = ${input.accountId} and s.source = ${input.source} and s.type = 'SR' and s.removed_at is null
+      and s.origin_source_id = o.source_id
+      and o.account_id = ${input.accountId} and o.source = ${input.source} and o.type <> 'SR'
+      and o.status <> 'cancelled'
+      and (s.source_id = any(${pageIds}::text[]) or o.source_id = any(${pageIds}::text[]))
+    returning o.customer_id`;
+}
+
+async function withdraw(tx: Tx, input: PageInput, ids: string[], reason: string) {
+  if (ids.length === 0) return [];
+  return tx<{ customer_id: number | null }[]>`
+    update invoices set removed_at = now(), removed_reason = ${reason}, updated_at = now()
+    where account_id = ${input.accountId} and source = ${input.source} and source_id = any(${ids}::text[])
+      and removed_at is null
+    returning customer_id`;
+}
+
+/** "Invoices" = sum of counted invoices; "Total" = sum of all the customer's values. Never incremental. */
+export async function recomputeCustomerValues(
+  tx: Tx,
+  accountId: string,
+  customerIds: number[],
+): Promise<void> {
+  const ids = [...new Set(customerIds)];
+  if (ids.length === 0) return;
+  await tx.unsafe(
+    `insert into customer_values (customer_id, kind, amount, currency, updated_at)
+     select c.id, 'invoices', coalesce(sum(i.amount) filter (where ${counted('i')}), 0),
+       a.base_currency, now()
+     from customers c
+     join accounts a on a.id = c.account_id
+     left join invoices i on i.customer_id = c.id
+     where c.account_id = $1 and c.id = any($2::bigint[])
+     group by c.id, a.base_currency
+     on conflict (customer_id, kind) do update set amount = excluded.amount, currency = excluded.currency,
+       updated_at = now()
+     where customer_values.amount is distinct from excluded.amount`,
+    [accountId, ids],
+  );
+  await tx.unsafe(
+    `update customers c set total_value = v.total, updated_at = now()
+     from (select customer_id, sum(amount) as total from customer_values where customer_id = any($2::bigint[])
+           group by customer_id) v
+     where c.id = v.customer_id and c.account_id = $1 and c.total_value is distinct from v.total`,
+    [accountId, ids],
+  );
+}
+
+async function recordIssues(tx: Tx, input: PageInput, invoiceIds: string[]) {
+  if (invoiceIds.length > 0) {
+    // Unassigned: shown invoices without a customer. Re-checked every cycle; resolved once assigned.
+    await tx`
+      insert into invoice_issues as x (account_id, source, source_id, invoice_number, kind, reason)
+      select i.account_id, i.source, i.source_id, i.number, 'unassigned',
+        case when sc.source_id is null then ${REASON_NO_CONTACT} else ${REASON_NO_EMAIL} end
+      from invoices i
+      left join source_contacts sc on sc.account_id = i.account_id and sc.source = i.source
+        and sc.source_id = i.contact_source_id
+      where i.account_id = ${input.accountId} and i.source = ${input.source}
+        and i.source_id = any(${invoiceIds}::text[]) and i.customer_id is null and i.type <> 'SR'
+        and i.removed_at is null
+      on conflict (account_id, source, source_id, kind) do update set reason = excluded.reason,
+        invoice_number = excluded.invoice_number, last_seen_at = now(), resolved_at = null
+      where x.resolved_at is not null or x.reason <> excluded.reason`;
+    await tx`
+      update invoice_issues x set resolved_at = now()
+      from invoices i
+      where x.account_id = ${input.accountId} and x.source = ${input.source} and x.resolved_at is null
+        and i.account_id = x.account_id and i.source = x.source and i.source_id = x.source_id
+        and x.source_id = any(${invoiceIds}::text[])
+        and ((x.kind = 'unassigned' and (i.customer_id is not null or i.removed_at is not null)) or x.kind = 'invalid')`;
+  }
+  if (input.invalid.length > 0) {
+    await tx`
+      insert into invoice_issues as x (account_id, source, source_id, invoice_number, kind, reason)
+      select ${input.accountId}, ${input.source}, r.source_id, r.invoice_number, 'invalid', r.reason
+      from jsonb_to_recordset(${JSON.stringify(
+        input.invalid.map((x) => ({
+          source_id: x.sourceId,
+          invoice_number: x.invoiceNumber,
+          reason: x.reason,
+        })),
+      )}::jsonb) as r(source_id text, invoice_number text, reason text)
+      on conflict (account_id, source, source_id, kind) do update set reason = excluded.reason,
+        last_seen_at = now(), resolved_at = null`;
+  }
+}
+
+/** One page of invoices in one transaction: contacts, customers, invoices, Storno pairs, issues, values. */
+export async function writeInvoicePage(
+  sql: Sql,
+  input: PageInput,
+  opts: { dryRun?: boolean } = {},
+): Promise<PageResult> {
+  const run = async (tx: Tx): Promise<PageResult> => {
+    await upsertSourceContacts(tx, input.accountId, input.source, input.contacts);
+    const contactIds = [
+      ...new Set(input.invoices.flatMap((r) => (r.contact_source_id ? [r.contact_source_id] : []))),
+    ];
+    const created = await upsertCustomersForContacts(tx, input.accountId, input.source, contactIds);
+    const affected: number[] = [...created];
+    let written = 0;
+    for (const rows of [input.stornos, input.invoices]) {
+      const res = await upsertInvoices(tx, input, rows);
+      written += res.written;
+      affected.push(...res.customers);
+    }
+    const pageIds = [...input.invoices, ...input.stornos].map((r) => r.source_id);
+    const cancelled = await markCancelled(tx, input, pageIds);
+    const withdrawn = await withdraw(tx, input, input.withdrawnIds, 'draft');
+    written += cancelled.length + withdrawn.length;
+    for (const r of [...cancelled, ...withdrawn])
+      if (r.customer_id !== null) affected.push(Number(r.customer_id));
+    await recomputeCustomerValues(tx, input.accountId, affected);
+    const invoiceIds = input.invoices.map((r) => r.source_id);
+    await recordIssues(tx, input, [...invoiceIds, ...input.withdrawnIds]);
+    return { ...(await pageStats(tx, input, invoiceIds)), written, invalid: input.invalid.length };
+  };
+  if (!opts.dryRun) return sql.begin((tx) => run(tx)) as Promise<PageResult>;
+  // A dry run does exactly the same work and rolls it back, so its numbers cannot drift from a real run's.
+  let result: PageResult | undefined;
+  await sql
+    .begin(async (tx) => {
+      result = await run(tx);
+      throw new DryRunRollback();
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof DryRunRollback)) throw err;
+    });
+  return result as PageResult;
+}
+
+class DryRunRollback extends Error {}
+
+async function pageStats(tx: Tx, input: PageInput, ids: string[]) {
+  if (ids.length === 0) {
+    return { assigned: 0, unassigned: 0, openSum: '0.00', paidSum: '0.00', unassignedReasons: {} };
+  }
+  const [row] = await tx<
+    { assigned: number; unassigned: number; open_sum: string | null; paid_sum: string | null }[]
+  >`
+    select count(*) filter (where customer_id is not null)::int as assigned,
+      count(*) filter (where customer_id is null)::int as unassigned,
+      sum(amount) filter (where status = 'open') as open_sum,
+      sum(amount) filter (where status = 'paid') as paid_sum
+    from invoices
+    where account_id = ${input.accountId} and source = ${input.source} and source_id = any(${ids}::text[])
+      and removed_at is null and type <> 'SR'`;
+  const reasons = await tx<{ reason: string; n: number }[]>`
+    select reason, count(*)::int as n from invoice_issues
+    where account_id = ${input.accountId} and source = ${input.source} and kind = 'unassigned'
+      and resolved_at is null and source_id = any(${ids}::text[])
+    group by reason`;
+  return {
+    assigned: row?.assigned ?? 0,
+    unassigned: row?.unassigned ?? 0,
+    openSum: new Decimal(row?.open_sum ?? 0).toFixed(2),
+    paidSum: new Decimal(row?.paid_sum ?? 0).toFixed(2),
+    unassignedReasons: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
+  };
+}
+
+/**
+ * Re-points invoices of the given contacts to the customer their (possibly new) e-mail matches, creating
+ * customers as needed; used when a contact changed or an unassigned invoice's contact got an e-mail.
+ */
+export async function reassignContacts(sql: Sql, accountId: string, source: string, contactIds: string[]) {
+  if (contactIds.length === 0) return { moved: 0 };
+  return sql.begin(async (tx) => {
+    const created = await upsertCustomersForContacts(tx, accountId, source, contactIds);
+    const moved = await tx<{ old_id: number | null; new_id: number | null; source_id: string }[]>`
+      with target as (
+        select i.id, i.customer_id as old_id, cu.id as new_id, i.source_id
+        from invoices i
+        left join source_contacts sc on sc.account_id = i.account_id and sc.source = i.source
+          and sc.source_id = i.contact_source_id
+        left join customers cu on cu.account_id = i.account_id and cu.email = sc.email
+        where i.account_id = ${accountId} and i.source = ${source}
+          and i.contact_source_id = any(${contactIds}::text[])
+      )
+      update invoices i set customer_id = t.new_id, updated_at = now()
+      from target t
+      where i.id = t.id and i.customer_id is distinct from t.new_id
+      returning t.old_id, t.new_id, t.source_id`;
+    const affected = [...created];
+    for (const m of moved) {
+      if (m.old_id !== null) affected.push(Number(m.old_id));
+      if (m.new_id !== null) affected.push(Number(m.new_id));
+    }
+    await recomputeCustomerValues(tx, accountId, affected);
+    const ids = moved.map((m) => m.source_id);
+    if (ids.length > 0) {
+      const input = {
+        accountId,
+        source,
+        amountBasis: 'gross',
+        contacts: [],
+        invoices: [],
+        stornos: [],
+        withdrawnIds: [],
+        invalid: [],
+      } as PageInput;
+      await recordIssues(tx, input, ids);
+    }
+    return { moved: moved.length };
+  });
+}
+
+/** Switches what counts (gross or net) for every stored invoice of the account and recomputes its values. */
+export async function applyAmountBasis(sql: Sql, accountId: string, basis: 'gross' | 'net'): Promise<void> {
+  await sql.begin(async (tx) => {
+    const rows = await tx<{ customer_id: number }[]>`
+      update invoices set amount = case when ${basis} = 'net' then amount_net else amount_gross end, updated_at = now()
+      where account_id = ${accountId} and amount <> case when ${basis} = 'net' then amount_net else amount_gross end
+      returning customer_id`;
+    await recomputeCustomerValues(
+      tx,
+      accountId,
+      rows.flatMap((r) => (r.customer_id === null ? [] : [Number(r.customer_id)])),
+    );
+  });
+}

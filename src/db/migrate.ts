@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { createDb } from './client';
+
+export const MIGRATIONS_FOLDER = path.resolve(__dirname, '..', '..', 'drizzle');
+
+/** Creates the database if it does not exist yet (a fresh machine), then applies pending migrations. */
+export async function migrateDatabase(url: string): Promise<{ created: boolean; applied: number }> {
+  const created = await ensureDatabase(url);
+  const handle = createDb(url, { max: 1 });
+  try {
+    // Concurrent `migrate` runs (several replicas starting at once) must not interleave.
+    await handle.sql`select pg_advisory_lock(7422001)`;
+    const before = await countApplied(handle.sql);
+    await migrate(handle.db, { migrationsFolder: MIGRATIONS_FOLDER });
+    const after = await countApplied(handle.sql);
+    await handle.sql`select pg_advisory_unlock(7422001)`;
+    return { created, applied: after - before };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function countApplied(sql: postgres.Sql): Promise<number> {
+  const [exists] = await sql<
+    { t: string | null }[]
+  >`select to_regclass('drizzle.__drizzle_migrations')::text as t`;
+  if (!exists?.t) return 0;
+  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from drizzle.__drizzle_migrations`;
+  return row?.n ?? 0;
+}
+
+async function ensureDatabase(url: string): Promise<boolean> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!name) return false;
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql`select 1 from pg_database where datname = ${name}`;
+    if (rows.length > 0) return false;
+    await sql.unsafe(`create database "${name.replace(/"/g, '""')}"`);
+    return true;
+  } catch (err) {
+    // No right to connect to `postgres` or to create databases: the operator created it; migrate will tell.
+    if (err instanceof Error && /already exists/.test(err.message)) return false;
+    return false;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,250 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const money = (name: string) => numeric(name, { precision: 14, scale: 2 });
+const stamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+};
+
+export const accounts = pgTable('accounts', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  baseCurrency: text('base_currency').notNull().default('EUR'),
+  createdAt: stamps.createdAt,
+});
+export type Account = typeof accounts.$inferSelect;
+
+export const customers = pgTable(
+  'customers',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** Trimmed and lower-cased: the match key. */
+    email: text('email').notNull(),
+    company: text('company'),
+    title: text('title'),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    street: text('street'),
+    zip: text('zip'),
+    city: text('city'),
+    country: text('country'),
+    phone: text('phone'),
+    /** The sum of all values of the customer ("Kundenwert (gesamt)"). */
+    totalValue: money('total_value').notNull().default('0'),
+    ...stamps,
+  },
+  (t) => [uniqueIndex('customers_account_email_uq').on(t.accountId, t.email)],
+);
+export type Customer = typeof customers.$inferSelect;
+export type NewCustomer = typeof customers.$inferInsert;
+
+export const customerValues = pgTable(
+  'customer_values',
+  {
+    customerId: bigint('customer_id', { mode: 'number' })
+      .notNull()
+      .references(() => customers.id, { onDelete: 'cascade' }),
+    /** `invoices` is owned by the sync; anything else (e.g. `manual`) is typed in OneCockpit and left alone. */
+    kind: text('kind').notNull(),
+    amount: money('amount').notNull(),
+    currency: text('currency').notNull().default('EUR'),
+    updatedAt: stamps.updatedAt,
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.kind] })],
+);
+export type CustomerValue = typeof customerValues.$inferSelect;
+
+export const interfaces = pgTable(
+  'interfaces',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull().default('sevdesk'),
+    /** AES-256-GCM: base64(iv | tag | ciphertext). */
+    tokenCiphertext: text('token_ciphertext').notNull(),
+    tokenKeyId: text('token_key_id').notNull(),
+    baseUrl: text('base_url').notNull(),
+    active: boolean('active').notNull().default(true),
+    settings: jsonb('settings').$type<InterfaceSettings>().notNull(),
+    /** idle | syncing | paused | error */
+    state: text('state').notNull().default('idle'),
+    lastError: jsonb('last_error').$type<{ type: string; message: string } | null>(),
+    /** Unix seconds, taken from the data (max invoice `update`), not from the local clock. */
+    invoiceCursor: bigint('invoice_cursor', { mode: 'number' }),
+    contactCursor: bigint('contact_cursor', { mode: 'number' }),
+    lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }),
+    nextSyncAt: timestamp('next_sync_at', { withTimezone: true }),
+    lastReconciledAt: timestamp('last_reconciled_at', { withTimezone: true }),
+    ...stamps,
+  },
+  (t) => [uniqueIndex('interfaces_account_provider_uq').on(t.accountId, t.provider)],
+);
+export type Interface = typeof interfaces.$inferSelect;
+export interface InterfaceSettings {
+  intervalSeconds: number;
+  amountBasis: 'gross' | 'net';
+}
+
+/** The sevDesk contacts an account's invoices point at, flattened to the ten CRM fields. */
+export const sourceContacts = pgTable(
+  'source_contacts',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    email: text('email'),
+    company: text('company'),
+    title: text('title'),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    street: text('street'),
+    zip: text('zip'),
+    city: text('city'),
+    country: text('country'),
+    phone: text('phone'),
+    sourceUpdate: timestamp('source_update', { withTimezone: true }),
+    fetchedAt: timestamp('fetched_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.source, t.sourceId] })],
+);
+
+export const invoices = pgTable(
+  'invoices',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    customerId: bigint('customer_id', { mode: 'number' }).references(() => customers.id, {
+      onDelete: 'set null',
+    }),
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    contactSourceId: text('contact_source_id'),
+    /** For SR (Storno) rows: the source id of the invoice they cancel. */
+    originSourceId: text('origin_source_id'),
+    number: text('number'),
+    type: text('type').notNull(),
+    invoiceDate: date('invoice_date'),
+    dueDate: date('due_date'),
+    sourceStatus: text('source_status').notNull(),
+    /** open | paid | cancelled; SR rows are kept for the pairing but never shown. */
+    status: text('status').notNull(),
+    amountGross: money('amount_gross').notNull(),
+    amountNet: money('amount_net').notNull(),
+    /** The amount that counts: gross or net per the interface's setting. */
+    amount: money('amount').notNull(),
+    paidAmount: money('paid_amount').notNull(),
+    currency: text('currency').notNull(),
+    foreignAmount: money('foreign_amount'),
+    foreignCurrency: text('foreign_currency'),
+    sourceUpdate: timestamp('source_update', { withTimezone: true }),
+    contentHash: text('content_hash').notNull(),
+    /** Set when the invoice went back to draft or vanished in the source: it leaves the totals. */
+    removedAt: timestamp('removed_at', { withTimezone: true }),
+    removedReason: text('removed_reason'),
+    ...stamps,
+  },
+  (t) => [
+    uniqueIndex('invoices_account_source_sid_uq').on(t.accountId, t.source, t.sourceId),
+    index('invoices_customer_idx').on(t.customerId),
+    index('invoices_account_number_idx').on(t.accountId, t.number),
+    index('invoices_account_contact_idx').on(t.accountId, t.source, t.contactSourceId),
+    index('invoices_origin_idx')
+      .on(t.accountId, t.source, t.originSourceId)
+      .where(sql`${t.originSourceId} is not null`),
+  ],
+);
+export type Invoice = typeof invoices.$inferSelect;
+export type NewInvoice = typeof invoices.$inferInsert;
+
+export const invoiceIssues = pgTable(
+  'invoice_issues',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    source: text('source').notNull(),
+    sourceId: text('source_id').notNull(),
+    invoiceNumber: text('invoice_number'),
+    /** unassigned | invalid */
+    kind: text('kind').notNull(),
+    reason: text('reason').notNull(),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('invoice_issues_uq').on(t.accountId, t.source, t.sourceId, t.kind)],
+);
+export type InvoiceIssue = typeof invoiceIssues.$inferSelect;
+
+export const syncRuns = pgTable(
+  'sync_runs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    /** incremental | import | reconcile */
+    kind: text('kind').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    pages: integer('pages').notNull().default(0),
+    fetched: integer('fetched').notNull().default(0),
+    written: integer('written').notNull().default(0),
+    unassigned: integer('unassigned').notNull().default(0),
+    invalid: integer('invalid').notNull().default(0),
+    error: jsonb('error').$type<{ type: string; message: string } | null>(),
+  },
+  (t) => [index('sync_runs_account_idx').on(t.accountId, t.startedAt)],
+);
+
+export const importCheckpoints = pgTable(
+  'import_checkpoints',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    importId: text('import_id').notNull(),
+    /** import | reconcile */
+    kind: text('kind').notNull().default('import'),
+    /** running | paused | done | failed */
+    state: text('state').notNull().default('running'),
+    nextOffset: integer('next_offset').notNull().default(0),
+    pages: integer('pages').notNull().default(0),
+    done: integer('done').notNull().default(0),
+    total: integer('total'),
+    /** Max invoice `update` seen (unix seconds): the incremental cursor after the import. */
+    maxUpdate: bigint('max_update', { mode: 'number' }),
+    dryRun: boolean('dry_run').notNull().default(false),
+    /** Decimal sums are strings: { matched, unassigned, reasons, openSum, paidSum, ... }. */
+    stats: jsonb('stats').$type<Record<string, unknown>>().notNull().default({}),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.importId] })],
+);
