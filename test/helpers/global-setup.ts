@@ -44,7 +44,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sevsync-test-'));
   const bundlePath = path.join(dir, 'workflows.js');
   const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
+    workflowsPath: path.resolve(__dirname, '../../src/workflows/index.ts'),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   writeFileSync(bundlePath, bundle.code);

@@ -1,0 +1,298 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PageInput } from '../../src/db/crm-writes';
+import { reassignContacts, upsertSourceContacts, writeInvoicePage } from '../../src/db/crm-writes';
+import { ensureAccount } from '../../src/db/interfaces';
+import { listCustomers, recomputedInvoiceValues, statusFacts } from '../../src/db/views';
+import type { ContactRow } from '../../src/domain/contact';
+import type { InvoiceRow } from '../../src/domain/invoice';
+import { randomId, testDb } from '../helpers/env';
+
+const db = testDb();
+afterAll(() => db.close());
+
+const contact = (id: string, email: string | null, over: Partial<ContactRow> = {}): ContactRow => ({
+  source_id: id,
+  email,
+  company: `Firma ${id} GmbH`,
+  title: null,
+  first_name: 'Eva',
+  last_name: `Nachname${id}`,
+  street: 'Hauptstr. 1',
+  zip: '10115',
+  city: 'Berlin',
+  country: 'Deutschland',
+  phone: '030 123',
+  source_update: null,
+  ...over,
+});
+
+const invoice = (
+  id: string,
+  contactId: string,
+  gross: string,
+  over: Partial<InvoiceRow> = {},
+): InvoiceRow => ({
+  source_id: id,
+  contact_source_id: contactId,
+  origin_source_id: null,
+  number: `RE-${id}`,
+  type: 'RE',
+  invoice_date: '2026-03-02',
+  due_date: '2026-03-16',
+  source_status: '200',
+  status: 'open',
+  amount_gross: gross,
+  amount_net: gross,
+  paid_amount: '0.00',
+  currency: 'EUR',
+  foreign_amount: null,
+  foreign_currency: null,
+  source_update: '2026-03-02T09:00:00.000Z',
+  content_hash: `${id}-${gross}-${over.source_status ?? '200'}-${over.status ?? 'open'}`,
+  ...over,
+});
+
+describe('writeInvoicePage', () => {
+  let accountId: string;
+  const page = (over: Partial<PageInput>): PageInput => ({
+    accountId,
+    source: 'sevdesk',
+    amountBasis: 'gross',
+    contacts: [],
+    invoices: [],
+    stornos: [],
+    withdrawnIds: [],
+    invalid: [],
+    ...over,
+  });
+  const values = async () => {
+    const customers = await listCustomers(db.sql, accountId);
+    return Object.fromEntries(customers.map((c) => [c.email, c.values]));
+  };
+
+  beforeEach(async () => {
+    accountId = randomId('acct');
+    await ensureAccount(db.sql, accountId);
+  });
+
+  it('creates customers with the ten fields and sums exact decimal values', async () => {
+    const res = await writeInvoicePage(
+      db.sql,
+      page({
+        contacts: [contact('1', 'eva@firma.de')],
+        invoices: [
+          invoice('10', '1', '0.10'),
+          invoice('11', '1', '0.20'),
+          invoice('12', '1', '1487.50', { source_status: '1000', status: 'paid', paid_amount: '1487.50' }),
+        ],
+      }),
+    );
+    expect(res).toMatchObject({
+      written: 3,
+      assigned: 3,
+      unassigned: 0,
+      openSum: '0.30',
+      paidSum: '1487.50',
+    });
+    const [c] = await listCustomers(db.sql, accountId);
+    expect(c).toMatchObject({
+      email: 'eva@firma.de',
+      company: 'Firma 1 GmbH',
+      firstName: 'Eva',
+      lastName: 'Nachname1',
+      street: 'Hauptstr. 1',
+      zip: '10115',
+      city: 'Berlin',
+      country: 'Deutschland',
+      phone: '030 123',
+      values: { invoices: '1487.80', total: '1487.80' },
+    });
+    expect(c?.invoices.map((i) => [i.number, i.status, i.amount])).toEqual([
+      ['RE-10', 'open', '0.10'],
+      ['RE-11', 'open', '0.20'],
+      ['RE-12', 'paid', '1487.50'],
+    ]);
+  });
+
+  it('fills only empty fields of an existing customer and keeps other values in the total', async () => {
+    const [row] = await db.sql<{ id: number }[]>`
+      insert into customers (account_id, email, company, phone) values (${accountId}, 'eva@firma.de', 'Von Hand GmbH', '')
+      returning id`;
+    await db.sql`insert into customer_values (customer_id, kind, amount) values (${row!.id}, 'manual', 100)`;
+    await writeInvoicePage(
+      db.sql,
+      page({ contacts: [contact('1', 'eva@firma.de')], invoices: [invoice('10', '1', '50.00')] }),
+    );
+    const [c] = await listCustomers(db.sql, accountId);
+    expect(c).toMatchObject({
+      company: 'Von Hand GmbH',
+      phone: '030 123',
+      city: 'Berlin',
+      values: { invoices: '50.00', total: '150.00' },
+    });
+  });
+
+  it('cancels the original whichever of the pair arrives first, and neither counts', async () => {
+    await writeInvoicePage(
+      db.sql,
+      page({
+        contacts: [contact('1', 'a@x.de'), contact('2', 'b@x.de')],
+        stornos: [
+          invoice('21', '1', '-100.00', {
+            type: 'SR',
+            origin_source_id: '20',
+            source_status: '1000',
+            status: 'paid',
+          }),
+        ],
+      }),
+    );
+    await writeInvoicePage(
+      db.sql,
+      page({
+        invoices: [
+          invoice('20', '1', '100.00', { source_status: '1000', status: 'paid' }),
+          invoice('30', '2', '40.00'),
+        ],
+      }),
+    );
+    // Original first, SR on a later page:
+    await writeInvoicePage(
+      db.sql,
+      page({ invoices: [invoice('31', '2', '60.00', { source_status: '1000', status: 'paid' })] }),
+    );
+    await writeInvoicePage(
+      db.sql,
+      page({
+        stornos: [
+          invoice('32', '2', '-60.00', {
+            type: 'SR',
+            origin_source_id: '31',
+            source_status: '1000',
+            status: 'paid',
+          }),
+        ],
+      }),
+    );
+    expect(await values()).toEqual({
+      'a@x.de': { invoices: '0.00', total: '0.00' },
+      'b@x.de': { invoices: '40.00', total: '40.00' },
+    });
+    const customers = await listCustomers(db.sql, accountId);
+    expect(customers.flatMap((c) => c.invoices.map((i) => `${i.number}:${i.status}`)).sort()).toEqual([
+      'RE-20:cancelled',
+      'RE-30:open',
+      'RE-31:cancelled',
+    ]);
+  });
+
+  it('takes a withdrawn (back to draft) invoice out of the totals, and back in when it returns', async () => {
+    await writeInvoicePage(
+      db.sql,
+      page({
+        contacts: [contact('1', 'a@x.de')],
+        invoices: [invoice('10', '1', '10.00'), invoice('11', '1', '5.00')],
+      }),
+    );
+    await writeInvoicePage(db.sql, page({ withdrawnIds: ['11'] }));
+    expect((await values())['a@x.de']).toEqual({ invoices: '10.00', total: '10.00' });
+    await writeInvoicePage(db.sql, page({ invoices: [invoice('11', '1', '5.00')] }));
+    expect((await values())['a@x.de']).toEqual({ invoices: '15.00', total: '15.00' });
+  });
+
+  it('records an invoice without e-mail as unassigned and assigns it once the contact has one', async () => {
+    const res = await writeInvoicePage(
+      db.sql,
+      page({ contacts: [contact('1', null)], invoices: [invoice('10', '1', '10.00')] }),
+    );
+    expect(res).toMatchObject({ assigned: 0, unassigned: 1 });
+    let facts = await statusFacts(db.sql, accountId);
+    expect(facts.unassigned).toEqual([
+      { invoiceNumber: 'RE-10', sourceId: '10', reason: 'the sevDesk contact has no e-mail address' },
+    ]);
+    await upsertSourceContacts(db.sql, accountId, 'sevdesk', [contact('1', 'late@x.de')]);
+    expect(await reassignContacts(db.sql, accountId, 'sevdesk', ['1'])).toEqual({ moved: 1 });
+    facts = await statusFacts(db.sql, accountId);
+    expect(facts.unassigned).toEqual([]);
+    expect(await values()).toEqual({ 'late@x.de': { invoices: '10.00', total: '10.00' } });
+  });
+
+  it('moves invoices when a contact changes its e-mail, recomputing both customers', async () => {
+    await writeInvoicePage(
+      db.sql,
+      page({ contacts: [contact('1', 'old@x.de')], invoices: [invoice('10', '1', '10.00')] }),
+    );
+    await upsertSourceContacts(db.sql, accountId, 'sevdesk', [contact('1', 'new@x.de')]);
+    await reassignContacts(db.sql, accountId, 'sevdesk', ['1']);
+    expect(await values()).toEqual({
+      'new@x.de': { invoices: '10.00', total: '10.00' },
+      'old@x.de': { invoices: '0.00', total: '0.00' },
+    });
+  });
+
+  it('is idempotent: the same page again writes nothing', async () => {
+    const input = page({ contacts: [contact('1', 'a@x.de')], invoices: [invoice('10', '1', '10.00')] });
+    expect((await writeInvoicePage(db.sql, input)).written).toBe(1);
+    expect((await writeInvoicePage(db.sql, input)).written).toBe(0);
+  });
+
+  it('dry run reports the same numbers as a real write and writes nothing', async () => {
+    const input = page({
+      contacts: [contact('1', 'a@x.de'), contact('2', null)],
+      invoices: [invoice('10', '1', '10.00'), invoice('11', '2', '7.00')],
+    });
+    const dry = await writeInvoicePage(db.sql, input, { dryRun: true });
+    const [n] = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from invoices where account_id = ${accountId}`;
+    expect(n?.n).toBe(0);
+    expect(await listCustomers(db.sql, accountId)).toEqual([]);
+    expect(await writeInvoicePage(db.sql, input)).toEqual(dry);
+  });
+
+  it('keeps equal numbers from two sources apart and lists them as a conflict', async () => {
+    await writeInvoicePage(
+      db.sql,
+      page({ contacts: [contact('1', 'a@x.de')], invoices: [invoice('10', '1', '10.00')] }),
+    );
+    await db.sql`
+      insert into invoices (account_id, source, source_id, number, type, source_status, status, amount_gross, amount_net,
+        amount, paid_amount, currency, content_hash)
+      values (${accountId}, 'lexoffice', '10', 'RE-10', 'RE', '200', 'open', 5, 5, 5, 0, 'EUR', 'x')`;
+    const facts = await statusFacts(db.sql, accountId);
+    expect(facts.conflicts).toEqual([{ invoiceNumber: 'RE-10', sources: ['lexoffice', 'sevdesk'] }]);
+    const [row] = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from invoices where account_id = ${accountId} and number = 'RE-10'`;
+    expect(row?.n).toBe(2);
+  });
+
+  it('stores values equal to a from-scratch recomputation', async () => {
+    await writeInvoicePage(
+      db.sql,
+      page({
+        contacts: [contact('1', 'a@x.de'), contact('2', 'b@x.de')],
+        invoices: [invoice('10', '1', '10.01'), invoice('11', '2', '20.02'), invoice('12', '2', '30.03')],
+      }),
+    );
+    const stored = Object.fromEntries(Object.entries(await values()).map(([k, v]) => [k, v.invoices]));
+    expect(stored).toEqual(Object.fromEntries(await recomputedInvoiceValues(db.sql, accountId)));
+  });
+
+  it('keeps accounts apart', async () => {
+    const other = randomId('acct');
+    await ensureAccount(db.sql, other);
+    await writeInvoicePage(
+      db.sql,
+      page({ contacts: [contact('1', 'a@x.de')], invoices: [invoice('10', '1', '10.00')] }),
+    );
+    await writeInvoicePage(db.sql, {
+      ...page({ invoices: [invoice('10', '1', '99.00')] }),
+      accountId: other,
+    });
+    expect(await values()).toEqual({ 'a@x.de': { invoices: '10.00', total: '10.00' } });
+    // The other account has no source contact 1: its invoice stays unassigned rather than borrowing ours.
+    expect(await listCustomers(db.sql, other)).toEqual([]);
+    expect((await statusFacts(db.sql, other)).counts.unassigned).toBe(1);
+  });
+});
