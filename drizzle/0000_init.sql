@@ -145,6 +145,13 @@ CREATE TABLE "sync_runs" (
 	"error" jsonb
 );
 --> statement-breakpoint
+CREATE TABLE "walk_seen" (
+	"account_id" text NOT NULL,
+	"walk_id" text NOT NULL,
+	"source_id" text NOT NULL,
+	CONSTRAINT "walk_seen_account_id_walk_id_source_id_pk" PRIMARY KEY("account_id","walk_id","source_id")
+);
+--> statement-breakpoint
 ALTER TABLE "customer_values" ADD CONSTRAINT "customer_values_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "customers" ADD CONSTRAINT "customers_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "import_checkpoints" ADD CONSTRAINT "import_checkpoints_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -154,6 +161,7 @@ ALTER TABLE "invoices" ADD CONSTRAINT "invoices_account_id_accounts_id_fk" FOREI
 ALTER TABLE "invoices" ADD CONSTRAINT "invoices_customer_id_customers_id_fk" FOREIGN KEY ("customer_id") REFERENCES "public"."customers"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "source_contacts" ADD CONSTRAINT "source_contacts_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sync_runs" ADD CONSTRAINT "sync_runs_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "walk_seen" ADD CONSTRAINT "walk_seen_account_id_accounts_id_fk" FOREIGN KEY ("account_id") REFERENCES "public"."accounts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "customers_account_email_uq" ON "customers" USING btree ("account_id","email");--> statement-breakpoint
 CREATE UNIQUE INDEX "interfaces_account_provider_uq" ON "interfaces" USING btree ("account_id","provider");--> statement-breakpoint
 CREATE UNIQUE INDEX "invoice_issues_uq" ON "invoice_issues" USING btree ("account_id","source","source_id","kind");--> statement-breakpoint

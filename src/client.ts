@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config';
 import { migrateDatabase } from './db/migrate';
-import { formatCustomers, formatStatus } from './cli/format';
+import { formatCustomers, formatImport, formatStatus } from './cli/format';
+import { progressReporter } from './cli/progress';
 import type { OpsDeps } from './cli/operations';
 import {
   UserError,
@@ -13,7 +14,9 @@ import {
   getStatus,
   removeInterface,
   setInterfaceActive,
+  startImport,
   syncNow,
+  waitForImport,
   updateInterfaceSettings,
 } from './cli/operations';
 import { createWorker } from './worker';
@@ -164,6 +167,31 @@ export function buildProgram(): Command {
           `synced account ${o.account}: ${counts.fetched} fetched, ${counts.written} written, ` +
             `${counts.unassigned} unassigned, ${counts.invalid} invalid`,
         );
+    });
+
+  const imports = program.command('import').description('the bulk import of the whole invoice history');
+  imports
+    .command('start')
+    .description('start the bulk import ("Massenimport"); one at a time per account')
+    .requiredOption('--account <id>', 'OneCockpit account id')
+    .option('--wait', 'follow it with a progress bar until it ends')
+    .option('--dry-run', 'preview without writing: invoices, matched, unassigned and why, open and paid sums')
+    .option('--json', 'print the final figures as JSON (with --wait or --dry-run)')
+    .action(async (o: { account: string; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
+      await withOps(async (ops) => {
+        const started = await startImport(ops, o.account, { dryRun: o.dryRun ?? false });
+        if (!o.wait && !o.dryRun) {
+          console.log(`import ${started.importId} started (workflow ${started.workflowId})`);
+          return;
+        }
+        const bar = progressReporter();
+        const stats = await waitForImport(ops, started.workflowId, (p) => bar.update(p));
+        bar.end();
+        const { tailIds: _tail, ...figures } = stats;
+        print(o.json ?? false, { importId: started.importId, dryRun: started.dryRun, ...figures }, () =>
+          formatImport(stats, started.dryRun),
+        );
+      });
     });
 
   program

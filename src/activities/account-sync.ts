@@ -49,21 +49,22 @@ export const invalidTokenMessage = (accountId: string): string =>
   `sevDesk rejected the API token (HTTP 401). Set a new one: sevsync interface deactivate --account ${accountId}; ` +
   `sevsync interface update --account ${accountId} --token <new token>; sevsync interface activate --account ${accountId}`;
 
+/** The interface and a client for it; the decrypted token goes straight into the client and nowhere else. */
+export async function openInterface(deps: ActivityDeps, accountId: string) {
+  const iface = await loadInterface(deps.sql, accountId);
+  if (!iface) {
+    throw ApplicationFailure.create({
+      type: ErrorTypes.interfaceMissing,
+      message: `account ${accountId} has no sevDesk interface`,
+      nonRetryable: true,
+    });
+  }
+  const client = deps.sevdesk({ baseUrl: iface.baseUrl, token: deps.decryptToken(iface) });
+  return { iface, client };
+}
+
 export function createSyncActivities(deps: ActivityDeps) {
   const overlap = deps.overlapSeconds ?? 300;
-
-  async function open(accountId: string) {
-    const iface = await loadInterface(deps.sql, accountId);
-    if (!iface) {
-      throw ApplicationFailure.create({
-        type: ErrorTypes.interfaceMissing,
-        message: `account ${accountId} has no sevDesk interface`,
-        nonRetryable: true,
-      });
-    }
-    const client = deps.sevdesk({ baseUrl: iface.baseUrl, token: deps.decryptToken(iface) });
-    return { iface, client };
-  }
 
   async function fail(accountId: string, kind: string, err: unknown): Promise<never> {
     const info: ErrorInfo =
@@ -86,7 +87,7 @@ export function createSyncActivities(deps: ActivityDeps) {
    * (minus the overlap; everything on the first run), then a re-check of unassigned invoices.
    */
   async function syncAccount({ accountId }: { accountId: string }): Promise<SyncResult> {
-    const { iface, client } = await open(accountId);
+    const { iface, client } = await openInterface(deps, accountId);
     if (!iface.active)
       return { skipped: 'inactive', counts: emptyCounts(), invoiceCursor: iface.invoiceCursor };
     const ctx = {

@@ -1,6 +1,7 @@
 import type { InvalidInvoice, PageResult } from '../db/crm-writes';
 import { writeInvoicePage } from '../db/crm-writes';
 import type { Sql } from '../db/client';
+import type { ContactRow } from '../domain/contact';
 import type { InvoiceRow } from '../domain/invoice';
 import { classifyInvoice, toInvoiceRow, unixSeconds } from '../domain/invoice';
 import type { Page, SevdeskClient } from '../sevdesk/client';
@@ -35,7 +36,13 @@ async function missingContacts(ctx: PageContext, ids: string[]): Promise<string[
 export async function processInvoicePage(
   ctx: PageContext,
   page: Page<Invoice>,
-  opts: { dryRun?: boolean } = {},
+  opts: {
+    dryRun?: boolean;
+    /** Contacts the caller already has (a dry run's in-memory cache): not fetched again. */
+    contacts?: ContactRow[];
+    /** Rows written but left out of the returned stats (re-read overlap rows). */
+    statsExclude?: ReadonlySet<string>;
+  } = {},
 ): Promise<PageOutcome> {
   const invoices: InvoiceRow[] = [];
   const stornos: InvoiceRow[] = [];
@@ -61,15 +68,20 @@ export async function processInvoicePage(
   const contactIds = [
     ...new Set(invoices.flatMap((r) => (r.contact_source_id ? [r.contact_source_id] : []))),
   ];
-  const missing = await missingContacts(ctx, contactIds);
-  const contacts =
+  const given = opts.contacts ?? [];
+  const have = new Set(given.map((c) => c.source_id));
+  const missing = await missingContacts(
+    ctx,
+    contactIds.filter((id) => !have.has(id)),
+  );
+  const fetched =
     missing.length > BULK_CONTACT_THRESHOLD
       ? (await fetchAllContacts(ctx.client)).rows
       : await fetchContacts(ctx.client, missing);
   const result = await writeInvoicePage(
     ctx.sql,
-    { ...ctx, contacts, invoices, stornos, withdrawnIds, invalid },
-    { dryRun: opts.dryRun ?? false },
+    { ...ctx, contacts: [...given, ...fetched], invoices, stornos, withdrawnIds, invalid },
+    { dryRun: opts.dryRun ?? false, statsExclude: opts.statsExclude },
   );
   return { ...result, fetched: page.rawCount, maxUpdate };
 }

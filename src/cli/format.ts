@@ -1,3 +1,4 @@
+import type { ImportStats } from '../activities/bulk-import';
 import type { CustomerView } from '../db/views';
 import type { StatusView } from './operations';
 
@@ -38,5 +39,15 @@ export function formatStatus(s: StatusView): string {
   for (const c of s.conflicts)
     lines.push(`  conflict ${c.invoiceNumber}: issued by ${c.sources.join(' and ')}`);
   for (const x of s.invalid) lines.push(`  invalid sevDesk invoice ${x.sourceId}: ${x.reason}`);
+  return lines.join('\n');
+}
+
+export function formatImport(s: ImportStats, dryRun: boolean): string {
+  const lines = [
+    `${dryRun ? 'dry run (nothing written)' : 'import done'}: ${s.invoices} invoices, ${s.assigned} matched to a customer, ` +
+      `${s.unassigned} unassigned, ${s.invalid} invalid`,
+    `open: ${s.openSum}   paid: ${s.paidSum}${dryRun ? '' : `   rows written: ${s.written}`}${s.deleted ? `   deleted in sevDesk: ${s.deleted}` : ''}`,
+  ];
+  for (const [reason, n] of Object.entries(s.unassignedReasons)) lines.push(`  unassigned (${n}): ${reason}`);
   return lines.join('\n');
 }

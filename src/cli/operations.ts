@@ -19,11 +19,16 @@ import { encryptToken, isPlausibleToken } from '../secrets';
 import type { SevdeskClient } from '../sevdesk/client';
 import { createSevdeskClient } from '../sevdesk/client';
 import { SevdeskInvalidTokenError, isSevdeskError } from '../sevdesk/errors';
-import type { AccountStatus, ErrorInfo, InterfaceState, SyncCounts } from '../shared';
+import type { ImportStats } from '../activities/bulk-import';
+import type { AccountStatus, ErrorInfo, ImportProgress, InterfaceState, SyncCounts } from '../shared';
 import { accountSyncWorkflowId } from '../shared';
+import type { AccountSyncInput } from '../workflows';
+import type { bulkImportWorkflow } from '../workflows';
 import {
   accountSyncWorkflow,
+  importProgressQuery,
   setActiveSignal,
+  startImportUpdate,
   settingsChangedSignal,
   statusQuery,
   syncNowSignal,
@@ -103,6 +108,8 @@ export interface AddInput {
   baseUrl?: string | undefined;
   intervalSeconds?: number | undefined;
   amountBasis?: 'gross' | 'net' | undefined;
+  /** Workflow tuning (tests use tiny thresholds to force continue-as-new). */
+  tuning?: Pick<AccountSyncInput, 'maxCyclesPerRun' | 'importPagesPerRun' | 'reconcileIntervalSeconds'>;
 }
 
 export async function addInterface(deps: OpsDeps, input: AddInput): Promise<{ workflowId: string }> {
@@ -132,7 +139,7 @@ export async function addInterface(deps: OpsDeps, input: AddInput): Promise<{ wo
   await deps.temporal.workflow.start(accountSyncWorkflow, {
     workflowId,
     taskQueue: deps.config.taskQueue,
-    args: [{ accountId: input.accountId, intervalSeconds: settings.intervalSeconds }],
+    args: [{ accountId: input.accountId, intervalSeconds: settings.intervalSeconds, ...input.tuning }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: `sevDesk invoice sync for account ${input.accountId}`,
   });
@@ -265,4 +272,51 @@ export async function getStatus(deps: OpsDeps, accountId: string): Promise<Statu
 
 export async function getCustomers(deps: Pick<OpsDeps, 'db'>, accountId: string): Promise<CustomerView[]> {
   return listCustomers(deps.db.sql, accountId);
+}
+
+export async function startImport(
+  deps: OpsDeps,
+  accountId: string,
+  opts: { dryRun: boolean; kind?: 'import' | 'reconcile' },
+): Promise<ImportProgress> {
+  const iface = await requireInterface(deps, accountId);
+  if (!iface.active)
+    throw new UserError(`the interface is deactivated: sevsync interface activate --account ${accountId}`);
+  try {
+    return await handle(deps, accountId).executeUpdate(startImportUpdate, {
+      args: [{ dryRun: opts.dryRun, kind: opts.kind ?? 'import' }],
+    });
+  } catch (err) {
+    const cause = (err as { cause?: Error }).cause;
+    throw new UserError(cause?.message ?? (err as Error).message);
+  }
+}
+
+/** Follows an import until it ends, reporting progress; returns its final figures. */
+export async function waitForImport(
+  deps: OpsDeps,
+  workflowId: string,
+  onProgress: (p: ImportProgress) => void,
+): Promise<ImportStats> {
+  const h = deps.temporal.workflow.getHandle<typeof bulkImportWorkflow>(workflowId);
+  const result = h.result();
+  let finished = false;
+  void result
+    .finally(() => {
+      finished = true;
+    })
+    .catch(() => {});
+  while (!finished) {
+    const p = await h.query(importProgressQuery).catch(() => undefined);
+    if (p) onProgress(p);
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+  }
+  try {
+    return await result;
+  } catch (err) {
+    const cause = (err as { cause?: { cause?: Error; message?: string } }).cause;
+    throw new UserError(
+      `the import failed: ${cause?.cause?.message ?? cause?.message ?? (err as Error).message}`,
+    );
+  }
 }

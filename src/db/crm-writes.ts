@@ -249,7 +249,7 @@ async function recordIssues(tx: Tx, input: PageInput, invoiceIds: string[]) {
 export async function writeInvoicePage(
   sql: Sql,
   input: PageInput,
-  opts: { dryRun?: boolean } = {},
+  opts: { dryRun?: boolean; statsExclude?: ReadonlySet<string> | undefined } = {},
 ): Promise<PageResult> {
   const run = async (tx: Tx): Promise<PageResult> => {
     await upsertSourceContacts(tx, input.accountId, input.source, input.contacts);
@@ -273,7 +273,10 @@ export async function writeInvoicePage(
     await recomputeCustomerValues(tx, input.accountId, affected);
     const invoiceIds = input.invoices.map((r) => r.source_id);
     await recordIssues(tx, input, [...invoiceIds, ...input.withdrawnIds]);
-    return { ...(await pageStats(tx, input, invoiceIds)), written, invalid: input.invalid.length };
+    const skip = opts.statsExclude ?? new Set<string>();
+    const statIds = invoiceIds.filter((id) => !skip.has(id));
+    const invalid = input.invalid.filter((x) => !skip.has(x.sourceId)).length;
+    return { ...(await pageStats(tx, input, statIds)), written, invalid };
   };
   if (!opts.dryRun) return sql.begin((tx) => run(tx)) as Promise<PageResult>;
   // A dry run does exactly the same work and rolls it back, so its numbers cannot drift from a real run's.

@@ -2,6 +2,10 @@ import type { ErrorInfo, InterfaceState, SyncCounts } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
 import type { Sql } from './client';
 import { recomputeCustomerValues } from './crm-writes';
+
+/** drizzle replaces postgres.js's JSON serializer, so JSON goes in as text with an explicit ::jsonb cast. */
+export const jsonb = (value: unknown): string | null =>
+  value === null || value === undefined ? null : JSON.stringify(value);
 import type { InterfaceSettings } from './schema';
 
 export interface InterfaceRecord {
@@ -31,7 +35,8 @@ interface Row {
   last_error: ErrorInfo | null;
   invoice_cursor: string | null;
   contact_cursor: string | null;
-  last_synced_at: Date | null;
+  /** drizzle's driver setup leaves timestamps as strings. */
+  last_synced_at: string | Date | null;
 }
 
 export async function loadInterface(sql: Sql, accountId: string): Promise<InterfaceRecord | undefined> {
@@ -53,7 +58,7 @@ export async function loadInterface(sql: Sql, accountId: string): Promise<Interf
     lastError: r.last_error,
     invoiceCursor: r.invoice_cursor === null ? null : Number(r.invoice_cursor),
     contactCursor: r.contact_cursor === null ? null : Number(r.contact_cursor),
-    lastSyncedAt: r.last_synced_at,
+    lastSyncedAt: r.last_synced_at === null ? null : new Date(r.last_synced_at),
   };
 }
 
@@ -64,7 +69,7 @@ export async function setInterfaceState(
   error: ErrorInfo | null,
 ) {
   await sql`
-    update interfaces set state = ${state}, last_error = ${error === null ? null : sql.json(error as never)},
+    update interfaces set state = ${state}, last_error = ${jsonb(error)}::jsonb,
       updated_at = now()
     where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
 }
@@ -76,7 +81,7 @@ export async function recordSyncRun(
   await sql`
     insert into sync_runs (account_id, kind, finished_at, pages, fetched, written, unassigned, invalid, error)
     values (${run.accountId}, ${run.kind}, now(), ${run.counts.pages}, ${run.counts.fetched}, ${run.counts.written},
-      ${run.counts.unassigned}, ${run.counts.invalid}, ${run.error === null ? null : sql.json(run.error as never)})`;
+      ${run.counts.unassigned}, ${run.counts.invalid}, ${jsonb(run.error)}::jsonb)`;
 }
 
 export async function ensureAccount(sql: Sql, accountId: string, name?: string) {
@@ -90,7 +95,7 @@ export async function insertInterface(
   const rows = await sql`
     insert into interfaces (account_id, provider, token_ciphertext, token_key_id, base_url, active, settings, state)
     values (${i.accountId}, ${SOURCE_SEVDESK}, ${i.ciphertext}, ${i.keyId}, ${i.baseUrl}, true,
-      ${sql.json(i.settings as never)}, 'idle')
+      ${jsonb(i.settings)}::jsonb, 'idle')
     on conflict (account_id, provider) do nothing
     returning id`;
   return rows.length === 1;
@@ -106,7 +111,7 @@ export async function updateInterface(
       base_url = coalesce(${patch.baseUrl ?? null}, base_url),
       token_ciphertext = coalesce(${patch.ciphertext ?? null}, token_ciphertext),
       token_key_id = coalesce(${patch.keyId ?? null}, token_key_id),
-      settings = coalesce(${patch.settings ? sql.json(patch.settings as never) : null}, settings),
+      settings = coalesce(${patch.settings ? jsonb(patch.settings) : null}::jsonb, settings),
       state = case when state = 'error' then 'paused' else state end,
       last_error = null,
       updated_at = now()

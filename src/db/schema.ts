@@ -229,7 +229,7 @@ export const importCheckpoints = pgTable(
       .notNull()
       .references(() => accounts.id, { onDelete: 'cascade' }),
     importId: text('import_id').notNull(),
-    /** import | reconcile */
+    /** import | reconcile (an import that also marks invoices deleted in the source) */
     kind: text('kind').notNull().default('import'),
     /** running | paused | done | failed */
     state: text('state').notNull().default('running'),
@@ -247,4 +247,17 @@ export const importCheckpoints = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.importId] })],
+);
+
+/** Ids seen by a reconcile walk; what the walk did not see was deleted in the source. Cleared afterwards. */
+export const walkSeen = pgTable(
+  'walk_seen',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id, { onDelete: 'cascade' }),
+    walkId: text('walk_id').notNull(),
+    sourceId: text('source_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.walkId, t.sourceId] })],
 );

@@ -1,21 +1,26 @@
 import type { ActivityFailure } from '@temporalio/workflow';
 import {
   ApplicationFailure,
+  ParentClosePolicy,
   allHandlersFinished,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
   defineUpdate,
+  getExternalWorkflowHandle,
   log,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { AccountStatus, ErrorInfo, InterfaceState, SyncCounts } from '../shared';
-import { ErrorTypes } from '../shared';
+import type { AccountStatus, ErrorInfo, ImportProgress, InterfaceState, SyncCounts } from '../shared';
+import { ErrorTypes, bulkImportWorkflowId, emptyCounts } from '../shared';
+import { bulkImportWorkflow, importActiveSignal, importFinishedSignal } from './bulk-import';
 
 const { syncAccount } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
@@ -34,6 +39,10 @@ export const setActiveSignal = defineSignal<[{ active: boolean }]>('setActive');
 export const syncNowSignal = defineSignal<[{ reason?: string }]>('syncNow');
 export const settingsChangedSignal = defineSignal<[{ intervalSeconds?: number }]>('settingsChanged');
 export const syncNowUpdate = defineUpdate<SyncCounts, [{ reason?: string }]>('syncNowAndWait');
+export const startImportUpdate = defineUpdate<
+  ImportProgress,
+  [{ dryRun?: boolean; kind?: 'import' | 'reconcile' }]
+>('startImport');
 export const statusQuery = defineQuery<AccountStatus>('status');
 
 /** Plain JSON carried across continue-as-new. */
@@ -49,6 +58,8 @@ export interface AccountSyncState {
   requestSeq: number;
   servedSeq: number;
   settingsSeq: number;
+  import: ImportProgress | null;
+  lastReconcileAt: string | null;
 }
 
 export interface AccountSyncInput {
@@ -56,6 +67,10 @@ export interface AccountSyncInput {
   intervalSeconds: number;
   /** Continue-as-new after this many cycles even if the server does not suggest it (tests use tiny values). */
   maxCyclesPerRun?: number;
+  /** How often the reconcile walk (deleted drafts) runs; default daily. */
+  reconcileIntervalSeconds?: number;
+  /** Passed to imports: continue-as-new after this many pages. */
+  importPagesPerRun?: number;
   state?: AccountSyncState;
 }
 
@@ -72,15 +87,24 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
     requestSeq: 0,
     servedSeq: 0,
     settingsSeq: 0,
+    import: null,
+    lastReconcileAt: null,
   };
+  s.lastReconcileAt ??= new Date(Date.now()).toISOString();
   let syncing = false;
   let nextSyncAt: string | null = null;
-  const canSync = () => s.active && s.blocked === null;
+  const importRunning = () =>
+    s.import !== null && (s.import.state === 'running' || s.import.state === 'paused');
+  const canSync = () => s.active && s.blocked === null && !importRunning();
   const state = (): InterfaceState =>
-    !s.active ? 'paused' : s.blocked ? 'error' : syncing ? 'syncing' : 'idle';
+    !s.active ? 'paused' : s.blocked ? 'error' : syncing || importRunning() ? 'syncing' : 'idle';
 
-  setHandler(setActiveSignal, ({ active }) => {
+  setHandler(setActiveSignal, async ({ active }) => {
     s.active = active;
+    if (s.import && importRunning()) {
+      s.import.state = active ? 'running' : 'paused';
+      await getExternalWorkflowHandle(s.import.workflowId).signal(importActiveSignal, { active });
+    }
   });
   setHandler(syncNowSignal, () => {
     s.requestSeq += 1;
@@ -95,7 +119,7 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
     async (_req) => {
       const mine = ++s.requestSeq;
       await condition(() => s.servedSeq >= mine);
-      return s.lastCounts ?? { pages: 0, fetched: 0, written: 0, unassigned: 0, invalid: 0 };
+      return s.lastCounts ?? emptyCounts();
     },
     {
       validator: (_req) => {
@@ -104,6 +128,25 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
       },
     },
   );
+  setHandler(startImportUpdate, async ({ dryRun, kind }) => startWalk(kind ?? 'import', dryRun ?? false), {
+    validator: (_req) => {
+      if (!s.active) throw new Error('the interface is deactivated: activate it first');
+      if (s.blocked) throw new Error(`the interface is in error: ${s.blocked.message}`);
+      if (s.import && importRunning()) {
+        throw new Error(
+          `an import is already running for account ${accountId} (${s.import.importId}, ` +
+            `${s.import.done} of ${s.import.total ?? '?'}): wait for it to finish`,
+        );
+      }
+    },
+  });
+  setHandler(importFinishedSignal, ({ importId, state: done, stats }) => {
+    if (s.import?.importId !== importId) return;
+    s.import.state = done;
+    if (stats) s.import.done = s.import.total = stats.invoices;
+    // What happened while the import ran is caught up at once.
+    s.requestSeq += 1;
+  });
   setHandler(statusQuery, () => ({
     accountId,
     active: s.active,
@@ -113,8 +156,30 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
     nextSyncAt: canSync() ? nextSyncAt : null,
     cycles: s.cycles,
     lastCounts: s.lastCounts,
-    import: null,
+    import: s.import,
   }));
+
+  async function startWalk(kind: 'import' | 'reconcile', dryRun: boolean): Promise<ImportProgress> {
+    const importId = `${kind === 'reconcile' ? 'rec' : 'imp'}-${uuid4().slice(0, 8)}`;
+    const workflowId = bulkImportWorkflowId(accountId, importId);
+    s.import = { importId, workflowId, state: 'running', done: 0, total: null, dryRun };
+    await startChild(bulkImportWorkflow, {
+      workflowId,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `${kind === 'reconcile' ? 'Reconcile' : 'Bulk import'}${dryRun ? ' (dry run)' : ''} of account ${accountId}`,
+      args: [
+        {
+          accountId,
+          importId,
+          kind,
+          dryRun,
+          parentWorkflowId: workflowInfo().workflowId,
+          ...(input.importPagesPerRun ? { pagesPerRun: input.importPagesPerRun } : {}),
+        },
+      ],
+    });
+    return s.import;
+  }
 
   const showDetails = () =>
     setCurrentDetails(
@@ -125,6 +190,7 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
           ? `last cycle: ${s.lastCounts.fetched} fetched, ${s.lastCounts.written} written, ` +
             `${s.lastCounts.unassigned} unassigned, ${s.lastCounts.invalid} invalid`
           : '',
+        s.import ? `${s.import.importId}: ${s.import.state}` : '',
         s.lastError ? `last error: ${s.lastError.type}: ${s.lastError.message}` : '',
       ]
         .filter(Boolean)
@@ -142,12 +208,17 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
       s.servedSeq = serving;
       runCycles += 1;
       if (s.requestSeq > s.servedSeq && canSync()) continue;
+      const reconcileMs = (input.reconcileIntervalSeconds ?? 86_400) * 1000;
+      if (canSync() && Date.now() - Date.parse(s.lastReconcileAt) >= reconcileMs) {
+        s.lastReconcileAt = new Date(Date.now()).toISOString();
+        await startWalk('reconcile', false);
+      }
     }
     if (runCycles >= (input.maxCyclesPerRun ?? 500) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof accountSyncWorkflow>({ ...input, state: s });
     }
-    const seen = { settings: s.settingsSeq, active: s.active };
+    const seen = { settings: s.settingsSeq, active: s.active, importing: importRunning() };
     const waitMs = s.intervalSeconds * 1000;
     nextSyncAt = new Date(Date.now() + waitMs).toISOString();
     showDetails();
@@ -155,6 +226,7 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
       (s.requestSeq > s.servedSeq && canSync()) ||
       s.settingsSeq !== seen.settings ||
       s.active !== seen.active ||
+      importRunning() !== seen.importing ||
       workflowInfo().continueAsNewSuggested;
     if (canSync())
       await condition(wake, waitMs, { summary: `wait ${s.intervalSeconds} s for the next sync` });
@@ -163,14 +235,9 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
 
   async function runCycle(): Promise<void> {
     try {
-      const res = await syncAccount.executeWithOptions(
-        {
-          summary: `sync sevDesk invoices of ${accountId}`,
-          startToCloseTimeout: '30 minutes',
-          heartbeatTimeout: '2 minutes',
-        },
-        [{ accountId }],
-      );
+      const res = await syncAccount.executeWithOptions({ summary: `sync sevDesk invoices of ${accountId}` }, [
+        { accountId },
+      ]);
       if (res.skipped) return;
       s.cycles += 1;
       s.lastCounts = res.counts;

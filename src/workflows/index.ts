@@ -1,1 +1,2 @@
 export * from './account-sync';
+export * from './bulk-import';

@@ -35,6 +35,7 @@ describe('migrations', () => {
       'invoices',
       'source_contacts',
       'sync_runs',
+      'walk_seen',
     ]);
   });
 

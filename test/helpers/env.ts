@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { Config } from '../../src/config';
 import { createDb } from '../../src/db/client';
@@ -25,6 +26,22 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   };
 }
 
+/** Everything the SDK and our activities/workflows logged in this test process (checked for secrets). */
+export const capturedLogs: string[] = [];
+let runtimeInstalled = false;
+
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger('DEBUG', (entry) => {
+      const line = `${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {})}`;
+      capturedLogs.push(line);
+      if (entry.level === 'ERROR') console.error(line);
+    }),
+  });
+}
+
 export interface RunningWorker {
   handle: WorkerHandle;
   done: Promise<void>;
@@ -36,6 +53,7 @@ export async function startWorker(
   config: Config,
   opts: { overlapSeconds?: number } = {},
 ): Promise<RunningWorker> {
+  installRuntime();
   const handle = await createWorker({
     config,
     workflowBundle: { codePath: inject('workflowBundlePath') },

@@ -1,0 +1,55 @@
+import type { SevdeskSchemaError } from './errors';
+
+/** One list reply: the objects that passed their schema, the ones that did not, and the raw row count. */
+export interface Page<T> {
+  objects: T[];
+  invalid: InvalidObject[];
+  /** Rows in the reply before validation; paging decisions use this, never `objects.length`. */
+  rawCount: number;
+  /** Only with `countAll=true`; sevDesk sends a string or an integer, normalised here to a number. */
+  total: number | null;
+}
+
+export interface InvalidObject {
+  /** The object's id if it was readable (a string or number `id`), else null. */
+  id: string | null;
+  error: SevdeskSchemaError;
+}
+
+export const MAX_PAGE_LIMIT = 1000;
+
+/**
+ * Walks offset pages until a short page. sevDesk's default order is undocumented, so rows can shift between
+ * pages while data changes: callers de-duplicate by id (see dedupeById) and reconcile periodically.
+ */
+export async function* walkPages<T>(
+  fetchPage: (offset: number, limit: number) => Promise<Page<T>>,
+  opts: { limit?: number; startOffset?: number } = {},
+): AsyncGenerator<{ page: Page<T>; offset: number }> {
+  const limit = opts.limit ?? MAX_PAGE_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+    throw new RangeError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}, got ${limit}`);
+  }
+  let offset = opts.startOffset ?? 0;
+  for (;;) {
+    const page = await fetchPage(offset, limit);
+    yield { page, offset };
+    if (page.rawCount < limit) return;
+    // rawCount, not limit: a server that ignores `limit` and returns more must not make us skip rows.
+    offset += page.rawCount;
+  }
+}
+
+/**
+ * Keeps the first occurrence of each id, in order. Pass the same `seen` set across pages to de-duplicate a
+ * whole walk; ids of returned items are added to it.
+ */
+export function dedupeById<T extends { id: string }>(items: Iterable<T>, seen: Set<string> = new Set()): T[] {
+  const out: T[] = [];
+  for (const item of items) {
+    if (seen.has(item.id)) continue;
+    seen.add(item.id);
+    out.push(item);
+  }
+  return out;
+}

@@ -1,0 +1,240 @@
+import { isDeepStrictEqual } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OpsDeps } from '../../src/cli/operations';
+import {
+  addInterface,
+  connectOps,
+  getCustomers,
+  getStatus,
+  setInterfaceActive,
+  syncNow,
+  updateInterfaceSettings,
+} from '../../src/cli/operations';
+import type { Sandbox } from '../../src/sandbox';
+import { startSandbox } from '../../src/sandbox';
+import { accountSyncWorkflowId } from '../../src/shared';
+import type { RunningWorker } from '../helpers/env';
+import { capturedLogs, eventually, randomId, startWorker, testConfig } from '../helpers/env';
+import { truthOf, viewOf } from '../helpers/truth';
+
+const config = testConfig();
+let worker: RunningWorker;
+let ops: OpsDeps;
+const sandboxes: Sandbox[] = [];
+const tokens: string[] = [];
+const workflowIds: string[] = [];
+
+async function sandbox(seed: number, invoices = 200): Promise<Sandbox> {
+  const sb = await startSandbox({ seed, data: { invoices } });
+  sandboxes.push(sb);
+  tokens.push(sb.token);
+  return sb;
+}
+
+async function view(accountId: string) {
+  const status = await getStatus(ops, accountId);
+  return viewOf(await getCustomers(ops, accountId), status.unassigned);
+}
+
+async function add(accountId: string, sb: Sandbox, extra: Partial<Parameters<typeof addInterface>[1]> = {}) {
+  workflowIds.push(accountSyncWorkflowId(accountId));
+  await addInterface(ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 2, ...extra });
+}
+
+beforeAll(async () => {
+  worker = await startWorker(config, { overlapSeconds: 300 });
+  ops = await connectOps(config);
+});
+
+afterAll(async () => {
+  // The token is a secret: no workflow history and no log line of this file may contain one.
+  for (const id of workflowIds) {
+    const runs = await collect(ops.temporal.workflow.list({ query: `WorkflowId = '${id}'` }));
+    expect(runs.length).toBeGreaterThan(0);
+    for (const run of runs) {
+      const text = JSON.stringify(await ops.temporal.workflow.getHandle(id, run.runId).fetchHistory());
+      for (const t of tokens) expect(text.includes(t), `token found in history of ${id}/${run.runId}`).toBe(false);
+    }
+    await ops.temporal.workflow.getHandle(id).terminate('test done').catch(() => {});
+  }
+  const logs = capturedLogs.join('\n');
+  expect(capturedLogs.length).toBeGreaterThan(10);
+  for (const t of tokens) expect(logs.includes(t)).toBe(false);
+  await ops.close();
+  await worker.stop();
+  await Promise.all(sandboxes.map((s) => s.close()));
+});
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe('account sync on real Temporal, PostgreSQL and the sandbox', () => {
+  it('adding an interface syncs every invoice to the right customer with exact values and statuses', async () => {
+    const sb = await sandbox(42, 300);
+    const accountId = randomId('acct');
+    await add(accountId, sb);
+    await syncNow(ops, accountId, true);
+    const truth = truthOf(sb.store);
+    expect(Object.keys(truth.customers).length).toBeGreaterThan(10);
+    expect(truth.unassigned.length).toBeGreaterThan(0);
+    expect(await view(accountId)).toEqual(truth);
+    const status = await getStatus(ops, accountId);
+    expect(status).toMatchObject({ account: accountId, active: true, error: null });
+    expect(status.unassigned.every((u) => u.reason.includes('no e-mail'))).toBe(true);
+  });
+
+  it('shows a new invoice, payments, a cancellation, drafts and a changed e-mail after sync-now and after the interval', async () => {
+    const sb = await sandbox(7, 120);
+    const accountId = randomId('acct');
+    await add(accountId, sb);
+    await syncNow(ops, accountId, true);
+    const withEmail = [...sb.store.contacts()].find((c) =>
+      sb.store.communicationWays(c.id).some((w) => w.type === 'EMAIL'),
+    )!;
+    const check = async () => expect(await view(accountId)).toEqual(truthOf(sb.store));
+
+    const fresh = sb.store.addInvoice({ contactId: withEmail.id, sumNet: '100.10', taxRate: 19 });
+    await syncNow(ops, accountId, true);
+    await check();
+    sb.store.payInvoice(fresh.id, '50.05');
+    await syncNow(ops, accountId, true);
+    await check();
+    expect(sb.store.getInvoice(fresh.id)?.status).toBe('750');
+    sb.store.payInvoice(fresh.id);
+    await syncNow(ops, accountId, true);
+    await check();
+    const other = sb.store.addInvoice({ contactId: withEmail.id, sumNet: '10' });
+    await syncNow(ops, accountId, true);
+    sb.store.cancelInvoice(other.id);
+    await syncNow(ops, accountId, true);
+    await check();
+    const draft = sb.store.addInvoice({ contactId: withEmail.id, status: '100', sumNet: '999' });
+    await syncNow(ops, accountId, true);
+    await check();
+    sb.store.deleteInvoice(draft.id);
+    await syncNow(ops, accountId, true);
+    await check();
+    sb.store.setContactEmail(withEmail.id, `Neu.${randomId('x')}@Beispiel.de`);
+    await syncNow(ops, accountId, true);
+    await check();
+
+    // Without sync-now: the interval (2 s) picks it up.
+    const late = sb.store.addInvoice({ contactId: withEmail.id, sumNet: '33.33', taxRate: 7 });
+    await eventually(
+      async () => isDeepStrictEqual(await view(accountId), truthOf(sb.store)),
+      20_000,
+      'interval sync',
+    );
+    expect((await view(accountId)).customers).toBeDefined();
+    expect(sb.store.getInvoice(late.id)).toBeDefined();
+  });
+
+  it('deactivated: no request reaches sevDesk; a new token, then activation catches up; repeated messages change nothing', async () => {
+    const sb = await sandbox(11, 80);
+    const accountId = randomId('acct');
+    await add(accountId, sb);
+    await syncNow(ops, accountId, true);
+    await setInterfaceActive(ops, accountId, false);
+    await setInterfaceActive(ops, accountId, false);
+    const before = sb.requests.count();
+    const contact = [...sb.store.contacts()].find((c) =>
+      sb.store.communicationWays(c.id).some((w) => w.type === 'EMAIL'),
+    )!;
+    sb.store.addInvoice({ contactId: contact.id, sumNet: '500' });
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(sb.requests.count()).toBe(before);
+    expect((await getStatus(ops, accountId)).state).toBe('paused');
+    await expect(syncNow(ops, accountId, true)).rejects.toThrow(/deactivated/);
+
+    const newToken = 'abcdef0123456789abcdef0123456789';
+    tokens.push(newToken);
+    sb.setToken(newToken);
+    await updateInterfaceSettings(ops, { accountId, token: newToken });
+    expect(sb.requests.count()).toBe(before + 1); // the token check, and nothing else
+    await setInterfaceActive(ops, accountId, true);
+    await setInterfaceActive(ops, accountId, true);
+    await eventually(
+      async () => isDeepStrictEqual(await view(accountId), truthOf(sb.store)),
+      20_000,
+      'catch-up',
+    );
+    const status = await getStatus(ops, accountId);
+    expect(status).toMatchObject({ active: true, error: null });
+  });
+
+  it('an invalid token gives state error within one cycle, a clear message, and at most 3 requests', async () => {
+    const sb = await sandbox(13, 30);
+    const accountId = randomId('acct');
+    await add(accountId, sb);
+    await syncNow(ops, accountId, true);
+    sb.setToken('0123456789abcdef0123456789abcdef');
+    tokens.push('0123456789abcdef0123456789abcdef');
+    const before = sb.requests.count();
+    await ops.temporal.workflow
+      .getHandle(accountSyncWorkflowId(accountId))
+      .signal('syncNow', { reason: 'test' });
+    const status = await eventually(
+      async () => {
+        const s = await getStatus(ops, accountId);
+        return s.state === 'error' ? s : undefined;
+      },
+      20_000,
+      'state error',
+    );
+    expect(status.error?.type).toBe('SevdeskInvalidTokenError');
+    expect(status.error?.message).toMatch(/rejected the API token/);
+    expect(status.error?.message).toMatch(/interface update --account/);
+    await new Promise((r) => setTimeout(r, 5000)); // two more intervals: blocked, no calls
+    expect(sb.requests.count() - before).toBeLessThanOrEqual(3);
+  });
+
+  it('a forced continue-as-new keeps the state and loses no message', async () => {
+    const sb = await sandbox(17, 40);
+    const accountId = randomId('acct');
+    await add(accountId, sb, { intervalSeconds: 1, tuning: { maxCyclesPerRun: 1 } });
+    await syncNow(ops, accountId, true);
+    const handle = ops.temporal.workflow.getHandle(accountSyncWorkflowId(accountId));
+    const contact = [...sb.store.contacts()].find((c) =>
+      sb.store.communicationWays(c.id).some((w) => w.type === 'EMAIL'),
+    )!;
+    for (let i = 0; i < 6; i++) {
+      sb.store.addInvoice({ contactId: contact.id, sumNet: `${i + 1}.01` });
+      await handle.signal('syncNow', { reason: `burst ${i}` });
+      await new Promise((r) => setTimeout(r, 150 * i));
+    }
+    // The last message of the burst must survive whatever continue-as-new is in flight.
+    await handle.signal('setActive', { active: false });
+    await eventually(
+      async () => ((await handle.query('status')) as { state: string }).state === 'paused',
+      20_000,
+      'paused',
+    );
+    const runs = await eventually(
+      async () => {
+        const list = await collect(
+          ops.temporal.workflow.list({ query: `WorkflowId = '${accountSyncWorkflowId(accountId)}'` }),
+        );
+        return list.length > 3 ? list : undefined;
+      },
+      10_000,
+      'several runs',
+    );
+    expect(runs.length).toBeGreaterThan(3);
+    await setInterfaceActive(ops, accountId, true);
+    await syncNow(ops, accountId, true);
+    expect(await view(accountId)).toEqual(truthOf(sb.store));
+  });
+
+  it('keeps two accounts apart', async () => {
+    const [a, b] = [await sandbox(21, 60), await sandbox(22, 60)];
+    const [ida, idb] = [randomId('acct'), randomId('acct')];
+    await add(ida, a);
+    await add(idb, b);
+    await Promise.all([syncNow(ops, ida, true), syncNow(ops, idb, true)]);
+    expect(await view(ida)).toEqual(truthOf(a.store));
+    expect(await view(idb)).toEqual(truthOf(b.store));
+  });
+});
