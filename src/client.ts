@@ -83,9 +83,11 @@ export function buildProgram(): Command {
     .option('--base-url <url>', 'sevDesk API base URL (default: SEVDESK_BASE_URL)')
     .option('--interval <seconds>', 'sync interval', seconds)
     .addOption(new Option('--amount <basis>', 'which amount counts').choices(['gross', 'net']))
+    .option('--inactive', 'add it deactivated (preview with `import start --dry-run`, then `activate`)')
     .action(
       async (o: {
         account: string;
+        inactive?: boolean;
         token: string;
         baseUrl?: string;
         interval?: number;
@@ -98,6 +100,7 @@ export function buildProgram(): Command {
             baseUrl: o.baseUrl,
             intervalSeconds: o.interval,
             amountBasis: o.amount,
+            inactive: o.inactive,
           }),
         );
         console.log(`sevDesk interface added for account ${o.account}; syncing (workflow ${res.workflowId})`);

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import Decimal from 'decimal.js';
 import type { Sql } from '../db/client';
 import { recomputeCustomerValues, upsertSourceContacts } from '../db/crm-writes';
-import { jsonb, loadInterface, recordSyncRun } from '../db/interfaces';
+import { jsonb, recordSyncRun } from '../db/interfaces';
 import type { ContactRow } from '../domain/contact';
 import { SOURCE_SEVDESK } from '../shared';
 import type { ActivityDeps } from './account-sync';
@@ -105,10 +105,11 @@ export function createImportActivities(deps: ActivityDeps) {
 
   /** One page: fetched and written in one transaction, then the checkpoint moves on. */
   async function importPage(ref: ImportRef & { offset: number }): Promise<ImportPageResult> {
-    const iface = await loadInterface(deps.sql, ref.accountId);
-    if (!iface?.active)
+    const { iface, client } = await openInterface(deps, ref.accountId);
+    // A dry run writes nothing and may preview an interface that is not active yet.
+    if (!iface.active && !ref.dryRun) {
       return { nextOffset: ref.offset, done: ref.offset, total: null, finished: false, paused: true };
-    const { client } = await openInterface(deps, ref.accountId);
+    }
     const cp = await loadCheckpoint(deps.sql, ref);
     if (cp && cp.next_offset > ref.offset) {
       // A retry after the page was written and checkpointed: do not fetch it again.

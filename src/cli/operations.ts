@@ -108,6 +108,8 @@ export interface AddInput {
   baseUrl?: string | undefined;
   intervalSeconds?: number | undefined;
   amountBasis?: 'gross' | 'net' | undefined;
+  /** Add it deactivated: nothing is synced until `activate` (a dry-run import may preview it). */
+  inactive?: boolean | undefined;
   /** Workflow tuning (tests use tiny thresholds to force continue-as-new). */
   tuning?: Pick<AccountSyncInput, 'maxCyclesPerRun' | 'importPagesPerRun' | 'reconcileIntervalSeconds'>;
 }
@@ -133,13 +135,21 @@ export async function addInterface(deps: OpsDeps, input: AddInput): Promise<{ wo
     ciphertext: encrypted.ciphertext,
     keyId: encrypted.keyId,
     settings,
+    active: !input.inactive,
   });
   if (!inserted) throw new UserError(`account ${input.accountId} already has a sevDesk interface`);
   const workflowId = accountSyncWorkflowId(input.accountId);
   await deps.temporal.workflow.start(accountSyncWorkflow, {
     workflowId,
     taskQueue: deps.config.taskQueue,
-    args: [{ accountId: input.accountId, intervalSeconds: settings.intervalSeconds, ...input.tuning }],
+    args: [
+      {
+        accountId: input.accountId,
+        intervalSeconds: settings.intervalSeconds,
+        startActive: !input.inactive,
+        ...input.tuning,
+      },
+    ],
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: `sevDesk invoice sync for account ${input.accountId}`,
   });
@@ -156,7 +166,14 @@ export async function setInterfaceActive(deps: OpsDeps, accountId: string, activ
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const s = await h.query(statusQuery).catch(() => undefined);
-    if (!s || s.state === 'paused') return;
+    const child =
+      s?.import && !s.import.dryRun && (s.import.state === 'running' || s.import.state === 'paused')
+        ? await deps.temporal.workflow
+            .getHandle(s.import.workflowId)
+            .query(importProgressQuery)
+            .catch(() => undefined)
+        : undefined;
+    if (!s || (s.state === 'paused' && (!child || child.state === 'paused'))) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new UserError('the interface is deactivated, but a sync is still finishing; check `sevsync status`');
@@ -252,6 +269,15 @@ export async function getStatus(deps: OpsDeps, accountId: string): Promise<Statu
       .catch(() => undefined),
     new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000).unref()),
   ]);
+  // A running import reports its own progress; the parent only learns the end.
+  const parentView = live?.import ?? null;
+  const imp =
+    parentView && (parentView.state === 'running' || parentView.state === 'paused')
+      ? ((await deps.temporal.workflow
+          .getHandle(parentView.workflowId)
+          .query(importProgressQuery)
+          .catch(() => undefined)) ?? parentView)
+      : parentView;
   return {
     account: accountId,
     active: iface.active,
@@ -263,9 +289,7 @@ export async function getStatus(deps: OpsDeps, accountId: string): Promise<Statu
     unassigned: facts.unassigned,
     conflicts: facts.conflicts,
     invalid: facts.invalid,
-    import: live?.import
-      ? { state: live.import.state, done: live.import.done, total: live.import.total }
-      : null,
+    import: imp ? { state: imp.state, done: imp.done, total: imp.total } : null,
     live: live !== undefined,
   };
 }

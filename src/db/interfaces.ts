@@ -90,12 +90,19 @@ export async function ensureAccount(sql: Sql, accountId: string, name?: string) 
 
 export async function insertInterface(
   sql: Sql,
-  i: { accountId: string; baseUrl: string; ciphertext: string; keyId: string; settings: InterfaceSettings },
+  i: {
+    accountId: string;
+    baseUrl: string;
+    ciphertext: string;
+    keyId: string;
+    settings: InterfaceSettings;
+    active: boolean;
+  },
 ): Promise<boolean> {
   const rows = await sql`
     insert into interfaces (account_id, provider, token_ciphertext, token_key_id, base_url, active, settings, state)
-    values (${i.accountId}, ${SOURCE_SEVDESK}, ${i.ciphertext}, ${i.keyId}, ${i.baseUrl}, true,
-      ${jsonb(i.settings)}::jsonb, 'idle')
+    values (${i.accountId}, ${SOURCE_SEVDESK}, ${i.ciphertext}, ${i.keyId}, ${i.baseUrl}, ${i.active},
+      ${jsonb(i.settings)}::jsonb, ${i.active ? 'idle' : 'paused'})
     on conflict (account_id, provider) do nothing
     returning id`;
   return rows.length === 1;

@@ -60,24 +60,28 @@ export interface AccountSyncState {
   settingsSeq: number;
   import: ImportProgress | null;
   lastReconcileAt: string | null;
+  /** The first load of an account is a bulk import (resumable, with progress), not one long sync. */
+  initialImportStarted: boolean;
 }
 
 export interface AccountSyncInput {
   accountId: string;
   intervalSeconds: number;
-  /** Continue-as-new after this many cycles even if the server does not suggest it (tests use tiny values). */
+  /** Continue-as-new after this many loop iterations even if the server does not suggest it (tests use tiny values). */
   maxCyclesPerRun?: number;
   /** How often the reconcile walk (deleted drafts) runs; default daily. */
   reconcileIntervalSeconds?: number;
   /** Passed to imports: continue-as-new after this many pages. */
   importPagesPerRun?: number;
+  /** False when the interface was added deactivated (e.g. to preview an import first). */
+  startActive?: boolean;
   state?: AccountSyncState;
 }
 
 export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void> {
   const { accountId } = input;
   const s: AccountSyncState = input.state ?? {
-    active: true,
+    active: input.startActive ?? true,
     intervalSeconds: input.intervalSeconds,
     blocked: null,
     lastError: null,
@@ -89,19 +93,21 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
     settingsSeq: 0,
     import: null,
     lastReconcileAt: null,
+    initialImportStarted: false,
   };
   s.lastReconcileAt ??= new Date(Date.now()).toISOString();
   let syncing = false;
   let nextSyncAt: string | null = null;
   const importRunning = () =>
     s.import !== null && (s.import.state === 'running' || s.import.state === 'paused');
-  const canSync = () => s.active && s.blocked === null && !importRunning();
+  const realImportRunning = () => importRunning() && s.import?.dryRun === false;
+  const canSync = () => s.active && s.blocked === null && !realImportRunning();
   const state = (): InterfaceState =>
-    !s.active ? 'paused' : s.blocked ? 'error' : syncing || importRunning() ? 'syncing' : 'idle';
+    !s.active ? 'paused' : s.blocked ? 'error' : syncing || realImportRunning() ? 'syncing' : 'idle';
 
   setHandler(setActiveSignal, async ({ active }) => {
     s.active = active;
-    if (s.import && importRunning()) {
+    if (s.import && realImportRunning()) {
       s.import.state = active ? 'running' : 'paused';
       await getExternalWorkflowHandle(s.import.workflowId).signal(importActiveSignal, { active });
     }
@@ -118,7 +124,15 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
     syncNowUpdate,
     async (_req) => {
       const mine = ++s.requestSeq;
-      await condition(() => s.servedSeq >= mine);
+      await condition(() => s.servedSeq >= mine || !s.active || s.blocked !== null);
+      if (s.servedSeq < mine) {
+        throw ApplicationFailure.create({
+          type: ErrorTypes.interfaceInactive,
+          message: s.blocked
+            ? `the interface is in error: ${s.blocked.message}`
+            : 'the interface was deactivated before the sync ran',
+        });
+      }
       return s.lastCounts ?? emptyCounts();
     },
     {
@@ -129,8 +143,9 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
     },
   );
   setHandler(startImportUpdate, async ({ dryRun, kind }) => startWalk(kind ?? 'import', dryRun ?? false), {
-    validator: (_req) => {
-      if (!s.active) throw new Error('the interface is deactivated: activate it first');
+    validator: ({ dryRun }) => {
+      // A dry run writes nothing, so it may preview an interface that is not active yet.
+      if (!s.active && !dryRun) throw new Error('the interface is deactivated: activate it first');
       if (s.blocked) throw new Error(`the interface is in error: ${s.blocked.message}`);
       if (s.import && importRunning()) {
         throw new Error(
@@ -144,8 +159,8 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
     if (s.import?.importId !== importId) return;
     s.import.state = done;
     if (stats) s.import.done = s.import.total = stats.invoices;
-    // What happened while the import ran is caught up at once.
-    s.requestSeq += 1;
+    // What happened while a real import ran is caught up at once.
+    if (!s.import.dryRun) s.requestSeq += 1;
   });
   setHandler(statusQuery, () => ({
     accountId,
@@ -197,8 +212,13 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
         .join('\n'),
     );
 
-  let runCycles = 0;
+  let iterations = 0;
   for (;;) {
+    iterations += 1;
+    if (canSync() && !s.initialImportStarted && !importRunning()) {
+      s.initialImportStarted = true;
+      await startWalk('import', false);
+    }
     if (canSync()) {
       const serving = s.requestSeq;
       syncing = true;
@@ -206,7 +226,6 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
       await runCycle();
       syncing = false;
       s.servedSeq = serving;
-      runCycles += 1;
       if (s.requestSeq > s.servedSeq && canSync()) continue;
       const reconcileMs = (input.reconcileIntervalSeconds ?? 86_400) * 1000;
       if (canSync() && Date.now() - Date.parse(s.lastReconcileAt) >= reconcileMs) {
@@ -214,11 +233,14 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
         await startWalk('reconcile', false);
       }
     }
-    if (runCycles >= (input.maxCyclesPerRun ?? 500) || workflowInfo().continueAsNewSuggested) {
+    // A sync still owed to a sync-now caller runs first: its handler could not finish before continue-as-new.
+    const owed = s.requestSeq > s.servedSeq && canSync();
+    const due = iterations >= (input.maxCyclesPerRun ?? 500) || workflowInfo().continueAsNewSuggested;
+    if (due && !owed && !(s.requestSeq > s.servedSeq && realImportRunning())) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof accountSyncWorkflow>({ ...input, state: s });
     }
-    const seen = { settings: s.settingsSeq, active: s.active, importing: importRunning() };
+    const seen = { settings: s.settingsSeq, active: s.active, importing: realImportRunning() };
     const waitMs = s.intervalSeconds * 1000;
     nextSyncAt = new Date(Date.now() + waitMs).toISOString();
     showDetails();
@@ -226,7 +248,7 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
       (s.requestSeq > s.servedSeq && canSync()) ||
       s.settingsSeq !== seen.settings ||
       s.active !== seen.active ||
-      importRunning() !== seen.importing ||
+      realImportRunning() !== seen.importing ||
       workflowInfo().continueAsNewSuggested;
     if (canSync())
       await condition(wake, waitMs, { summary: `wait ${s.intervalSeconds} s for the next sync` });

@@ -17,15 +17,22 @@ import type { ImportStats } from '../activities/bulk-import';
 import type { ImportProgress } from '../shared';
 import { ErrorTypes } from '../shared';
 
-const { beginImport, importPage, finishImport } = proxyActivities<Activities>({
+const retry = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: [ErrorTypes.invalidToken, ErrorTypes.interfaceMissing],
+};
+const { beginImport, finishImport } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: [ErrorTypes.invalidToken, ErrorTypes.interfaceMissing],
-  },
+  retry,
+});
+// A page takes about a second: a worker that died mid-page is noticed within seconds, not minutes.
+const { importPage } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry,
 });
 
 export const importActiveSignal = defineSignal<[{ active: boolean }]>('importActive');
@@ -62,7 +69,9 @@ export async function bulkImportWorkflow(input: BulkImportInput): Promise<Import
   setHandler(importActiveSignal, ({ active }) => {
     s.active = active;
   });
-  setHandler(importProgressQuery, () => progress(s.active ? 'running' : 'paused'));
+  let inFlight = false;
+  // "paused" only once no page is in flight: from then on no request reaches sevDesk.
+  setHandler(importProgressQuery, () => progress(s.active || inFlight ? 'running' : 'paused'));
   const show = () =>
     setCurrentDetails(
       `**${kind}${dryRun ? ' (dry run)' : ''} ${s.active ? 'running' : 'paused'}**: ${s.done} of ${s.total ?? '?'} invoices`,
@@ -92,10 +101,13 @@ export async function bulkImportWorkflow(input: BulkImportInput): Promise<Import
     let pages = 0;
     for (;;) {
       show();
-      await condition(() => s.active);
-      const res = await importPage.executeWithOptions({ summary: `invoices from offset ${s.offset}` }, [
-        { ...ref, offset: s.offset },
-      ]);
+      await condition(() => s.active || dryRun);
+      inFlight = true;
+      const res = await importPage
+        .executeWithOptions({ summary: `invoices from offset ${s.offset}` }, [{ ...ref, offset: s.offset }])
+        .finally(() => {
+          inFlight = false;
+        });
       if (res.paused) {
         // Deactivated in the database before the signal reached us: wait for it (or look again later).
         await condition(() => !s.active, '10 seconds');

@@ -53,9 +53,13 @@ afterAll(async () => {
     expect(runs.length).toBeGreaterThan(0);
     for (const run of runs) {
       const text = JSON.stringify(await ops.temporal.workflow.getHandle(id, run.runId).fetchHistory());
-      for (const t of tokens) expect(text.includes(t), `token found in history of ${id}/${run.runId}`).toBe(false);
+      for (const t of tokens)
+        expect(text.includes(t), `token found in history of ${id}/${run.runId}`).toBe(false);
     }
-    await ops.temporal.workflow.getHandle(id).terminate('test done').catch(() => {});
+    await ops.temporal.workflow
+      .getHandle(id)
+      .terminate('test done')
+      .catch(() => {});
   }
   const logs = capturedLogs.join('\n');
   expect(capturedLogs.length).toBeGreaterThan(10);
