@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import Decimal from 'decimal.js';
 import type { Sql } from '../db/client';
-import { recomputeCustomerValues, upsertSourceContacts } from '../db/crm-writes';
+import { analyzeSyncTables, recomputeCustomerValues, upsertSourceContacts } from '../db/crm-writes';
 import { jsonb, recordSyncRun } from '../db/interfaces';
 import type { ContactRow } from '../domain/contact';
 import { SOURCE_SEVDESK } from '../shared';
@@ -13,6 +13,7 @@ import { fetchAllContacts } from './sevdesk-reads';
 export const IMPORT_PAGE_SIZE = 1000;
 /** Each page re-reads a few rows of the previous one: a row deleted meanwhile cannot make the walk skip one. */
 export const PAGE_OVERLAP = 20;
+const ANALYZE_EVERY_PAGES = 5;
 
 export interface ImportRef {
   accountId: string;
@@ -93,6 +94,7 @@ export function createImportActivities(deps: ActivityDeps) {
       } else if ((cp?.next_offset ?? 0) === 0) {
         const all = await fetchAllContacts(client);
         await upsertSourceContacts(deps.sql, ref.accountId, SOURCE_SEVDESK, all.rows);
+        await analyzeSyncTables(deps.sql);
         await deps.sql`
           update interfaces set contact_cursor = greatest(coalesce(contact_cursor, 0), ${all.maxUpdate ?? 0})
           where account_id = ${ref.accountId} and provider = ${SOURCE_SEVDESK}`;
@@ -187,6 +189,8 @@ export function createImportActivities(deps: ActivityDeps) {
           where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
       });
       Context.current().heartbeat({ offset: nextOffset, stage: 'written' });
+      if (!ref.dryRun && ((cp?.pages ?? 0) + 1) % ANALYZE_EVERY_PAGES === 1)
+        await analyzeSyncTables(deps.sql);
       return { nextOffset, done: nextOffset, total: page.total, finished, paused: false };
     } catch (err) {
       throw toFailure(err);

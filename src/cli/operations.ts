@@ -304,8 +304,10 @@ export async function startImport(
   opts: { dryRun: boolean; kind?: 'import' | 'reconcile' },
 ): Promise<ImportProgress> {
   const iface = await requireInterface(deps, accountId);
-  if (!iface.active)
+  // A dry run writes nothing, so it may preview an interface that is not active yet.
+  if (!iface.active && !opts.dryRun) {
     throw new UserError(`the interface is deactivated: sevsync interface activate --account ${accountId}`);
+  }
   try {
     return await handle(deps, accountId).executeUpdate(startImportUpdate, {
       args: [{ dryRun: opts.dryRun, kind: opts.kind ?? 'import' }],

@@ -46,7 +46,10 @@ interface Pending {
   remaining: number;
 }
 
-/** Faults that change the answer after it was computed; they apply only to answers they can break. */
+/**
+ * Faults that change the answer after it was computed; they apply only to answers they can break. All
+ * other kinds act like a gateway in front of the API: before authentication and routing.
+ */
 export const POST_RESPONSE_FAULTS: ReadonlySet<FaultKind> = new Set(['truncated', 'malformed']);
 
 export class FaultInjector {

@@ -24,6 +24,17 @@ export interface ContactSummary {
   address: string | null;
 }
 
+/** Share of each type among generated invoices; an SR that finds nothing to cancel becomes an RE. */
+const TYPE_MIX: readonly (readonly [InvoiceType, number])[] = [
+  ['SR', 3.5],
+  ['AR', 3],
+  ['TR', 2],
+  ['ER', 2],
+  ['MA', 2],
+  ['WKR', 1.5],
+  ['RE', 86],
+];
+
 export const SEV_USERS = ['1601234', '1601235', '1609876'] as const;
 export const PAYMENT_METHODS = { transfer: '21919', directDebit: '21920' } as const;
 
@@ -61,21 +72,7 @@ export function buildInvoiceColumns(world: World): {
     const pool = Math.max(1, Math.min(contacts, existing));
     columns.contact[i] = rng.chance(0.3) ? rng.int(Math.max(1, Math.ceil(pool * 0.1))) : rng.int(pool);
 
-    const r = rng.next();
-    let type: InvoiceType =
-      r < 0.035
-        ? 'SR'
-        : r < 0.065
-          ? 'AR'
-          : r < 0.085
-            ? 'TR'
-            : r < 0.105
-              ? 'ER'
-              : r < 0.125
-                ? 'MA'
-                : r < 0.14
-                  ? 'WKR'
-                  : 'RE';
+    let type = rng.weighted(TYPE_MIX);
     if (type === 'SR') {
       const j = i - 1 - rng.int(60);
       // Invoices are cancelled while still open, so whether the original would have been paid later does
@@ -239,16 +236,16 @@ export function taxRuleFor({ taxRate, countryId }: { taxRate: number; countryId:
 }
 
 /** Writes amounts into the wire fields; sums are consistent: gross = net + tax, in EUR and in currency. */
-export function applyAmounts(invoice: Invoice, a: Amounts, sign: 1 | -1 = 1): void {
+export function applyAmounts(invoice: Invoice, a: Amounts): void {
   const foreign = a.currency !== 'EUR';
   invoice.currency = a.currency;
-  invoice.sumNet = centsToWire(sign * a.net);
-  invoice.sumTax = centsToWire(sign * a.tax);
-  invoice.sumGross = centsToWire(sign * (a.net + a.tax));
+  invoice.sumNet = centsToWire(a.net);
+  invoice.sumTax = centsToWire(a.tax);
+  invoice.sumGross = centsToWire(a.net + a.tax);
   invoice.sumDiscounts = '0';
-  invoice.sumNetForeignCurrency = foreign ? centsToWire(sign * a.foreignNet) : '0';
-  invoice.sumTaxForeignCurrency = foreign ? centsToWire(sign * a.foreignTax) : '0';
-  invoice.sumGrossForeignCurrency = foreign ? centsToWire(sign * (a.foreignNet + a.foreignTax)) : '0';
+  invoice.sumNetForeignCurrency = foreign ? centsToWire(a.foreignNet) : '0';
+  invoice.sumTaxForeignCurrency = foreign ? centsToWire(a.foreignTax) : '0';
+  invoice.sumGrossForeignCurrency = foreign ? centsToWire(a.foreignNet + a.foreignTax) : '0';
   invoice.sumDiscountsForeignCurrency = '0';
   invoice.sumNetAccounting = invoice.sumNet;
   invoice.sumTaxAccounting = invoice.sumTax;
@@ -494,8 +491,10 @@ export class InvoiceFactory {
     const type = typeName(this.columns.type[i] ?? 0);
     const [low, high] = type === 'MA' ? [1500, 300000] : [2000, 2000000];
     let net = Math.round(Math.exp(Math.log(low) + rng.next() * (Math.log(high) - Math.log(low))));
-    if (rng.chance(0.3)) net = Math.round(net / 100) * 100;
-    else if (rng.chance(0.3)) net = Math.round(net / 5) * 5;
+    // Many prices are round: whole euros or multiples of five cents.
+    const rounding = rng.next();
+    if (rounding < 0.3) net = Math.round(net / 100) * 100;
+    else if (rounding < 0.5) net = Math.round(net / 5) * 5;
     return computeAmounts({ currency, taxRate, netInCurrency: Math.max(100, net) });
   }
 

@@ -286,7 +286,8 @@ export function applySpecExceptions(
         const schema = schemaOf(ex.schema);
         const props = isSchema(schema.properties) ? schema.properties : {};
         for (const [name, fragment] of Object.entries(ex.properties)) {
-          if (name in props) throw new Error(`spec exception: ${ex.schema}.${name} is declared now; drop the exception`);
+          if (name in props)
+            throw new Error(`spec exception: ${ex.schema}.${name} is declared now; drop the exception`);
           props[name] = fragment;
         }
         schema.properties = props;
@@ -300,6 +301,9 @@ export function applySpecExceptions(
 }
 
 /** True when the live reply of an operation wraps what the spec declares in `{"objects": …}`. */
-export function wrappedInObjects(operationId: string, exceptions: readonly SpecException[] = SPEC_EXCEPTIONS): boolean {
+export function wrappedInObjects(
+  operationId: string,
+  exceptions: readonly SpecException[] = SPEC_EXCEPTIONS,
+): boolean {
   return exceptions.some((ex) => ex.kind === 'envelope' && ex.operation === operationId);
 }

@@ -1,5 +1,5 @@
 import { berlinDayIso, berlinIso, berlinMidnight, toUnixSeconds } from './berlin-time';
-import { InvoiceColumns, STATUS, TYPE, numberPrefix, typeName } from './columns';
+import { STATUS, TYPE, numberPrefix, typeName, type InvoiceColumns } from './columns';
 import {
   ADDRESS_ID_BASE,
   ADDRESS_SLOTS,
@@ -299,7 +299,10 @@ export class SandboxStore {
     }
   }
 
-  /** One page of invoices in ascending id order (the sandbox's choice; the real order is undocumented). */
+  /**
+   * One page of invoices in ascending id order (the sandbox's choice: sevDesk's default order is
+   * undocumented, API-NOTES §4). Returns the stored objects, not copies, for speed: treat them as read-only.
+   */
   queryInvoices(filter: InvoiceFilter, page: PageRequest): Page<Invoice> {
     const active = Object.entries(filter).some(([, v]) => v !== undefined);
     if (!active) {
@@ -688,6 +691,8 @@ export class SandboxStore {
     });
     (input.phones ?? []).forEach((p, n) => add('PHONE', p, '2', n === 0));
     (input.mobiles ?? []).forEach((p, n) => add('MOBILE', p, '4', n === 0));
+    if (ways.length > COMM_WAY_SLOTS)
+      throw badRequest(`at most ${COMM_WAY_SLOTS} communication ways per contact`);
     this.wayOverrides.set(c, ways);
     this.addressOverrides.set(
       c,
@@ -781,7 +786,7 @@ export class SandboxStore {
   }
 
   /** The stored or generated invoice; not a copy, so callers must not change it. */
-  invoiceAt(i: number): Invoice {
+  private invoiceAt(i: number): Invoice {
     return this.invoiceOverrides.get(i) ?? this.factory.build(i);
   }
 
@@ -854,7 +859,7 @@ export class SandboxStore {
     };
   }
 
-  /** Invoice-number order: numbered before drafts, then by prefix and numeric part [GUESS]. */
+  /** Invoice-number order [GUESS]: by prefix, then numerically; drafts (no number) last in ASC, first in DESC. */
   private compareNumbers(a: number, b: number): number {
     const c = this.columns;
     const na = c.number[a] ?? -1;
