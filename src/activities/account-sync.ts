@@ -146,6 +146,7 @@ export function createSyncActivities(deps: ActivityDeps) {
           last_error = null, last_synced_at = now(), updated_at = now()
         where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
       await recordSyncRun(deps.sql, { accountId, kind: 'incremental', counts, error: null });
+      Context.current().log.info('sevDesk sync done', { accountId, ...counts, invoiceCursor: cursor });
       return { skipped: null, counts, invoiceCursor: cursor };
     } catch (err) {
       return fail(accountId, 'incremental', err);

@@ -4,7 +4,8 @@ import type { StatusView } from './operations';
 
 const STATUS_DE: Record<string, string> = { open: 'offen', paid: 'bezahlt', cancelled: 'storniert' };
 
-export function formatCustomers(customers: CustomerView[]): string {
+/** `maxInvoices` keeps the newest few per customer (the demo); the CLI shows all. */
+export function formatCustomers(customers: CustomerView[], opts: { maxInvoices?: number } = {}): string {
   if (customers.length === 0) return 'no customers yet';
   const lines: string[] = [];
   for (const c of customers) {
@@ -15,7 +16,9 @@ export function formatCustomers(customers: CustomerView[]): string {
     lines.push(
       `  Kundenwert (Rechnungen): ${c.values.invoices} ${c.currency}   Kundenwert (gesamt): ${c.values.total} ${c.currency}`,
     );
-    for (const i of c.invoices) {
+    const hidden = Math.max(0, c.invoices.length - (opts.maxInvoices ?? c.invoices.length));
+    if (hidden > 0) lines.push(`  … ${hidden} older invoices`);
+    for (const i of c.invoices.slice(hidden)) {
       const paid = i.status === 'open' && i.paidAmount !== '0.00' ? ` (${i.paidAmount} paid)` : '';
       const foreign = i.foreignAmount ? ` [${i.foreignAmount} ${i.foreignCurrency}]` : '';
       lines.push(

@@ -1,0 +1,173 @@
+// `npm run demo`: everything on one machine. A Temporal dev server with its web UI, a sevDesk sandbox with
+// realistic data, migrations, the worker; then a OneCockpit account adds its sevDesk interface, the history is
+// imported, a few things happen in sevDesk and are synced, and the customers are shown. Runs until Ctrl-C
+// (`npm run demo -- --exit` stops after printing).
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { formatCustomers, formatStatus } from '../src/cli/format';
+import type { OpsDeps } from '../src/cli/operations';
+import {
+  addInterface,
+  connectOps,
+  getCustomers,
+  getStatus,
+  removeInterface,
+  syncNow,
+} from '../src/cli/operations';
+import { loadConfig } from '../src/config';
+import { migrateDatabase } from '../src/db/migrate';
+import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
+import { startSandbox } from '../src/sandbox';
+import { createWorker } from '../src/worker';
+
+const ACCOUNT = 'demo-coaching';
+const DATA_DIR = path.resolve(__dirname, '..', '.data');
+const say = (msg: string) => console.log(`\x1b[1m==>\x1b[0m ${msg}`);
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.end();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+
+/** The demo's own key, kept beside its data so a second run can read what the first stored. */
+function secretKey(): string {
+  if (process.env.SEVSYNC_SECRET_KEY) return process.env.SEVSYNC_SECRET_KEY;
+  const file = path.join(DATA_DIR, 'demo-secret.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function startTemporal(port: number, uiPort: number): Promise<() => Promise<void>> {
+  if (await portOpen(port)) {
+    say(`a Temporal server already listens on 127.0.0.1:${port}: using it`);
+    return async () => {};
+  }
+  const bin = await ensureTemporal({ log: say });
+  const dbFile = path.join(DATA_DIR, 'temporal-demo.sqlite');
+  if (bin) {
+    say(`starting the Temporal dev server (${bin})`);
+    const child: ChildProcess = spawn(bin, devServerArgs({ port, uiPort, dbFile }), { stdio: 'ignore' });
+    for (let i = 0; i < 150 && !(await portOpen(port)); i++) await new Promise((r) => setTimeout(r, 200));
+    if (!(await portOpen(port))) throw new Error(`the Temporal dev server did not open port ${port}`);
+    return async () => {
+      child.kill('SIGTERM');
+    };
+  }
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { ip: '127.0.0.1', port, ui: true, uiPort, dbFilename: dbFile },
+  });
+  return () => env.teardown();
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { exit: { type: 'boolean' }, invoices: { type: 'string' } },
+  });
+  mkdirSync(DATA_DIR, { recursive: true });
+  const port = Number(process.env.TEMPORAL_PORT ?? 7233);
+  const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
+  process.env.SEVSYNC_SECRET_KEY = secretKey();
+  process.env.TEMPORAL_ADDRESS ??= `127.0.0.1:${port}`;
+  const config = loadConfig(process.env);
+
+  const stopTemporal = await startTemporal(port, uiPort);
+  say(`migrating ${config.databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
+  await migrateDatabase(config.databaseUrl);
+
+  const sandbox = await startSandbox({ seed: 2026, data: { invoices: Number(values.invoices ?? 600) } });
+  say(
+    `sevDesk sandbox at ${sandbox.url} with ${sandbox.store.invoiceCount()} invoices and ${sandbox.store.contactCount()} contacts`,
+  );
+
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const worker = await createWorker({ config });
+  const running = worker.run();
+  say(`worker polling task queue "${config.taskQueue}"`);
+
+  const ops: OpsDeps = await connectOps(config);
+  if (await getStatus(ops, ACCOUNT).catch(() => undefined)) {
+    await removeInterface(ops, ACCOUNT, true); // the sandbox is new each run: start the account fresh
+  }
+  say(`account "${ACCOUNT}" adds its sevDesk interface (token checked against sevDesk, stored encrypted)`);
+  await addInterface(ops, {
+    accountId: ACCOUNT,
+    token: sandbox.token,
+    baseUrl: sandbox.url,
+    intervalSeconds: 30,
+  });
+
+  say('importing the invoice history ("Massenimport")');
+  for (;;) {
+    const s = await getStatus(ops, ACCOUNT);
+    if (s.import)
+      process.stdout.write(`\r    ${s.import.state} ${s.import.done}/${s.import.total ?? '?'} invoices   `);
+    if (s.import?.state === 'done' && s.state === 'idle') break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  process.stdout.write('\n');
+
+  say('meanwhile in sevDesk: a new invoice, a partial payment, a payment and a cancellation');
+  const contact = [...sandbox.store.contacts()].find((c) =>
+    sandbox.store.communicationWays(c.id).some((w) => w.type === 'EMAIL'),
+  )!;
+  const fresh = sandbox.store.addInvoice({ contactId: contact.id, sumNet: '1250', taxRate: 19 });
+  sandbox.store.payInvoice(fresh.id, '500');
+  const paid = sandbox.store.addInvoice({ contactId: contact.id, sumNet: '99.9', taxRate: 19 });
+  sandbox.store.payInvoice(paid.id);
+  const cancelled = sandbox.store.addInvoice({ contactId: contact.id, sumNet: '300', taxRate: 7 });
+  sandbox.store.cancelInvoice(cancelled.id);
+  const counts = await syncNow(ops, ACCOUNT, true);
+  say(`sync-now: ${counts?.fetched ?? 0} invoices read, ${counts?.written ?? 0} rows written`);
+
+  const customers = await getCustomers(ops, ACCOUNT);
+  const shown = customers.filter((c) => c.invoices.length > 0);
+  const top = [...shown].sort((a, b) => Number(b.values.total) - Number(a.values.total)).slice(0, 5);
+  const email = sandbox.store
+    .communicationWays(contact.id)
+    .find((w) => w.type === 'EMAIL')
+    ?.value?.trim()
+    .toLowerCase();
+  const changed = customers.filter((c) => c.email === email);
+  console.log('\nThe customer whose invoices just changed:\n');
+  console.log(formatCustomers(changed, { maxInvoices: 8 }));
+  console.log(`\nThe five most valuable of ${shown.length} customers with invoices:\n`);
+  console.log(formatCustomers(top, { maxInvoices: 3 }));
+  console.log(`\n${formatStatus(await getStatus(ops, ACCOUNT))}\n`);
+  say(`Temporal web UI: http://127.0.0.1:${uiPort}/namespaces/${config.temporalNamespace}/workflows`);
+  say(`try (in another terminal, while this runs): npx sevsync status --account ${ACCOUNT}`);
+  say(`                                            npx sevsync customers --account ${ACCOUNT} --json`);
+
+  const stop = async () => {
+    await ops.close();
+    worker.shutdown();
+    await running;
+    await sandbox.close();
+    await stopTemporal();
+  };
+  if (values.exit) {
+    await stop();
+    return;
+  }
+  say('running (interval 30 s); Ctrl-C stops');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await stop();
+}
+
+main().catch((err: unknown) => {
+  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
