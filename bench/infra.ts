@@ -11,7 +11,8 @@ import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
 import type { HostedSandbox, SandboxSpec } from './sandbox-host';
 
 const REPO = path.resolve(__dirname, '..');
-export const ADMIN_DATABASE_URL = process.env.SEVSYNC_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_DATABASE_URL =
+  process.env.SEVSYNC_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 /** A fixed bench key: tokens here are sandbox tokens, never real ones. */
 export const BENCH_SECRET_KEY = Buffer.alloc(32, 11);
 
@@ -168,16 +169,25 @@ export async function startWorkerProcess(config: Config): Promise<Child> {
 }
 
 /** Sandboxes in a child process (bench/sandbox-host.ts); their CPU is measured apart from the bench's. */
-export async function startSandboxHost(specs: SandboxSpec[]): Promise<Child & { sandboxes: HostedSandbox[] }> {
+export async function startSandboxHost(
+  specs: SandboxSpec[],
+): Promise<Child & { sandboxes: HostedSandbox[] }> {
   const child = track(
-    spawn(process.execPath, ['--require', 'tsx/cjs', path.join(__dirname, 'sandbox-host.ts'), JSON.stringify(specs)], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
+    spawn(
+      process.execPath,
+      ['--require', 'tsx/cjs', path.join(__dirname, 'sandbox-host.ts'), JSON.stringify(specs)],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
     'the sandbox host',
   );
   const sandboxes = await waitFor('the sandboxes', 120_000, async () => {
-    const line = child.output().split('\n').find((l) => l.startsWith('{"ready"'));
+    const line = child
+      .output()
+      .split('\n')
+      .find((l) => l.startsWith('{"ready"'));
     if (line) return (JSON.parse(line) as { ready: HostedSandbox[] }).ready;
     if (child.proc.exitCode !== null) throw new Error(`the sandbox host exited:\n${child.output()}`);
     return undefined;

@@ -20,7 +20,8 @@ export function readProc(pid: number): ProcReading | undefined {
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    const kb = (key: string) =>
+      Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
     return {
       cpuSeconds: (utime + stime) / TICKS_PER_SECOND,
       rssBytes: kb('VmRSS'),
@@ -71,7 +72,9 @@ export interface CpuSnapshot {
  * (their CPU is unknown): the bench keeps its pools open through every measured window.
  */
 export function snapshotCpu(pids: Record<string, number | undefined>): CpuSnapshot {
-  const procs: Record<string, number> = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 };
+  const procs: Record<string, number> = {
+    bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+  };
   for (const [name, pid] of Object.entries(pids)) {
     if (pid !== undefined) procs[name] = readProc(pid)?.cpuSeconds ?? 0;
   }

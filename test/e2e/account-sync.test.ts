@@ -236,6 +236,36 @@ describe('account sync on real Temporal, PostgreSQL and the sandbox', () => {
     expect(await view(accountId)).toEqual(truthOf(sb.store));
   });
 
+  it('records a malformed invoice as an issue while the rest of the page goes on; retries 429 and 500 politely', async () => {
+    const sb = await sandbox(31, 60);
+    const accountId = randomId('acct');
+    await add(accountId, sb);
+    await syncNow(ops, accountId, true);
+    const contact = [...sb.store.contacts()].find((c) =>
+      sb.store.communicationWays(c.id).some((w) => w.type === 'EMAIL'),
+    )!;
+    for (let i = 0; i < 3; i++) sb.store.addInvoice({ contactId: contact.id, sumNet: `${10 + i}` });
+    sb.faults.add({ kind: 'malformed', field: 'sumGross', path: '/Invoice' });
+    const counts = await syncNow(ops, accountId, true);
+    expect(counts?.invalid).toBe(1);
+    const status = await getStatus(ops, accountId);
+    expect(status.invalid).toHaveLength(1);
+    expect(status.invalid[0]?.reason).toMatch(/sumGross/);
+    // The other invoices of that page arrived; the malformed one is the only one missing.
+    const truth = truthOf(sb.store);
+    const shown = await view(accountId);
+    const missing = Object.values(truth.customers)
+      .flatMap((c) => c.list)
+      .filter((x) => !Object.values(shown.customers).some((c) => c.list.includes(x)));
+    expect(missing).toHaveLength(1);
+
+    sb.faults.add({ kind: 'rate-limit', retryAfterSeconds: 1, times: 2, path: '/Invoice' });
+    sb.faults.add({ kind: 'server-error-html', times: 1, path: '/Invoice' });
+    await syncNow(ops, accountId, true);
+    expect(await view(accountId)).toEqual(truthOf(sb.store));
+    expect((await getStatus(ops, accountId)).invalid).toEqual([]);
+  });
+
   it('keeps two accounts apart', async () => {
     const [a, b] = [await sandbox(21, 60), await sandbox(22, 60)];
     const [ida, idb] = [randomId('acct'), randomId('acct')];

@@ -1,0 +1,124 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+type HistoryEvent = NonNullable<History['events']>[number];
+
+export interface Run {
+  runId: string;
+  events: HistoryEvent[];
+  startMs: number;
+  endMs: number;
+}
+
+export function eventMs(e: HistoryEvent): number {
+  const t = e.eventTime;
+  return t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0;
+}
+
+/** Every run of a workflow id (continue-as-new makes one per run), oldest first, with its full history. */
+export async function runsOf(client: Client, workflowId: string): Promise<Run[]> {
+  const ids: string[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) ids.push(w.runId);
+  const runs = await Promise.all(
+    ids.map(async (runId) => {
+      const h = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      const events = h.events ?? [];
+      return {
+        runId,
+        events,
+        startMs: eventMs(events[0] ?? {}),
+        endMs: eventMs(events[events.length - 1] ?? {}),
+      };
+    }),
+  );
+  return runs.sort((a, b) => a.startMs - b.startMs);
+}
+
+export interface ActivityTiming {
+  type: string;
+  run: number;
+  scheduledMs: number;
+  startedMs: number | null;
+  completedMs: number | null;
+  attempt: number;
+}
+
+/** Activities in history order, with the times the server recorded for scheduling, start and completion. */
+export function activityTimings(runs: Run[]): ActivityTiming[] {
+  const out: ActivityTiming[] = [];
+  runs.forEach((run, r) => {
+    const bySchedId = new Map<string, ActivityTiming>();
+    for (const e of run.events) {
+      const id = String(e.eventId ?? '');
+      if (e.activityTaskScheduledEventAttributes) {
+        const a: ActivityTiming = {
+          type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?',
+          run: r,
+          scheduledMs: eventMs(e),
+          startedMs: null,
+          completedMs: null,
+          attempt: 1,
+        };
+        bySchedId.set(id, a);
+        out.push(a);
+      } else if (e.activityTaskStartedEventAttributes) {
+        const a = bySchedId.get(String(e.activityTaskStartedEventAttributes.scheduledEventId ?? ''));
+        if (a) {
+          a.startedMs = eventMs(e);
+          a.attempt = e.activityTaskStartedEventAttributes.attempt ?? 1;
+        }
+      } else if (e.activityTaskCompletedEventAttributes) {
+        const a = bySchedId.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId ?? ''));
+        if (a) a.completedMs = eventMs(e);
+      }
+    }
+  });
+  return out;
+}
+
+/** Workflow-task queue times (WorkflowTaskStarted minus WorkflowTaskScheduled), in ms. */
+export function workflowTaskQueueTimes(runs: Run[], fromMs = 0, toMs = Infinity): number[] {
+  const out: number[] = [];
+  for (const run of runs) {
+    const scheduled = new Map<string, number>();
+    for (const e of run.events) {
+      if (e.workflowTaskScheduledEventAttributes) scheduled.set(String(e.eventId), eventMs(e));
+      else if (e.workflowTaskStartedEventAttributes) {
+        const s = scheduled.get(String(e.workflowTaskStartedEventAttributes.scheduledEventId ?? ''));
+        if (s !== undefined && s >= fromMs && s < toMs) out.push(eventMs(e) - s);
+      }
+    }
+  }
+  return out;
+}
+
+export function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  // Nearest rank: an observed value, never an interpolation between two.
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] ?? null;
+}
+
+export const mean = (values: number[]): number | null =>
+  values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+
+export const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+
+/** Runs async jobs with at most `limit` in flight. */
+export async function mapLimit<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T, i);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}
