@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from './config';
+import { createDb } from './db/client';
 import { migrateDatabase } from './db/migrate';
 import { formatCustomers, formatImport, formatStatus } from './cli/format';
 import { progressReporter } from './cli/progress';
@@ -222,7 +223,6 @@ export function buildProgram(): Command {
     .requiredOption('--account <id>', 'OneCockpit account id')
     .option('--json', 'machine-readable output')
     .action(async (o: { account: string; json?: boolean }) => {
-      const { createDb } = await import('./db/client');
       const db = createDb(config().databaseUrl, { max: 1 });
       try {
         const customers = await getCustomers({ db }, o.account);
@@ -235,6 +235,11 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `sevsync customers --json | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   try {
     await buildProgram().parseAsync(argv);
     return 0;

@@ -295,6 +295,9 @@ export async function getStatus(deps: OpsDeps, accountId: string): Promise<Statu
 }
 
 export async function getCustomers(deps: Pick<OpsDeps, 'db'>, accountId: string): Promise<CustomerView[]> {
+  const [known] = await deps.db.sql`select 1 as x from accounts where id = ${accountId}`;
+  if (!known)
+    throw new UserError(`account ${accountId} is unknown (it gets created by: sevsync interface add)`);
   return listCustomers(deps.db.sql, accountId);
 }
 
