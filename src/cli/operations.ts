@@ -340,6 +340,8 @@ export async function waitForImport(
     if (p) onProgress(p);
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
   }
+  const last = await h.query(importProgressQuery).catch(() => undefined);
+  if (last) onProgress({ ...last, state: last.state === 'running' ? 'done' : last.state });
   try {
     return await result;
   } catch (err) {

@@ -232,6 +232,26 @@ describe('bulk import', () => {
     await checkInvariants(accountId, sb);
   });
 
+  it('the reconcile walk takes invoices that vanished from sevDesk out of the totals', async () => {
+    const sb = await sandbox(606, 1_500);
+    const accountId = randomId('acct');
+    await addInterface(ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
+    await importDone(accountId);
+    // An invoice sevsync once transferred but sevDesk no longer has (drafts vanish without a trace).
+    const [victim] = await ops.db.sql<{ source_id: string; customer_id: number }[]>`
+      select source_id, customer_id from invoices
+      where account_id = ${accountId} and customer_id is not null and status = 'open' limit 1`;
+    await ops.db
+      .sql`update invoices set source_id = '999999999' where account_id = ${accountId} and source_id = ${victim!.source_id}`;
+    const walk = await startImport(ops, accountId, { dryRun: false, kind: 'reconcile' });
+    const stats = await waitForImport(ops, walk.workflowId, () => {});
+    expect(stats.deleted).toBe(1);
+    const [gone] = await ops.db.sql<{ removed_reason: string }[]>`
+      select removed_reason from invoices where account_id = ${accountId} and source_id = '999999999'`;
+    expect(gone?.removed_reason).toBe('deleted');
+    await checkInvariants(accountId, sb);
+  });
+
   it('--dry-run writes nothing and its numbers match the real import', async () => {
     const sb = await sandbox(505, 5_000);
     const accountId = randomId('acct');

@@ -134,6 +134,18 @@ describe('sevsync CLI', () => {
       source: 'sevdesk',
     });
 
+    const dry = await cli(['import', 'start', '--account', account, '--dry-run', '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      invoices: expect.any(Number),
+      openSum: expect.stringMatching(/^\d+\.\d{2}$/),
+    });
+    const imp = await cli(['import', 'start', '--account', account, '--wait']);
+    expect(imp.code, imp.stderr).toBe(0);
+    expect(imp.stderr).toMatch(/\d+\/\d+ invoices/); // plain progress lines when not on a terminal
+    expect(imp.stdout).toMatch(/import done: \d+ invoices/);
+
     const update = await cli(['interface', 'update', '--account', account, '--interval', '30']);
     expect(update.code).toBe(1);
     expect(update.stderr).toContain('deactivate the interface before changing it');
