@@ -219,10 +219,16 @@ export async function updateInterfaceSettings(deps: OpsDeps, input: UpdateInput)
 
 export async function removeInterface(deps: OpsDeps, accountId: string, purge: boolean): Promise<void> {
   await requireInterface(deps, accountId);
-  try {
-    await handle(deps, accountId).terminate('sevDesk interface removed');
-  } catch (err) {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  const h = handle(deps, accountId);
+  // A running import is abandoned by its parent on purpose (continue-as-new must not kill it): stop it too.
+  const live = await h.query(statusQuery).catch(() => undefined);
+  const running = live?.import && (live.import.state === 'running' || live.import.state === 'paused');
+  for (const id of running && live.import ? [live.import.workflowId, h.workflowId] : [h.workflowId]) {
+    try {
+      await deps.temporal.workflow.getHandle(id).terminate('sevDesk interface removed');
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
   }
   await deleteInterface(deps.db.sql, accountId, purge);
 }

@@ -234,9 +234,9 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
       }
     }
     // A sync still owed to a sync-now caller runs first: its handler could not finish before continue-as-new.
-    const owed = s.requestSeq > s.servedSeq && canSync();
+    const owed = s.requestSeq > s.servedSeq && (canSync() || realImportRunning());
     const due = iterations >= (input.maxCyclesPerRun ?? 500) || workflowInfo().continueAsNewSuggested;
-    if (due && !owed && !(s.requestSeq > s.servedSeq && realImportRunning())) {
+    if (due && !owed) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof accountSyncWorkflow>({ ...input, state: s });
     }
