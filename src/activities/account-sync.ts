@@ -153,19 +153,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     }
   }
 
-  async function setInterfaceStateActivity({
-    accountId,
-    state,
-    error,
-  }: {
-    accountId: string;
-    state: 'idle' | 'paused' | 'error';
-    error?: ErrorInfo | null;
-  }): Promise<void> {
-    await setInterfaceState(deps.sql, accountId, state, error ?? null);
-  }
-
-  return { syncAccount, setInterfaceState: setInterfaceStateActivity };
+  return { syncAccount };
 }
 
 async function knownContacts(sql: Sql, accountId: string, ids: string[]): Promise<string[]> {
