@@ -21,6 +21,7 @@ export default defineConfig({
             'test/workflows/**/*.test.ts',
             'test/replay/**/*.test.ts',
             'test/e2e/**/*.test.ts',
+            'test/chaos/**/*.test.ts',
           ],
           globalSetup: ['test/helpers/global-setup.ts'],
           pool: 'forks',

@@ -80,7 +80,15 @@ export async function processInvoicePage(
       : await fetchContacts(ctx.client, missing);
   const result = await writeInvoicePage(
     ctx.sql,
-    { ...ctx, contacts: [...given, ...fetched], invoices, stornos, withdrawnIds, invalid },
+    {
+      ...ctx,
+      contacts: [...given, ...fetched],
+      invoices,
+      stornos,
+      withdrawnIds,
+      invalid,
+      validIds: page.objects.map((o) => o.id),
+    },
     { dryRun: opts.dryRun ?? false, statsExclude: opts.statsExclude },
   );
   return { ...result, fetched: page.rawCount, maxUpdate };

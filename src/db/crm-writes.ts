@@ -23,6 +23,8 @@ export interface PageInput {
   /** Source ids seen as drafts: if transferred earlier they leave the totals. */
   withdrawnIds: string[];
   invalid: InvalidInvoice[];
+  /** Every object on the page that passed its schema, whatever its type: clears earlier "invalid" issues. */
+  validIds?: string[];
 }
 
 export interface PageResult {
@@ -238,7 +240,15 @@ async function recordIssues(tx: Tx, input: PageInput, invoiceIds: string[]) {
         and x.source_id = any(${invoiceIds}::text[])
         and i.account_id = ${input.accountId} and i.source = ${input.source} and i.source_id = any(${invoiceIds}::text[])
         and i.source_id = x.source_id
-        and ((x.kind = 'unassigned' and (i.customer_id is not null or i.removed_at is not null)) or x.kind = 'invalid')`;
+        and x.kind = 'unassigned' and (i.customer_id is not null or i.removed_at is not null)`;
+  }
+  const valid = input.validIds ?? [];
+  if (valid.length > 0) {
+    // A transient bad payload (any invoice type) is resolved as soon as the object reads fine again.
+    await tx`
+      update invoice_issues set resolved_at = now()
+      where account_id = ${input.accountId} and source = ${input.source} and kind = 'invalid'
+        and resolved_at is null and source_id = any(${valid}::text[])`;
   }
   if (input.invalid.length > 0) {
     await tx`
