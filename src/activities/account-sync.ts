@@ -9,6 +9,7 @@ import { walkPages } from '../sevdesk/client';
 import { isSevdeskError, SevdeskInvalidTokenError, SevdeskRateLimitedError } from '../sevdesk/errors';
 import type { ErrorInfo, SyncCounts } from '../shared';
 import { emptyCounts, ErrorTypes, SOURCE_SEVDESK } from '../shared';
+import { withHeartbeat } from './heartbeat';
 import { processInvoicePage } from './pages';
 import { changedContactIds, fetchAllContacts, fetchContacts } from './sevdesk-reads';
 
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   /** Unassigned invoices whose contacts are re-fetched per cycle (they may have got an e-mail). */
   recheckLimit?: number;
 }
+
+export const DEFAULT_OVERLAP_SECONDS = 300;
 
 export interface SyncResult {
   skipped: 'inactive' | null;
@@ -64,7 +67,7 @@ export async function openInterface(deps: ActivityDeps, accountId: string) {
 }
 
 export function createSyncActivities(deps: ActivityDeps) {
-  const overlap = deps.overlapSeconds ?? 300;
+  const overlap = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
 
   async function fail(accountId: string, kind: string, err: unknown): Promise<never> {
     const info: ErrorInfo =
@@ -86,7 +89,14 @@ export function createSyncActivities(deps: ActivityDeps) {
    * One incremental cycle: contacts changed since the contact cursor, invoices changed since the invoice cursor
    * (minus the overlap; everything on the first run), then a re-check of unassigned invoices.
    */
-  async function syncAccount({ accountId }: { accountId: string }): Promise<SyncResult> {
+  async function syncAccount(input: { accountId: string }): Promise<SyncResult> {
+    return withHeartbeat((report) => syncOnce(input, report));
+  }
+
+  async function syncOnce(
+    { accountId }: { accountId: string },
+    report: (details: { offset: number }) => void,
+  ): Promise<SyncResult> {
     const { iface, client } = await openInterface(deps, accountId);
     if (!iface.active)
       return { skipped: 'inactive', counts: emptyCounts(), invoiceCursor: iface.invoiceCursor };
@@ -132,7 +142,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         counts.written += out.written;
         counts.invalid += out.invalid;
         if (out.maxUpdate !== null) cursor = Math.max(cursor ?? 0, out.maxUpdate);
-        Context.current().heartbeat({ offset: offset + page.rawCount });
+        report({ offset: offset + page.rawCount });
       }
 
       const recheck = await unassignedContacts(deps.sql, accountId, deps.recheckLimit ?? 100);

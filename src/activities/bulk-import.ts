@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import Decimal from 'decimal.js';
 import type { Sql } from '../db/client';
 import { analyzeSyncTables, recomputeCustomerValues, upsertSourceContacts } from '../db/crm-writes';
@@ -6,7 +5,8 @@ import { jsonb, recordSyncRun } from '../db/interfaces';
 import type { ContactRow } from '../domain/contact';
 import { SOURCE_SEVDESK } from '../shared';
 import type { ActivityDeps } from './account-sync';
-import { openInterface, toFailure } from './account-sync';
+import { DEFAULT_OVERLAP_SECONDS, openInterface, toFailure } from './account-sync';
+import { withHeartbeat } from './heartbeat';
 import { processInvoicePage } from './pages';
 import { fetchAllContacts } from './sevdesk-reads';
 
@@ -74,6 +74,7 @@ async function loadCheckpoint(sql: Sql, ref: ImportRef): Promise<Checkpoint | un
 }
 
 export function createImportActivities(deps: ActivityDeps) {
+  const overlap = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
   /** Dry runs write nothing, so their contacts live in the worker's memory for the length of the import. */
   const dryRunContacts = new Map<string, Map<string, ContactRow>>();
 
@@ -81,6 +82,10 @@ export function createImportActivities(deps: ActivityDeps) {
   async function beginImport(
     ref: ImportRef,
   ): Promise<{ nextOffset: number; done: number; total: number | null }> {
+    return withHeartbeat(() => begin(ref));
+  }
+
+  async function begin(ref: ImportRef): Promise<{ nextOffset: number; done: number; total: number | null }> {
     const { client } = await openInterface(deps, ref.accountId);
     await deps.sql`
       insert into import_checkpoints (account_id, import_id, kind, dry_run, state, stats)
@@ -107,6 +112,13 @@ export function createImportActivities(deps: ActivityDeps) {
 
   /** One page: fetched and written in one transaction, then the checkpoint moves on. */
   async function importPage(ref: ImportRef & { offset: number }): Promise<ImportPageResult> {
+    return withHeartbeat((report) => walkPage(ref, report));
+  }
+
+  async function walkPage(
+    ref: ImportRef & { offset: number },
+    report: (details: { offset: number; stage: string }) => void,
+  ): Promise<ImportPageResult> {
     const { iface, client } = await openInterface(deps, ref.accountId);
     // A dry run writes nothing and may preview an interface that is not active yet.
     if (!iface.active && !ref.dryRun) {
@@ -130,7 +142,7 @@ export function createImportActivities(deps: ActivityDeps) {
         limit: IMPORT_PAGE_SIZE,
         countAll: true,
       });
-      Context.current().heartbeat({ offset: ref.offset, stage: 'fetched' });
+      report({ offset: ref.offset, stage: 'fetched' });
       let contacts: ContactRow[] = [];
       if (ref.dryRun) {
         let cache = dryRunContacts.get(ref.importId);
@@ -188,7 +200,7 @@ export function createImportActivities(deps: ActivityDeps) {
             state = ${finished ? 'walked' : 'running'}, updated_at = now()
           where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
       });
-      Context.current().heartbeat({ offset: nextOffset, stage: 'written' });
+      report({ offset: nextOffset, stage: 'written' });
       if (!ref.dryRun && ((cp?.pages ?? 0) + 1) % ANALYZE_EVERY_PAGES === 1)
         await analyzeSyncTables(deps.sql);
       return { nextOffset, done: nextOffset, total: page.total, finished, paused: false };
@@ -223,8 +235,11 @@ export function createImportActivities(deps: ActivityDeps) {
           await tx`delete from walk_seen where account_id = ${ref.accountId} and walk_id = ${ref.importId}`;
           await tx`update interfaces set last_reconciled_at = now() where account_id = ${ref.accountId} and provider = ${SOURCE_SEVDESK}`;
         }
+        // The newest `update` the walk read, but never past its own start (minus the overlap): a change to an
+        // invoice the walk had already passed is then still re-read by the next incremental sync.
         await tx`
-          update interfaces i set invoice_cursor = greatest(coalesce(i.invoice_cursor, 0), c.max_update), updated_at = now()
+          update interfaces i set invoice_cursor = greatest(coalesce(i.invoice_cursor, 0),
+            least(c.max_update, extract(epoch from c.started_at)::bigint - ${overlap})), updated_at = now()
           from import_checkpoints c
           where c.account_id = ${ref.accountId} and c.import_id = ${ref.importId} and c.max_update is not null
             and i.account_id = c.account_id and i.provider = ${SOURCE_SEVDESK}`;

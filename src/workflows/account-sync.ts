@@ -24,7 +24,8 @@ import { bulkImportWorkflow, importActiveSignal, importFinishedSignal } from './
 
 const { syncAccount } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  // Activities heartbeat every 3 s: a worker that died mid-sync is noticed within seconds.
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

@@ -25,7 +25,7 @@ const retry = {
 };
 const { beginImport, finishImport } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
   retry,
 });
 // A page takes about a second: a worker that died mid-page is noticed within seconds, not minutes.
