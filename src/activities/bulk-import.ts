@@ -215,26 +215,31 @@ export function createImportActivities(deps: ActivityDeps) {
    */
   async function finishImport(ref: ImportRef): Promise<ImportStats> {
     dryRunContacts.delete(ref.importId);
-    const cp = await loadCheckpoint(deps.sql, ref);
-    const stats = cp?.stats ?? emptyStats();
-    if (!ref.dryRun) {
-      await deps.sql.begin(async (tx) => {
-        if (ref.kind === 'reconcile') {
-          const gone = await tx<{ customer_id: number | null }[]>`
-            update invoices i set removed_at = now(), removed_reason = 'deleted', updated_at = now()
-            where i.account_id = ${ref.accountId} and i.source = ${SOURCE_SEVDESK} and i.removed_at is null
-              and not exists (select 1 from walk_seen w where w.account_id = i.account_id
-                and w.walk_id = ${ref.importId} and w.source_id = i.source_id)
-            returning i.customer_id`;
-          stats.deleted = gone.length;
-          await recomputeCustomerValues(
-            tx,
-            ref.accountId,
-            gone.flatMap((g) => (g.customer_id === null ? [] : [Number(g.customer_id)])),
-          );
-          await tx`delete from walk_seen where account_id = ${ref.accountId} and walk_id = ${ref.importId}`;
-          await tx`update interfaces set last_reconciled_at = now() where account_id = ${ref.accountId} and provider = ${SOURCE_SEVDESK}`;
-        }
+    // Idempotent: a retry after the commit below (worker or backend killed before the activity completed)
+    // must not sweep again, now without the walk's seen ids, and mark every invoice deleted.
+    return deps.sql.begin(async (tx) => {
+      const [cp] = await tx<Checkpoint[]>`
+        select next_offset, done, total, pages, state, stats from import_checkpoints
+        where account_id = ${ref.accountId} and import_id = ${ref.importId} for update`;
+      const stats = cp?.stats ?? emptyStats();
+      if (cp?.state === 'done') return stats;
+      if (!ref.dryRun && ref.kind === 'reconcile') {
+        const gone = await tx<{ customer_id: number | null }[]>`
+          update invoices i set removed_at = now(), removed_reason = 'deleted', updated_at = now()
+          where i.account_id = ${ref.accountId} and i.source = ${SOURCE_SEVDESK} and i.removed_at is null
+            and not exists (select 1 from walk_seen w where w.account_id = i.account_id
+              and w.walk_id = ${ref.importId} and w.source_id = i.source_id)
+          returning i.customer_id`;
+        stats.deleted = gone.length;
+        await recomputeCustomerValues(
+          tx,
+          ref.accountId,
+          gone.flatMap((g) => (g.customer_id === null ? [] : [Number(g.customer_id)])),
+        );
+        await tx`delete from walk_seen where account_id = ${ref.accountId} and walk_id = ${ref.importId}`;
+        await tx`update interfaces set last_reconciled_at = now() where account_id = ${ref.accountId} and provider = ${SOURCE_SEVDESK}`;
+      }
+      if (!ref.dryRun) {
         // The newest `update` the walk read, but never past its own start (minus the overlap): a change to an
         // invoice the walk had already passed is then still re-read by the next incremental sync.
         await tx`
@@ -243,24 +248,24 @@ export function createImportActivities(deps: ActivityDeps) {
           from import_checkpoints c
           where c.account_id = ${ref.accountId} and c.import_id = ${ref.importId} and c.max_update is not null
             and i.account_id = c.account_id and i.provider = ${SOURCE_SEVDESK}`;
+      }
+      await tx`
+        update import_checkpoints set state = 'done', stats = ${jsonb(stats)}::jsonb, finished_at = now(), updated_at = now()
+        where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
+      await recordSyncRun(tx, {
+        accountId: ref.accountId,
+        kind: ref.kind,
+        counts: {
+          pages: cp?.pages ?? 0,
+          fetched: cp?.done ?? 0,
+          written: stats.written,
+          unassigned: stats.unassigned,
+          invalid: stats.invalid,
+        },
+        error: null,
       });
-    }
-    await deps.sql`
-      update import_checkpoints set state = 'done', stats = ${jsonb(stats)}::jsonb, finished_at = now(), updated_at = now()
-      where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
-    await recordSyncRun(deps.sql, {
-      accountId: ref.accountId,
-      kind: ref.kind,
-      counts: {
-        pages: cp?.pages ?? 0,
-        fetched: cp?.done ?? 0,
-        written: stats.written,
-        unassigned: stats.unassigned,
-        invalid: stats.invalid,
-      },
-      error: null,
-    });
-    return stats;
+      return stats;
+    }) as Promise<ImportStats>;
   }
 
   return { beginImport, importPage, finishImport };

@@ -1,6 +1,7 @@
 import type { ErrorInfo, InterfaceState, SyncCounts } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
 import type { Sql } from './client';
+import type { Tx } from './crm-writes';
 import { recomputeCustomerValues } from './crm-writes';
 
 /** drizzle replaces postgres.js's JSON serializer, so JSON goes in as text with an explicit ::jsonb cast. */
@@ -75,7 +76,7 @@ export async function setInterfaceState(
 }
 
 export async function recordSyncRun(
-  sql: Sql,
+  sql: Tx,
   run: { accountId: string; kind: string; counts: SyncCounts; error: ErrorInfo | null },
 ) {
   await sql`
