@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { ContactRow } from '../domain/contact';
 import { toContactRow } from '../domain/contact';
 import type { Page, SevdeskClient } from '../sevdesk/client';
@@ -13,9 +14,25 @@ export async function countryNames(client: SevdeskClient): Promise<Map<string, s
   return new Map(countries.map((c) => [c.id, c.name ?? c.nameEn ?? c.code ?? c.id]));
 }
 
+/** Retryable: sevDesk sent a contact, e-mail or address that fails its schema (usually transient). */
+export const MALFORMED_CONTACT_DATA = 'SevdeskMalformedContactData';
+
+/**
+ * Every object of a list. A malformed contact, e-mail or address fails the read instead of being skipped:
+ * a dropped main e-mail would silently move a contact's invoices to its other address.
+ */
 async function collect<T>(fetch: (offset: number, limit: number) => Promise<Page<T>>): Promise<T[]> {
   const out: T[] = [];
-  for await (const { page } of walkPages(fetch)) out.push(...page.objects);
+  for await (const { page } of walkPages(fetch)) {
+    const [bad] = page.invalid;
+    if (bad) {
+      throw ApplicationFailure.create({
+        type: MALFORMED_CONTACT_DATA,
+        message: `sevDesk sent ${page.invalid.length} malformed contact record(s), e.g. ${bad.error.message}; not guessing contact data from an incomplete list`,
+      });
+    }
+    out.push(...page.objects);
+  }
   return out;
 }
 
