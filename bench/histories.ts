@@ -76,20 +76,35 @@ export function activityTimings(runs: Run[]): ActivityTiming[] {
   return out;
 }
 
-/** Workflow-task queue times (WorkflowTaskStarted minus WorkflowTaskScheduled), in ms. */
-export function workflowTaskQueueTimes(runs: Run[], fromMs = 0, toMs = Infinity): number[] {
-  const out: number[] = [];
+/**
+ * Workflow tasks scheduled in [fromMs, toMs): queue time (Started minus Scheduled) and processing time
+ * (Completed minus Started: the worker running the workflow code and answering), in ms.
+ */
+export function workflowTaskTimes(
+  runs: Run[],
+  fromMs = 0,
+  toMs = Infinity,
+): { queue: number[]; processing: number[] } {
+  const queue: number[] = [];
+  const processing: number[] = [];
   for (const run of runs) {
     const scheduled = new Map<string, number>();
+    const started = new Map<string, number>();
     for (const e of run.events) {
       if (e.workflowTaskScheduledEventAttributes) scheduled.set(String(e.eventId), eventMs(e));
       else if (e.workflowTaskStartedEventAttributes) {
         const s = scheduled.get(String(e.workflowTaskStartedEventAttributes.scheduledEventId ?? ''));
-        if (s !== undefined && s >= fromMs && s < toMs) out.push(eventMs(e) - s);
+        if (s !== undefined && s >= fromMs && s < toMs) {
+          queue.push(eventMs(e) - s);
+          started.set(String(e.eventId), eventMs(e));
+        }
+      } else if (e.workflowTaskCompletedEventAttributes) {
+        const st = started.get(String(e.workflowTaskCompletedEventAttributes.startedEventId ?? ''));
+        if (st !== undefined) processing.push(eventMs(e) - st);
       }
     }
   }
-  return out;
+  return { queue, processing };
 }
 
 export function percentile(values: number[], p: number): number | null {
@@ -120,5 +135,28 @@ export async function mapLimit<T, R>(
     }
   });
   await Promise.all(lanes);
+  return out;
+}
+
+/**
+ * How late timers fired: TimerFired minus (TimerStarted + its startToFireTimeout), for timers that were due in
+ * [fromMs, toMs). Shows the server's share of a late sync, apart from the worker's.
+ */
+export function timerLateness(runs: Run[], fromMs: number, toMs: number): number[] {
+  const out: number[] = [];
+  for (const run of runs) {
+    const due = new Map<string, number>();
+    for (const e of run.events) {
+      const started = e.timerStartedEventAttributes;
+      if (started) {
+        const d = started.startToFireTimeout;
+        const ms = Number(d?.seconds ?? 0) * 1000 + (d?.nanos ?? 0) / 1e6;
+        due.set(String(e.eventId), eventMs(e) + ms);
+      } else if (e.timerFiredEventAttributes) {
+        const d = due.get(String(e.timerFiredEventAttributes.startedEventId ?? ''));
+        if (d !== undefined && d >= fromMs && d < toMs) out.push(eventMs(e) - d);
+      }
+    }
+  }
   return out;
 }

@@ -54,6 +54,8 @@ interface Prepared {
   unassigned: InvoiceRow[];
 }
 
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** The rows the import would end with, built in memory from the same sandbox data with the product's code. */
 async function prepare(baseUrl: string, token: string): Promise<Prepared> {
   const client = createSevdeskClient({ baseUrl, token });
@@ -76,7 +78,7 @@ async function prepare(baseUrl: string, token: string): Promise<Prepared> {
     .filter((r) => shown.has(r.source_id) && r.contact_source_id)
     .flatMap((r) => contactById.get(r.contact_source_id ?? '') ?? [])
     .filter((c) => c.email)
-    .sort((a, b) => (a.email === b.email ? a.source_id.localeCompare(b.source_id) : 0));
+    .sort((a, b) => cmp(a.email ?? '', b.email ?? '') || cmp(a.source_id, b.source_id));
   for (const c of candidates) if (!byEmail.has(c.email ?? '')) byEmail.set(c.email ?? '', c);
   const customers = [...byEmail.values()].map((contact, i) => ({ id: i + 1, contact }));
   const customerOfEmail = new Map(customers.map((c) => [c.contact.email, c.id]));

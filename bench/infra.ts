@@ -1,9 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import postgres from 'postgres';
 import type { Config } from '../src/config';
 import { migrateDatabase } from '../src/db/migrate';
@@ -22,6 +25,22 @@ export const log = (msg: string): void => {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Rejects when `p` takes longer than `ms`; the timer never keeps the process alive. */
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -38,30 +57,52 @@ export async function freePort(): Promise<number> {
 export interface Child {
   pid: number;
   proc: ChildProcess;
+  /** The tail of stdout and stderr together, for error messages. */
   output(): string;
+  /** All of stdout (the bench's own scripts answer there in JSON lines). */
+  stdout(): string;
   exited: Promise<number | null>;
+  /** Wall clock of the exit (ms), once exited. */
+  exitedAt(): number | null;
   stop(graceMs?: number): Promise<void>;
 }
 
-function track(proc: ChildProcess, what: string): Child {
+/** Every child this process started and that still runs: stopped on the way out, whatever happened. */
+const running = new Set<Child>();
+
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all([...running].map((c) => c.stop(5_000)));
+}
+
+/** keepStdout: for the bench's own scripts, which answer in JSON lines; others' output is only kept as a tail. */
+function track(proc: ChildProcess, what: string, keepStdout = false): Child {
   if (proc.pid === undefined) throw new Error(`could not start ${what}`);
   let out = '';
+  let stdout = '';
   const keep = (d: Buffer) => {
     // Only the tail is kept: it is printed when something fails.
     out = (out + d.toString()).slice(-20_000);
   };
-  proc.stdout?.on('data', keep);
+  proc.stdout?.on('data', (d: Buffer) => {
+    if (keepStdout) stdout += d.toString();
+    keep(d);
+  });
   proc.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   let done = false;
+  let exitedAt: number | null = null;
   void exited.then(() => {
     done = true;
+    exitedAt = Date.now();
+    running.delete(child);
   });
-  return {
+  const child: Child = {
     pid: proc.pid,
     proc,
     output: () => out,
+    stdout: () => stdout,
     exited,
+    exitedAt: () => exitedAt,
     stop: async (graceMs = 15_000) => {
       if (done) return;
       proc.kill('SIGTERM');
@@ -70,7 +111,12 @@ function track(proc: ChildProcess, what: string): Child {
       clearTimeout(t);
     },
   };
+  running.add(child);
+  return child;
 }
+
+/** Ends a waitFor at once (a process that died will not become ready). */
+class Fatal extends Error {}
 
 async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -80,6 +126,7 @@ async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T |
       const v = await fn();
       if (v !== undefined) return v;
     } catch (err) {
+      if (err instanceof Fatal) throw err;
       last = err;
     }
     await sleep(200);
@@ -143,10 +190,19 @@ export function benchConfig(over: Pick<Config, 'databaseUrl' | 'temporalAddress'
   };
 }
 
-/** The real `sevsync worker` (bin/sevsync.cjs) in its own process: its CPU and RSS are its own. */
-export async function startWorkerProcess(config: Config): Promise<Child> {
+/**
+ * The real `sevsync worker` (bin/sevsync.cjs) in its own process: its CPU and RSS are its own. With
+ * prebuiltBundle, bench/worker-process.ts instead: the same createWorker with a bundle built beforehand.
+ */
+export async function startWorkerProcess(
+  config: Config,
+  opts: { nodeArgs?: string[]; prebuiltBundle?: string } = {},
+): Promise<Child> {
+  const entry = opts.prebuiltBundle
+    ? ['--require', 'tsx/cjs', path.join(__dirname, 'worker-process.ts'), opts.prebuiltBundle]
+    : [path.join(REPO, 'bin', 'sevsync.cjs'), 'worker'];
   const child = track(
-    spawn(process.execPath, [path.join(REPO, 'bin', 'sevsync.cjs'), 'worker'], {
+    spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
       cwd: REPO,
       env: {
         ...process.env,
@@ -162,37 +218,56 @@ export async function startWorkerProcess(config: Config): Promise<Child> {
   );
   await waitFor('the worker to poll', 120_000, async () => {
     if (child.output().includes('worker polling task queue')) return true;
-    if (child.proc.exitCode !== null) throw new Error(`the worker exited:\n${child.output()}`);
+    if (child.proc.exitCode !== null) throw new Fatal(`the worker exited:\n${child.output()}`);
     return undefined;
   });
   return child;
+}
+
+/** A bench script (TypeScript, through tsx) in a child process of its own, stdin open for a start signal. */
+export function startBenchScript(script: string, args: string[], nodeArgs: string[] = []): Child {
+  return track(
+    spawn(process.execPath, [...nodeArgs, '--require', 'tsx/cjs', path.join(__dirname, script), ...args], {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+    script,
+    true,
+  );
+}
+
+/** The first output line of `child` that starts with `prefix`, parsed as JSON. */
+export async function waitForLine<T>(
+  child: Child,
+  prefix: string,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  return waitFor(what, timeoutMs, async () => {
+    // Complete lines only: the last piece may still be arriving.
+    const line = child
+      .stdout()
+      .split('\n')
+      .slice(0, -1)
+      .find((l) => l.startsWith(prefix));
+    if (line) return JSON.parse(line) as T;
+    if (child.proc.exitCode !== null) throw new Fatal(`${what}: the process exited:\n${child.output()}`);
+    return undefined;
+  });
 }
 
 /** Sandboxes in a child process (bench/sandbox-host.ts); their CPU is measured apart from the bench's. */
 export async function startSandboxHost(
   specs: SandboxSpec[],
 ): Promise<Child & { sandboxes: HostedSandbox[] }> {
-  const child = track(
-    spawn(
-      process.execPath,
-      ['--require', 'tsx/cjs', path.join(__dirname, 'sandbox-host.ts'), JSON.stringify(specs)],
-      {
-        cwd: REPO,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    ),
-    'the sandbox host',
+  const child = startBenchScript('sandbox-host.ts', [JSON.stringify(specs)]);
+  const { ready } = await waitForLine<{ ready: HostedSandbox[] }>(
+    child,
+    '{"ready"',
+    120_000,
+    'the sandboxes',
   );
-  const sandboxes = await waitFor('the sandboxes', 120_000, async () => {
-    const line = child
-      .output()
-      .split('\n')
-      .find((l) => l.startsWith('{"ready"'));
-    if (line) return (JSON.parse(line) as { ready: HostedSandbox[] }).ready;
-    if (child.proc.exitCode !== null) throw new Error(`the sandbox host exited:\n${child.output()}`);
-    return undefined;
-  });
-  return { ...child, sandboxes };
+  return { ...child, sandboxes: ready };
 }
 
 /** Resources released in reverse order, also when a phase fails half-way. */
@@ -212,4 +287,16 @@ export class Cleanup {
       }
     }
   }
+}
+
+/** The project's workflow bundle, built once into a temp file (what a prebuilt-bundle worker would ship). */
+export async function buildWorkflowBundle(): Promise<{ path: string; remove(): void }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sevsync-bench-'));
+  const file = path.join(dir, 'workflows.js');
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: path.join(REPO, 'src', 'workflows', 'index.ts'),
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: () => {}, error: console.error },
+  });
+  writeFileSync(file, bundle.code);
+  return { path: file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

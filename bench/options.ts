@@ -19,14 +19,24 @@ export interface BenchOptions {
   quick: boolean;
   skipImport: boolean;
   skipSteady: boolean;
+  /** Run the import's worker and baseline processes under node --cpu-prof and summarise where their CPU went. */
+  cpuProfile: boolean;
+  /** How steady-state accounts start: a first sync (default) or the product's bulk import (addInterface). */
+  onboarding: 'sync' | 'import';
+  /** Also run what-if variants of the plain loop (prefetch, ANALYZE cadence) to measure product changes. */
+  experiments: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--accounts N] [--steady-seconds S]
        [--interval S] [--invoices-per-account N] [--accounts-per-sandbox N] [--latency-samples N]
-       [--seed N] [--skip-import] [--skip-steady]
+       [--seed N] [--skip-import] [--skip-steady] [--cpu-profile] [--experiments]
+       [--onboarding sync|import]
 
   default: 100,000 invoices, 1,000 accounts, 120 s steady window (about 10 minutes in all)
-  --quick: 10,000 invoices, 50 accounts, 30 s steady window`;
+  --quick: 10,000 invoices, 50 accounts, 30 s steady window at a 15 s interval (so that syncs fall due in it)
+  --cpu-profile: the worker and the plain loop run under node --cpu-prof; CPU by area is printed
+  --onboarding import: steady-state accounts start with the bulk import (addInterface) instead of a first sync
+  --experiments: what-if variants of the plain loop (prefetch, ANALYZE cadence), about 3 x the baseline's time`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -38,6 +48,11 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   if (!Number.isInteger(v) || v < min || v > max)
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${raw}`);
   return v;
+}
+
+function onboarding(raw: string | undefined): 'sync' | 'import' {
+  if (raw === undefined || raw === 'sync' || raw === 'import') return raw ?? 'sync';
+  throw new UsageError(`--onboarding must be sync or import, got ${raw}`);
 }
 
 export function parseOptions(argv: string[]): BenchOptions {
@@ -57,6 +72,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         seed: { type: 'string' },
         'skip-import': { type: 'boolean' },
         'skip-steady': { type: 'boolean' },
+        'cpu-profile': { type: 'boolean' },
+        experiments: { type: 'boolean' },
+        onboarding: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -71,12 +89,15 @@ export function parseOptions(argv: string[]): BenchOptions {
     invoices: int('invoices', values.invoices, quick ? 10_000 : 100_000, 1_000, 1_000_000),
     accounts: int('accounts', values.accounts, quick ? 50 : 1_000, 1, 5_000),
     steadySeconds: int('steady-seconds', values['steady-seconds'], quick ? 30 : 120, 10, 1_800),
-    intervalSeconds: int('interval', values.interval, 60, 5, 3_600),
+    intervalSeconds: int('interval', values.interval, quick ? 15 : 60, 5, 3_600),
     invoicesPerAccount: int('invoices-per-account', values['invoices-per-account'], 50, 0, 10_000),
     accountsPerSandbox: int('accounts-per-sandbox', values['accounts-per-sandbox'], 100, 1, 5_000),
     latencySamples: int('latency-samples', values['latency-samples'], quick ? 5 : 20, 0, 200),
     seed: int('seed', values.seed, 7, 0, 2 ** 31 - 1),
     skipImport: values['skip-import'] ?? false,
     skipSteady: values['skip-steady'] ?? false,
+    cpuProfile: values['cpu-profile'] ?? false,
+    experiments: values.experiments ?? false,
+    onboarding: onboarding(values.onboarding),
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { FaultKind as SandboxFaultKind } from '../src/sandbox';
 import { Rng } from '../src/sandbox/random';
 
 // The fault schedule is a pure function of (seed, faults, accounts): the same seed always injects the same
@@ -38,20 +39,16 @@ const WEIGHTS: Record<FaultKind, number> = {
   'invoices-cancelled': 6,
 };
 
-export const SANDBOX_FAULTS: ReadonlySet<FaultKind> = new Set([
-  'rate-limit',
-  'rate-limit-retry-after',
-  'server-error-html',
-  'hang',
-  'truncated',
-  'malformed',
-  'slow',
-]);
-export const MUTATIONS: ReadonlySet<FaultKind> = new Set([
-  'invoices-added',
-  'invoices-paid',
-  'invoices-cancelled',
-]);
+/** The campaign's sandbox-level kinds and the sandbox fault each one adds. */
+export const SANDBOX_KIND: Partial<Record<FaultKind, SandboxFaultKind>> = {
+  'rate-limit': 'rate-limit',
+  'rate-limit-retry-after': 'rate-limit',
+  'server-error-html': 'server-error-html',
+  hang: 'hang',
+  truncated: 'truncated',
+  malformed: 'malformed',
+  slow: 'slow',
+};
 
 /** Which sevDesk requests a sandbox fault hits: invoice pages most, the contact load too. */
 const PATHS = [
@@ -61,6 +58,16 @@ const PATHS = [
   ['/ContactAddress', 1],
   ['*', 2],
 ] as const;
+
+/**
+ * Fields whose corruption the schema can see. A corrupted field that still looks valid (an invoice number
+ * "abc") is indistinguishable from a real change in sevDesk, so no sync could be expected to undo it.
+ */
+const MALFORMED_FIELDS: Record<string, readonly string[]> = {
+  '/Invoice': ['sumGross', 'status', 'id', 'update'],
+  '/Contact': ['id', 'update'],
+  '/CommunicationWay': ['id', 'main'],
+};
 
 export interface FaultEvent {
   seq: number;
@@ -109,30 +116,30 @@ export function planFaults(opts: PlanOptions): FaultEvent[] {
       gapMs: rng.range(gapMin, gapMax),
       times: 1,
     };
+    // Storms are counted in requests, and every failed activity attempt (3 requests) doubles the next
+    // retry delay: 15 requests already mean ~15 s of backoff, 40 would mean minutes of one account standing
+    // still, which would drown every other fault's effect.
     switch (kind) {
       case 'rate-limit':
-        return { ...e, times: rng.range(5, 40), path: rng.weighted(PATHS) };
+        return { ...e, times: rng.range(3, 15), path: rng.weighted(PATHS) };
       case 'rate-limit-retry-after':
         // 12 s is above the client's 10 s ceiling: the wait is handed to a Temporal activity retry.
         return {
           ...e,
-          times: rng.range(3, 25),
+          times: rng.range(2, 10),
           path: rng.weighted(PATHS),
           retryAfterSeconds: rng.pick([1, 1, 2, 3, 5, 12]),
         };
       case 'server-error-html':
-        return { ...e, times: rng.range(1, 12), path: rng.weighted(PATHS) };
+        return { ...e, times: rng.range(1, 8), path: rng.weighted(PATHS) };
       case 'hang':
         return { ...e, times: 1, path: rng.pick(['/Invoice', '/Invoice', '/Contact', '*']) };
       case 'truncated':
         return { ...e, times: rng.range(1, 4), path: rng.weighted(PATHS) };
-      case 'malformed':
-        return {
-          ...e,
-          times: rng.range(1, 3),
-          path: rng.pick(['/Invoice', '/Invoice', '/Invoice', '/Contact', '/CommunicationWay']),
-          field: rng.pick(['sumGross', 'status', 'id', 'invoiceNumber']),
-        };
+      case 'malformed': {
+        const path = rng.pick(['/Invoice', '/Invoice', '/Invoice', '/Contact', '/CommunicationWay']);
+        return { ...e, times: rng.range(1, 3), path, field: rng.pick(MALFORMED_FIELDS[path]!) };
+      }
       case 'slow':
         return { ...e, times: rng.range(1, 8), path: rng.weighted(PATHS), delayMs: rng.range(300, 4000) };
       case 'invoices-added':

@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import type { ImportStats } from '../src/activities/bulk-import';
+import { addInterface, connectOps } from '../src/cli/operations';
+import { accountSyncWorkflowId } from '../src/shared';
+import { statusQuery } from '../src/workflows';
+import type { ProfileSummary } from './cpu-profile';
+import { summariseProfiles } from './cpu-profile';
+import type { ActivityTiming, Run } from './histories';
+import { activityTimings, mean, runsOf, sum } from './histories';
+import type { Child } from './infra';
+import { benchConfig, sleep, startWorkerProcess, withTimeout } from './infra';
+import type { CpuShare } from './proc-stats';
+import { RssSampler, cpuBetween, readProc, snapshotCpu } from './proc-stats';
+
+export interface PipelineResult {
+  /** First event of the import's first run to the last event of its last run (server clock). */
+  seconds: number;
+  invoicesPerSecond: number;
+  /** addInterface() until the import's result arrived (client clock; includes the token check and start-up). */
+  wallSeconds: number;
+  runs: number;
+  historyEvents: number;
+  eventsPer1000Invoices: number;
+  pages: number;
+  stats: ImportStats;
+  rows: number;
+  worker: {
+    /** Max of RSS sampled every 250 ms during the import. */
+    importPeakRssBytes: number;
+    importAvgRssBytes: number;
+    /** VmHWM: the peak of the whole process life, workflow bundling at start-up included. */
+    lifePeakRssBytes: number;
+    startupSeconds: number;
+  };
+  cpu: CpuShare;
+  /** Per importPage, ms, from the histories. */
+  perPage: {
+    scheduleToStartMs: number | null;
+    startToCloseMs: number | null;
+    /** ActivityTaskCompleted to the next ActivityTaskScheduled in the same run: one workflow task round trip. */
+    workflowTaskGapMs: number | null;
+  };
+  /** importPage execution of every page in order, ms. */
+  pageMs: number[];
+  /** The worker's CPU profile over the import (--cpu-profile), per thread. */
+  cpuProfile?: ProfileSummary[];
+  /** Time of the whole import by where it went, seconds. */
+  split: {
+    beginImport: number;
+    importPageExecution: number;
+    importPageQueue: number;
+    workflowTaskGaps: number;
+    continueAsNewGaps: number;
+    finishImport: number;
+    other: number;
+  };
+}
+
+const pagesOf = (acts: ActivityTiming[]) => acts.filter((a) => a.type === 'importPage');
+
+function split(runs: Run[], acts: ActivityTiming[], seconds: number): PipelineResult['split'] {
+  const exec = (a: ActivityTiming) => ((a.completedMs ?? 0) - (a.startedMs ?? a.scheduledMs)) / 1000;
+  const queue = (a: ActivityTiming) => ((a.startedMs ?? a.scheduledMs) - a.scheduledMs) / 1000;
+  const byType = (t: string) => acts.filter((a) => a.type === t);
+  let wft = 0;
+  let can = 0;
+  for (let i = 1; i < acts.length; i++) {
+    const prev = acts[i - 1] as ActivityTiming;
+    const cur = acts[i] as ActivityTiming;
+    const gap = (cur.scheduledMs - (prev.completedMs ?? cur.scheduledMs)) / 1000;
+    if (cur.run === prev.run) wft += gap;
+    else can += gap;
+  }
+  const first = acts[0];
+  const last = acts[acts.length - 1];
+  const lead = first ? (first.scheduledMs - (runs[0]?.startMs ?? first.scheduledMs)) / 1000 : 0;
+  const tail = last ? ((runs[runs.length - 1]?.endMs ?? 0) - (last.completedMs ?? 0)) / 1000 : 0;
+  const parts = {
+    beginImport: sum(byType('beginImport').map((a) => exec(a) + queue(a))),
+    importPageExecution: sum(pagesOf(acts).map(exec)),
+    importPageQueue: sum(pagesOf(acts).map(queue)),
+    workflowTaskGaps: wft + lead + tail,
+    continueAsNewGaps: can,
+    finishImport: sum(byType('finishImport').map((a) => exec(a) + queue(a))),
+  };
+  return { ...parts, other: seconds - sum(Object.values(parts)) };
+}
+
+/** The real pipeline: addInterface starts the account workflow, whose first act is the bulk import child. */
+export async function runPipeline(opts: {
+  databaseUrl: string;
+  temporal: Child & { address: string };
+  sandboxPid: number;
+  baseUrl: string;
+  token: string;
+  accountId: string;
+  invoices: number;
+  timeoutMs: number;
+  /** When set, the worker runs under --cpu-prof into this directory and the result carries a summary. */
+  cpuProfileDir?: string | undefined;
+  /** Run the worker with this prebuilt workflow bundle (bench/worker-process.ts) instead of `sevsync worker`. */
+  prebuiltBundle?: string;
+}): Promise<PipelineResult> {
+  const config = benchConfig({
+    databaseUrl: opts.databaseUrl,
+    temporalAddress: opts.temporal.address,
+    taskQueue: `bench-import-${randomBytes(3).toString('hex')}`,
+  });
+  const workerStarted = Date.now();
+  const worker = await startWorkerProcess(config, {
+    nodeArgs: opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [],
+    ...(opts.prebuiltBundle ? { prebuiltBundle: opts.prebuiltBundle } : {}),
+  });
+  const startupSeconds = (Date.now() - workerStarted) / 1000;
+  const ops = await connectOps(config);
+  let result: PipelineResult;
+  let window: { fromWallMs: number; toWallMs: number } | undefined;
+  try {
+    const pids = { worker: worker.pid, temporal: opts.temporal.pid, sandbox: opts.sandboxPid };
+    const rss = new RssSampler(worker.pid);
+    const cpu0 = snapshotCpu(pids);
+    const t0 = Date.now();
+    await addInterface(ops, {
+      accountId: opts.accountId,
+      token: opts.token,
+      baseUrl: opts.baseUrl,
+      intervalSeconds: 3600,
+    });
+    const parent = ops.temporal.workflow.getHandle(accountSyncWorkflowId(opts.accountId));
+    let importWorkflowId: string | undefined;
+    while (!importWorkflowId) {
+      if (Date.now() - t0 > 60_000) throw new Error('the bulk import did not start within 60 s');
+      importWorkflowId = (await parent.query(statusQuery).catch(() => undefined))?.import?.workflowId;
+      if (!importWorkflowId) await sleep(50);
+    }
+    const finished = ops.temporal.workflow.getHandle(importWorkflowId).result() as Promise<ImportStats>;
+    const stats = await withTimeout(finished, opts.timeoutMs, 'the bulk import');
+    const tEnd = Date.now();
+    const wallSeconds = (tEnd - t0) / 1000;
+    window = { fromWallMs: t0, toWallMs: tEnd };
+    const cpu = cpuBetween(cpu0, snapshotCpu(pids));
+    const sampled = rss.stop();
+    const lifePeakRssBytes = readProc(worker.pid)?.peakRssBytes ?? 0;
+
+    const runs = await runsOf(ops.temporal, importWorkflowId);
+    const acts = activityTimings(runs);
+    const seconds = ((runs[runs.length - 1]?.endMs ?? 0) - (runs[0]?.startMs ?? 0)) / 1000;
+    const historyEvents = sum(runs.map((r) => r.events.length));
+    const pages = pagesOf(acts);
+    const gaps: number[] = [];
+    for (let i = 1; i < acts.length; i++) {
+      const prev = acts[i - 1] as ActivityTiming;
+      const cur = acts[i] as ActivityTiming;
+      if (cur.run === prev.run && prev.completedMs !== null) gaps.push(cur.scheduledMs - prev.completedMs);
+    }
+    const [row] = await ops.db.sql<{ n: number }[]>`
+      select count(*)::int as n from invoices where account_id = ${opts.accountId}`;
+    await parent.terminate('bench done').catch(() => undefined);
+    result = {
+      seconds,
+      invoicesPerSecond: opts.invoices / seconds,
+      wallSeconds,
+      runs: runs.length,
+      historyEvents,
+      eventsPer1000Invoices: historyEvents / (opts.invoices / 1000),
+      pages: pages.length,
+      stats,
+      rows: row?.n ?? 0,
+      worker: {
+        importPeakRssBytes: sampled.maxBytes,
+        importAvgRssBytes: sampled.avgBytes,
+        lifePeakRssBytes,
+        startupSeconds,
+      },
+      cpu,
+      perPage: {
+        scheduleToStartMs: mean(pages.map((a) => (a.startedMs ?? a.scheduledMs) - a.scheduledMs)),
+        startToCloseMs: mean(pages.map((a) => (a.completedMs ?? 0) - (a.startedMs ?? a.scheduledMs))),
+        workflowTaskGapMs: mean(gaps),
+      },
+      split: split(runs, acts, seconds),
+      pageMs: pages.map((a) => Math.round((a.completedMs ?? 0) - (a.startedMs ?? a.scheduledMs))),
+    };
+  } finally {
+    await ops.close();
+    await worker.stop();
+  }
+  const exitWallMs = worker.exitedAt();
+  if (opts.cpuProfileDir && window && exitWallMs !== null)
+    result.cpuProfile = summariseProfiles(opts.cpuProfileDir, 12, { ...window, exitWallMs });
+  return result;
+}

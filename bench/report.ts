@@ -1,0 +1,380 @@
+import type { ProfileSummary } from './cpu-profile';
+import type { BaselineProcessResult, LoopVariant } from './import-baseline';
+import type { FloorResult } from './import-floor';
+import type { PipelineResult } from './import-pipeline';
+import type { FetchProfile } from './profile-fetch';
+import type { CpuShare } from './proc-stats';
+import type { SteadyResult } from './steady-state';
+
+export const GOALS = {
+  pipelineInvoicesPerSecond: 10_000,
+  pipelineToBaseline: 0.8,
+  eventsPer1000Invoices: 8,
+} as const;
+
+export interface Goal {
+  name: string;
+  target: string;
+  value: number | null;
+  pass: boolean | null;
+}
+
+export interface Experiment {
+  name: string;
+  /** A variant of the plain loop, or of the pipeline's worker. */
+  kind: 'loop' | 'pipeline';
+  variant: LoopVariant | { prebuiltBundle: boolean };
+  seconds: number;
+  invoicesPerSecond: number;
+  /** Against the plain loop (kind loop) or the pipeline (kind pipeline) of the same run. */
+  vsReference: number;
+  fetchWaitMsMean: number | null;
+  analyzeMsTotal: number | null;
+  workerPeakRssBytes: number | null;
+  rows: number;
+  otherLoadCores: number;
+}
+
+export interface ImportSection {
+  invoices: number;
+  pipeline: PipelineResult;
+  baseline: BaselineProcessResult;
+  floor: FloorResult & { includes: string };
+  fetchProfile: FetchProfile;
+  experiments: Experiment[];
+  ratios: { pipelineToBaseline: number; baselineToFloor: number };
+}
+
+export function importGoals(s: ImportSection | undefined): Goal[] {
+  const p = s?.pipeline;
+  const goal = (
+    name: string,
+    target: string,
+    value: number | undefined,
+    pass: (v: number) => boolean,
+  ): Goal => ({
+    name,
+    target,
+    value: value ?? null,
+    pass: value === undefined ? null : pass(value),
+  });
+  return [
+    goal(
+      'pipeline invoices/s',
+      `>= ${GOALS.pipelineInvoicesPerSecond}`,
+      p?.invoicesPerSecond,
+      (v) => v >= GOALS.pipelineInvoicesPerSecond,
+    ),
+    goal(
+      'pipeline / baseline',
+      `>= ${GOALS.pipelineToBaseline}`,
+      s?.ratios.pipelineToBaseline,
+      (v) => v >= GOALS.pipelineToBaseline,
+    ),
+    goal(
+      'history events per 1,000 invoices',
+      `<= ${GOALS.eventsPer1000Invoices}`,
+      p?.eventsPer1000Invoices,
+      (v) => v <= GOALS.eventsPer1000Invoices,
+    ),
+  ];
+}
+
+const n0 = (v: number | null | undefined) =>
+  v === null || v === undefined ? '-' : Math.round(v).toLocaleString('en-US');
+const n1 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(1));
+const n2 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(2));
+const mb = (bytes: number | null | undefined) => (bytes ? `${Math.round(bytes / 2 ** 20)} MiB` : '-');
+const verdict = (g: Goal | undefined) => (!g || g.pass === null ? '' : g.pass ? 'PASS' : 'MISS');
+
+function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+const cpuLine = (c: CpuShare) =>
+  `${Object.entries(c.cores)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ')}; whole machine ${c.machineBusyCores.toFixed(2)} of its cores busy`;
+
+/** CPU used by processes the bench did not start (other work on the machine), in cores. */
+export const otherLoad = (c: CpuShare): number =>
+  Math.max(0, c.machineBusyCores - Object.values(c.cores).reduce((a, b) => a + b, 0));
+
+/**
+ * CPU spent per 1,000-invoice page by each process during a phase, and the throughput the machine's cores
+ * could reach with that CPU cost if every process overlapped perfectly (an upper bound, not a forecast).
+ */
+export function cpuPerPage(cpu: CpuShare, pages: number, cores: number) {
+  const perPage = Object.fromEntries(
+    Object.entries(cpu.cpuSeconds).map(([k, v]) => [k, (v * 1000) / Math.max(1, pages)]),
+  );
+  const total = Object.values(perPage).reduce((a, b) => a + b, 0);
+  return {
+    msPerPage: perPage,
+    totalMs: total,
+    boundInvoicesPerSecond: total > 0 ? (cores * 1e6) / total : null,
+  };
+}
+
+/** Where the time of one 1,000-invoice page goes, from the measured parts (ms). */
+export function pageBreakdown(s: ImportSection) {
+  const p = s.pipeline;
+  const b = s.baseline;
+  const analyzePerPage = b.analyzeMsTotal / b.pages;
+  const plainActivity = (b.fetchMsMean ?? 0) + (b.processMsMean ?? 0) + analyzePerPage;
+  const sqlInProcess = b.statements
+    .filter((st) => !st.label.startsWith('(transaction'))
+    .reduce((a, st) => a + st.msPerPage, 0);
+  const txn = b.statements.find((st) => st.label.startsWith('(transaction'))?.msPerPage ?? 0;
+  const lookup =
+    b.statements.find((st) => st.label.startsWith('select source_id from source_contacts'))?.msPerPage ?? 0;
+  const f = s.fetchProfile;
+  return {
+    pipelinePageMs: (p.seconds * 1000) / Math.max(1, p.pages),
+    activityMs: p.perPage.startToCloseMs,
+    queueMs: p.perPage.scheduleToStartMs,
+    workflowTaskGapMs: p.perPage.workflowTaskGapMs,
+    continueAsNewMsPerPage: (p.split.continueAsNewGaps * 1000) / Math.max(1, p.pages),
+    baselineFetchMs: b.fetchMsMean,
+    baselineProcessMs: b.processMsMean,
+    analyzeMsPerPage: analyzePerPage,
+    /** importPage's execution beyond the plain loop's fetch + process + analyze: checkpoint, interface lookup, contention. */
+    activityExtraMs: (p.perPage.startToCloseMs ?? 0) - plainActivity,
+    writeTransactionMs: txn,
+    contactLookupMs: lookup,
+    /** processInvoicePage minus its SQL: classify, toInvoiceRow (sha1, decimals), JSON for the statements. */
+    transformMs: (b.processMsMean ?? 0) - txn - lookup,
+    sqlStatementsMs: sqlInProcess,
+    fetchHttpMs: f.httpMs,
+    fetchParseMs: f.parseMs,
+    fetchValidateMs:
+      f.clientMs === null || f.httpMs === null || f.parseMs === null
+        ? null
+        : f.clientMs - f.httpMs - f.parseMs,
+    pageBytes: f.bytes,
+  };
+}
+
+export function render(opts: {
+  header: string;
+  cores: number;
+  imp: ImportSection | undefined;
+  steady: SteadyResult | undefined;
+  goals: Goal[];
+  findings: string[];
+  resultFile: string;
+}): string {
+  const out: string[] = ['', opts.header, ''];
+  const g = (name: string) => opts.goals.find((x) => x.name === name);
+  const s = opts.imp;
+  if (s) {
+    const p = s.pipeline;
+    out.push(
+      `Bulk import of ${s.invoices.toLocaleString('en-US')} sandbox invoices (same data for all three)`,
+    );
+    out.push(
+      ...table([
+        ['', 'invoices/s', 'seconds', 'goal', ''],
+        [
+          '1 pipeline (Temporal + worker process)',
+          n0(p.invoicesPerSecond),
+          n1(p.seconds),
+          `>= ${n0(GOALS.pipelineInvoicesPerSecond)}`,
+          verdict(g('pipeline invoices/s')),
+        ],
+        [
+          '2 baseline (same functions, plain loop)',
+          n0(s.baseline.invoicesPerSecond),
+          n1(s.baseline.seconds),
+          '',
+          '',
+        ],
+        ['3 floor (COPY into the same tables)', n0(s.floor.invoicesPerSecond), n2(s.floor.seconds), '', ''],
+        [
+          'ratio 1/2',
+          n2(s.ratios.pipelineToBaseline),
+          '',
+          `>= ${GOALS.pipelineToBaseline}`,
+          verdict(g('pipeline / baseline')),
+        ],
+        ['ratio 2/3', n2(s.ratios.baselineToFloor), '', '', ''],
+        [
+          `history events per 1,000 invoices (${p.historyEvents} in ${p.runs} runs)`,
+          n2(p.eventsPer1000Invoices),
+          '',
+          `<= ${GOALS.eventsPer1000Invoices}`,
+          verdict(g('history events per 1,000 invoices')),
+        ],
+        ['worker peak RSS during the import', mb(p.worker.importPeakRssBytes), '', '', ''],
+        [
+          'worker peak RSS of its life (VmHWM, start-up bundling included)',
+          mb(p.worker.lifePeakRssBytes),
+          '',
+          '',
+          '',
+        ],
+        ['baseline process peak RSS during its loop', mb(s.baseline.peakRssBytes), '', '', ''],
+      ]),
+    );
+    out.push(
+      `  rows written: pipeline ${n0(p.rows)}, baseline ${n0(s.baseline.rows)}, floor ${n0(s.floor.rows.invoices)} invoices`,
+    );
+    out.push(`  CPU (cores) during the pipeline: ${cpuLine(p.cpu)}`);
+    out.push(`  CPU (cores) during the baseline: ${cpuLine(s.baseline.cpu)}`);
+    for (const [label, cpu, pages] of [
+      ['pipeline', p.cpu, p.pages],
+      ['baseline', s.baseline.cpu, s.baseline.pages],
+    ] as const) {
+      const c = cpuPerPage(cpu, pages, opts.cores);
+      out.push(
+        `  CPU ms per 1,000-invoice page, ${label}: ${Object.entries(c.msPerPage)
+          .map(([k, v]) => `${k} ${n0(v)}`)
+          .join(
+            ', ',
+          )}; total ${n0(c.totalMs)} -> at most ${n0(c.boundInvoicesPerSecond)} invoices/s on ${opts.cores} cores`,
+      );
+    }
+    const bd = pageBreakdown(s);
+    out.push('', 'Where the time goes, per 1,000-invoice page (ms, measured)');
+    out.push(
+      ...table([
+        ['pipeline: one page end to end (import span / pages)', n1(bd.pipelinePageMs)],
+        ['  importPage execution (ActivityTaskStarted..Completed)', n1(bd.activityMs)],
+        ['  activity queue (Scheduled..Started)', n1(bd.queueMs)],
+        ['  workflow task between two pages (Completed..next Scheduled)', n1(bd.workflowTaskGapMs)],
+        ['  continue-as-new, spread over the pages', n1(bd.continueAsNewMsPerPage)],
+        ['baseline: fetch (client.listInvoices)', n1(bd.baselineFetchMs)],
+        [`  sandbox HTTP incl. body (${mb(bd.pageBytes)} JSON per page)`, n1(bd.fetchHttpMs)],
+        ['  JSON.parse', n1(bd.fetchParseMs)],
+        ['  zod validation and mapping in the client', n1(bd.fetchValidateMs)],
+        ['baseline: processInvoicePage', n1(bd.baselineProcessMs)],
+        ['  writeInvoicePage transaction (begin..commit)', n1(bd.writeTransactionMs)],
+        ['  known-contacts lookup', n1(bd.contactLookupMs)],
+        ['  classify + toInvoiceRow + statement JSON (the rest)', n1(bd.transformMs)],
+        ['baseline: ANALYZE, spread over the pages', n1(bd.analyzeMsPerPage)],
+        [
+          'importPage beyond the plain loop (checkpoint, interface, heartbeats, contention)',
+          n1(bd.activityExtraMs),
+        ],
+      ]),
+    );
+    out.push('  SQL statements of processInvoicePage (ms per page, baseline):');
+    for (const st of s.baseline.statements.slice(0, 8))
+      out.push(
+        `    ${n1(st.msPerPage).padStart(6)}  ${st.label}${st.perPage > 1.05 ? ` (x${n1(st.perPage)})` : ''}`,
+      );
+    out.push(
+      `  import span split (s): ${Object.entries(p.split)
+        .map(([k, v]) => `${k} ${n2(v)}`)
+        .join(', ')}`,
+    );
+    const prof = (label: string, list: ProfileSummary[] | undefined) => {
+      const main = list?.[0];
+      if (!main) return;
+      const busy = main.durationMs - main.idleMs;
+      out.push(
+        `  CPU profile, ${label} main thread over the import: ${n0(busy)} ms busy of ${n0(main.durationMs)} ms; self time by area (ms):`,
+      );
+      out.push(`    ${main.byArea.map((a) => `${a.area} ${n0(a.ms)}`).join(', ')}`);
+    };
+    prof('worker', p.cpuProfile);
+    prof('baseline', s.baseline.cpuProfile);
+    out.push(`  floor: ${s.floor.includes}`);
+    if (s.experiments.length > 0) {
+      out.push('', 'What-if variants (measured; each into a fresh database; x = against 1 or 2 of this run)');
+      out.push(
+        ...table([
+          ['', 'invoices/s', 'x', 'fetch wait ms/page', 'ANALYZE s', 'worker peak RSS', 'other load'],
+          ...s.experiments.map((e) => [
+            `${e.kind === 'loop' ? '2' : '1'} ${e.name}`,
+            n0(e.invoicesPerSecond),
+            n2(e.vsReference),
+            n1(e.fetchWaitMsMean),
+            e.analyzeMsTotal === null ? '-' : n1(e.analyzeMsTotal / 1000),
+            mb(e.workerPeakRssBytes),
+            n2(e.otherLoadCores),
+          ]),
+        ]),
+      );
+    }
+    out.push(
+      `  floor steps (ms): ${Object.entries(s.floor.stepsMs)
+        .map(([k, v]) => `${k} ${n0(v)}`)
+        .join(', ')}`,
+    );
+  }
+  const st = opts.steady;
+  if (st) {
+    out.push(
+      '',
+      `Steady state: ${st.accounts.toLocaleString('en-US')} accounts at a ${st.intervalSeconds} s interval on one worker, ${st.sandboxes} sandbox(es), ${n0(st.windowSeconds)} s window`,
+    );
+    out.push(
+      ...table([
+        ['syncs scheduled in the window (all, incl. sync-now)', n0(st.syncs.scheduled)],
+        [
+          'timer syncs due in the window / missed (not started)',
+          `${n0(st.syncs.due)} / ${n0(st.syncs.missed)}`,
+        ],
+        [
+          'due sync start lateness p50 / p99 / max (ms)',
+          `${n0(st.syncs.startLatenessMs.p50)} / ${n0(st.syncs.startLatenessMs.p99)} / ${n0(st.syncs.startLatenessMs.max)}`,
+        ],
+        [
+          'sync schedule-to-start p50 / p99 / max (ms)',
+          `${n0(st.syncs.scheduleToStartMs.p50)} / ${n0(st.syncs.scheduleToStartMs.p99)} / ${n0(st.syncs.scheduleToStartMs.max)}`,
+        ],
+        [
+          'sync start-to-close p50 / p99 (ms)',
+          `${n0(st.syncs.startToCloseMs.p50)} / ${n0(st.syncs.startToCloseMs.p99)}`,
+        ],
+        [
+          'workflow task schedule-to-start p50 / p99 (ms)',
+          `${n0(st.workflowTaskScheduleToStartMs.p50)} / ${n0(st.workflowTaskScheduleToStartMs.p99)}`,
+        ],
+        [
+          'workflow task start-to-close p50 / p99 (ms, worker side)',
+          `${n0(st.workflowTaskStartToCloseMs.p50)} / ${n0(st.workflowTaskStartToCloseMs.p99)}`,
+        ],
+        [
+          'timer fired after due p50 / p99 (ms, server side)',
+          `${n0(st.timerLatenessMs.p50)} / ${n0(st.timerLatenessMs.p99)}`,
+        ],
+        ['worker CPU (cores, window average)', n2(st.worker.cpuCores)],
+        ['worker RSS avg / max', `${mb(st.worker.avgRssBytes)} / ${mb(st.worker.maxRssBytes)}`],
+        [
+          `sync-now to visible p50 / p95 (ms, ${st.syncNowToVisibleMs.samples.length} samples, ${st.syncNowToVisibleMs.timeouts} timeouts)`,
+          `${n0(st.syncNowToVisibleMs.p50)} / ${n0(st.syncNowToVisibleMs.p95)}`,
+        ],
+        [
+          st.onboarding === 'import'
+            ? 'setup: interfaces added (addInterface), bulk import, first sync (s)'
+            : 'setup: interfaces and workflows added, first full sync (s)',
+          n1(st.setupSeconds),
+        ],
+      ]),
+    );
+    out.push(`  CPU (cores) during the setup: ${cpuLine(st.setupCpu)}`);
+    out.push(`  CPU (cores) in the window: ${cpuLine(st.cpu)}`);
+    for (const [label, list] of [
+      ['setup', st.database.setup],
+      ['window', st.database.window],
+    ] as const) {
+      out.push(`  database connections during the ${label} (connection-seconds):`);
+      for (const a of list.slice(0, 6)) out.push(`    ${n1(a.connectionSeconds).padStart(7)}  ${a.what}`);
+    }
+  }
+  if (opts.findings.length > 0) {
+    out.push('', 'Findings');
+    for (const f of opts.findings) out.push(`  - ${f}`);
+  }
+  out.push('', `Result file: ${opts.resultFile}`, '');
+  return out.join('\n');
+}
