@@ -1,6 +1,8 @@
 import { request } from 'undici';
+import { z } from 'zod';
 import { IMPORT_PAGE_SIZE } from '../src/activities/bulk-import';
 import { createSevdeskClient } from '../src/sevdesk/client';
+import { Invoice } from '../src/sevdesk/schema';
 import { mean } from './histories';
 
 export interface FetchProfile {
@@ -12,6 +14,10 @@ export interface FetchProfile {
   parseMs: number | null;
   /** Per page, ms: client.listInvoices as the import calls it (HTTP, parse, zod validation, mapping). */
   clientMs: number | null;
+  /** Per page, ms: the product's Invoice schema (z.looseObject: every unknown key copied) over the objects. */
+  validateLooseMs: number | null;
+  /** Per page, ms: the same fields as z.object (unknown keys stripped): the what-if for a leaner schema. */
+  validateStripMs: number | null;
 }
 
 /**
@@ -30,6 +36,9 @@ export async function profileFetch(opts: {
   const parse: number[] = [];
   const viaClient: number[] = [];
   const bytes: number[] = [];
+  const loose: number[] = [];
+  const strip: number[] = [];
+  const stripSchema = z.object(Invoice.shape);
   const lastPage = Math.max(0, Math.floor(opts.invoices / IMPORT_PAGE_SIZE) - 1);
   for (let i = 0; i < opts.pages; i++) {
     const offset = Math.round((lastPage * i) / Math.max(1, opts.pages - 1)) * IMPORT_PAGE_SIZE;
@@ -38,13 +47,23 @@ export async function profileFetch(opts: {
     const res = await request(url, { headers: { authorization: opts.token, accept: 'application/json' } });
     const text = await res.body.text();
     const t1 = performance.now();
-    JSON.parse(text);
+    const objects = (JSON.parse(text) as { objects: unknown[] }).objects;
     const t2 = performance.now();
+    // Alternating order, so that neither schema always runs on a warmer heap.
+    for (const [schema, into] of i % 2
+      ? [[stripSchema, strip] as const, [Invoice, loose] as const]
+      : [[Invoice, loose] as const, [stripSchema, strip] as const]) {
+      const v0 = performance.now();
+      for (const o of objects) schema.safeParse(o);
+      into.push(performance.now() - v0);
+    }
+    const t2b = performance.now();
     await client.listInvoices({ offset, limit: IMPORT_PAGE_SIZE, countAll: true });
     const t3 = performance.now();
+    const clientMs = t3 - t2b;
     http.push(t1 - t0);
     parse.push(t2 - t1);
-    viaClient.push(t3 - t2);
+    viaClient.push(clientMs);
     bytes.push(Buffer.byteLength(text));
   }
   return {
@@ -53,5 +72,7 @@ export async function profileFetch(opts: {
     bytes: mean(bytes),
     parseMs: mean(parse),
     clientMs: mean(viaClient),
+    validateLooseMs: mean(loose.slice(1)),
+    validateStripMs: mean(strip.slice(1)),
   };
 }

@@ -1,3 +1,4 @@
+import { IMPORT_PAGE_SIZE } from '../src/activities/bulk-import';
 import type { ProfileSummary } from './cpu-profile';
 import type { BaselineProcessResult, LoopVariant } from './import-baseline';
 import type { FloorResult } from './import-floor';
@@ -5,6 +6,9 @@ import type { PipelineResult } from './import-pipeline';
 import type { FetchProfile } from './profile-fetch';
 import type { CpuShare } from './proc-stats';
 import type { SteadyResult } from './steady-state';
+
+/** A due sync that starts later than this counts as the worker falling behind. */
+const LATE_MS = 5_000;
 
 export const GOALS = {
   pipelineInvoicesPerSecond: 10_000,
@@ -154,10 +158,6 @@ export function pageBreakdown(s: ImportSection) {
     sqlStatementsMs: sqlInProcess,
     fetchHttpMs: f.httpMs,
     fetchParseMs: f.parseMs,
-    fetchValidateMs:
-      f.clientMs === null || f.httpMs === null || f.parseMs === null
-        ? null
-        : f.clientMs - f.httpMs - f.parseMs,
     pageBytes: f.bytes,
   };
 }
@@ -253,7 +253,14 @@ export function render(opts: {
         ['baseline: fetch (client.listInvoices)', n1(bd.baselineFetchMs)],
         [`  sandbox HTTP incl. body (${mb(bd.pageBytes)} JSON per page)`, n1(bd.fetchHttpMs)],
         ['  JSON.parse', n1(bd.fetchParseMs)],
-        ['  zod validation and mapping in the client', n1(bd.fetchValidateMs)],
+        [
+          '  zod: the Invoice schema over the page (z.looseObject, as shipped)',
+          n1(s.fetchProfile.validateLooseMs),
+        ],
+        [
+          '  zod: the same fields as z.object (unknown keys stripped; what-if)',
+          n1(s.fetchProfile.validateStripMs),
+        ],
         ['baseline: processInvoicePage', n1(bd.baselineProcessMs)],
         ['  writeInvoicePage transaction (begin..commit)', n1(bd.writeTransactionMs)],
         ['  known-contacts lookup', n1(bd.contactLookupMs)],
@@ -377,4 +384,88 @@ export function render(opts: {
   }
   out.push('', `Result file: ${opts.resultFile}`, '');
   return out.join('\n');
+}
+
+export function findings(
+  imp: ImportSection | undefined,
+  steady: SteadyResult | undefined,
+  cores: number,
+): string[] {
+  const out: string[] = [];
+  const f = (v: number | null | undefined, d = 0) => (v === null || v === undefined ? '?' : v.toFixed(d));
+  if (imp) {
+    const bd = pageBreakdown(imp);
+    const p = imp.pipeline;
+    const basePageMs = (imp.baseline.seconds * 1000) / imp.baseline.pages;
+    const budget = (IMPORT_PAGE_SIZE / GOALS.pipelineInvoicesPerSecond) * 1000;
+    if (p.invoicesPerSecond < GOALS.pipelineInvoicesPerSecond) {
+      out.push(
+        `${GOALS.pipelineInvoicesPerSecond.toLocaleString('en-US')} invoices/s allows ${f(budget)} ms per 1,000-invoice page; ` +
+          `the pipeline takes ${f(bd.pipelinePageMs)} ms and the plain loop already ${f(basePageMs)} ms ` +
+          `(fetch ${f(bd.baselineFetchMs)}, process ${f(bd.baselineProcessMs)}, ANALYZE ${f(bd.analyzeMsPerPage)} per page): ` +
+          'the goal is missed by the fetch and write code itself, before any Temporal cost.',
+      );
+    }
+    const c = cpuPerPage(p.cpu, p.pages, cores);
+    out.push(
+      `CPU: one page costs ${f(c.totalMs)} ms of CPU across the processes in the pipeline (worker ` +
+        `${f(c.msPerPage.worker)}, PostgreSQL ${f(c.msPerPage.postgres)}, sandbox ${f(c.msPerPage.sandbox)}, Temporal ` +
+        `${f(c.msPerPage.temporal)}): with everything on ${cores} cores, no schedule reaches more than ` +
+        `${f(c.boundInvoicesPerSecond)} invoices/s; the import runs one page at a time, so it gets far less.`,
+    );
+    out.push(
+      `Fetch: of ${f(bd.baselineFetchMs)} ms per page, the sandbox's HTTP answer (${f((bd.pageBytes ?? 0) / 1e6, 1)} MB) takes ` +
+        `${f(bd.fetchHttpMs)} ms, JSON.parse ${f(bd.fetchParseMs)} ms, zod's Invoice schema ` +
+        `${f(imp.fetchProfile.validateLooseMs)} ms (${f(imp.fetchProfile.validateStripMs)} ms with the same fields as ` +
+        'z.object, which drops the undeclared keys instead of copying them).',
+    );
+    const top = imp.baseline.statements
+      .filter(
+        (s) =>
+          !s.label.startsWith('(transaction') && !s.label.startsWith('select source_id from source_contacts'),
+      )
+      .slice(0, 3);
+    out.push(
+      `Write: processInvoicePage ${f(bd.baselineProcessMs)} ms per page = writeInvoicePage transaction ${f(bd.writeTransactionMs)} ms ` +
+        `(largest: ${top.map((s) => `${s.label} ${f(s.msPerPage)} ms`).join('; ')}) + known-contacts lookup ` +
+        `${f(bd.contactLookupMs)} ms + classify/toInvoiceRow ${f(bd.transformMs)} ms.`,
+    );
+    out.push(
+      `Temporal and bookkeeping per page: ${f(bd.pipelinePageMs - basePageMs)} ms more than the plain loop = ` +
+        `importPage doing more than fetch+process+ANALYZE ${f(bd.activityExtraMs)} ms (interface lookup and token decryption, ` +
+        `checkpoint transaction, heartbeats, sharing the worker process with workflow tasks) + workflow task round trip ` +
+        `${f(bd.workflowTaskGapMs)} ms + activity queue ${f(bd.queueMs)} ms + continue-as-new ${f(bd.continueAsNewMsPerPage, 1)} ms.`,
+    );
+    out.push(
+      `Floor: the same rows by COPY take ${f(imp.floor.seconds, 2)} s (${f(imp.floor.invoicesPerSecond)} invoices/s); ` +
+        `the plain loop is ${f(imp.ratios.baselineToFloor, 2)}x of it.`,
+    );
+    for (const [phase, cpu] of [
+      ['pipeline', p.cpu],
+      ['baseline', imp.baseline.cpu],
+    ] as const) {
+      const other = otherLoad(cpu);
+      if (other > 0.15)
+        out.push(
+          `Noise: processes outside the bench used ${other.toFixed(2)} cores during the ${phase}; its figures are pessimistic.`,
+        );
+    }
+  }
+  if (steady) {
+    const verdict =
+      steady.syncs.due === 0
+        ? 'no sync fell due in the window (make it longer than the interval)'
+        : steady.syncs.missed === 0 && (steady.syncs.startLatenessMs.p99 ?? Infinity) < LATE_MS
+          ? 'one worker keeps up with the interval'
+          : 'one worker does not keep up with the interval';
+    out.push(
+      `Steady state: ${steady.syncs.due} syncs fell due in ${f(steady.windowSeconds)} s, ${steady.syncs.missed} missed, ` +
+        `started p50 ${f(steady.syncs.startLatenessMs.p50)} ms / p99 ${f(steady.syncs.startLatenessMs.p99)} ms after due: ` +
+        `${verdict}; worker ${f(steady.worker.cpuCores, 2)} cores, sync activity p50 ${f(steady.syncs.startToCloseMs.p50)} ms.`,
+    );
+    const other = otherLoad(steady.cpu);
+    if (other > 0.15)
+      out.push(`Noise: processes outside the bench used ${other.toFixed(2)} cores during the steady window.`);
+  }
+  return out;
 }

@@ -63,7 +63,9 @@ export function formatReport(r: CampaignReport): string {
     '',
     `time: setup ${seconds(d.setup)}, faults ${seconds(d.faults)}, settle ${seconds(d.settle)}, ` +
       `re-run ${seconds(d.rerun)}, total ${seconds(d.total)}`,
-    r.kept ? `kept: logs in ${r.kept.dir}, database ${r.kept.database}` : '',
+    r.kept
+      ? `kept: logs in ${r.kept.dir}, database ${r.kept.database} (psql -c 'drop database ${r.kept.database}')`
+      : '',
     r.passed ? 'RESULT: every invariant held' : 'RESULT: FAILED',
   ]
     .filter((l, i, all) => l !== '' || all[i - 1] !== '')
