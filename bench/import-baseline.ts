@@ -10,6 +10,7 @@ import { mean, sum } from './histories';
 import type { ProfileSummary } from './cpu-profile';
 import { summariseProfiles } from './cpu-profile';
 import { startBenchScript, waitForLine, withTimeout } from './infra';
+import { postgresPidsOf } from './pg-activity';
 import type { CpuShare } from './proc-stats';
 import { RssSampler, cpuBetween, snapshotCpu } from './proc-stats';
 import { StatementTimes, timedSql } from './sql-timing';
@@ -186,7 +187,7 @@ export async function runBaselineProcess(
       'the baseline',
     );
     toWallMs = Date.now();
-    const cpu = cpuBetween(cpu0, snapshotCpu(pids));
+    const cpu = cpuBetween(cpu0, snapshotCpu(pids), await postgresPidsOf(input.databaseUrl));
     // The process may be reading stdin already or not: its own figure is exact either way.
     cpu.cpuSeconds.baseline = result.cpuSeconds;
     cpu.cores.baseline = result.cpuSeconds / cpu.wallSeconds;

@@ -1,22 +1,17 @@
 import path from 'node:path';
 import { IMPORT_PAGE_SIZE } from '../src/activities/bulk-import';
 import { createSevdeskClient } from '../src/sevdesk/client';
-import type { LoopVariant } from './import-baseline';
+import { runExperiments } from './experiments';
+import type { BaselineProcessResult } from './import-baseline';
 import { runBaselineProcess } from './import-baseline';
 import { FLOOR_INCLUDES, runFloor } from './import-floor';
+import type { PipelineResult } from './import-pipeline';
 import { runPipeline } from './import-pipeline';
 import type { Cleanup, startTemporal } from './infra';
-import {
-  buildWorkflowBundle,
-  checkpoint,
-  createDatabase,
-  dropDatabase,
-  log,
-  startSandboxHost,
-} from './infra';
+import { checkpoint, createDatabase, dropDatabase, log, startSandboxHost } from './infra';
 import type { BenchOptions } from './options';
 import { profileFetch } from './profile-fetch';
-import type { Experiment, ImportSection } from './report';
+import type { ImportSection } from './report';
 import { otherLoad } from './report';
 
 // The bulk-import comparison: 1 the real pipeline, 2 the plain loop, 3 the COPY floor, on one sandbox's data,
@@ -39,44 +34,69 @@ export async function importComparison(
     await warm.listInvoices({ offset: i * IMPORT_PAGE_SIZE, limit: IMPORT_PAGE_SIZE });
   const timeoutMs = Math.max(180_000, (opts.invoices / 300) * 1000);
 
-  await checkpoint();
-  const pipelineDb = await createDatabase('pipeline');
-  cleanup.add('pipeline database', () => dropDatabase(pipelineDb));
-  log('import: 1 pipeline (Temporal, worker process)');
-  const pipeline = await runPipeline({
-    databaseUrl: pipelineDb,
-    temporal,
-    sandboxPid: host.pid,
-    baseUrl: sb.url,
-    token: sb.token,
-    accountId: 'bench-pipeline',
-    invoices: sb.invoices,
-    timeoutMs,
-    cpuProfileDir: profileDir && path.join(profileDir, 'worker'),
-  });
-  log(
-    `import: pipeline ${Math.round(pipeline.invoicesPerSecond)} invoices/s in ${pipeline.seconds.toFixed(1)} s`,
-  );
-
-  await checkpoint();
-  const baselineDb = await createDatabase('baseline');
-  cleanup.add('baseline database', () => dropDatabase(baselineDb));
-  log('import: 2 baseline (plain loop, process of its own)');
-  const baseline = await runBaselineProcess(
-    {
-      databaseUrl: baselineDb,
-      baseUrl: sb.url,
-      token: sb.token,
-      accountId: 'bench-baseline',
-      invoices: sb.invoices,
-    },
-    { temporal: temporal.pid, sandbox: host.pid },
-    timeoutMs,
-    profileDir && path.join(profileDir, 'baseline'),
-  );
-  log(
-    `import: baseline ${Math.round(baseline.invoicesPerSecond)} invoices/s in ${baseline.seconds.toFixed(1)} s`,
-  );
+  // Pipeline and plain loop alternate (P B B P ...): a machine that gets busier or quieter during the run
+  // shifts both alike instead of favouring whichever ran first. Details come from the first run of each.
+  const order = Array.from({ length: opts.importRounds }, (_, r) =>
+    r % 2 === 0 ? ['P', 'B'] : ['B', 'P'],
+  ).flat();
+  let pipeline: PipelineResult | undefined;
+  let baseline: BaselineProcessResult | undefined;
+  const rounds: ImportSection['rounds'] = { pipeline: [], baseline: [] };
+  for (const kind of order) {
+    await checkpoint();
+    if (kind === 'P') {
+      const db = await createDatabase('pipeline');
+      cleanup.add('pipeline database', () => dropDatabase(db));
+      log(`import: 1 pipeline (Temporal, worker process), run ${rounds.pipeline.length + 1}`);
+      const r = await runPipeline({
+        databaseUrl: db,
+        temporal,
+        sandboxPid: host.pid,
+        baseUrl: sb.url,
+        token: sb.token,
+        accountId: 'bench-pipeline',
+        invoices: sb.invoices,
+        timeoutMs,
+        cpuProfileDir: pipeline ? undefined : profileDir && path.join(profileDir, 'worker'),
+      });
+      pipeline ??= r;
+      rounds.pipeline.push({
+        invoicesPerSecond: r.invoicesPerSecond,
+        seconds: r.seconds,
+        otherLoadCores: otherLoad(r.cpu),
+      });
+      log(`import: pipeline ${Math.round(r.invoicesPerSecond)} invoices/s in ${r.seconds.toFixed(1)} s`);
+      await dropDatabase(db);
+    } else {
+      const db = await createDatabase('baseline');
+      cleanup.add('baseline database', () => dropDatabase(db));
+      log(`import: 2 baseline (plain loop, process of its own), run ${rounds.baseline.length + 1}`);
+      const r = await runBaselineProcess(
+        {
+          databaseUrl: db,
+          baseUrl: sb.url,
+          token: sb.token,
+          accountId: 'bench-baseline',
+          invoices: sb.invoices,
+        },
+        { temporal: temporal.pid, sandbox: host.pid },
+        timeoutMs,
+        baseline ? undefined : profileDir && path.join(profileDir, 'baseline'),
+      );
+      baseline ??= r;
+      rounds.baseline.push({
+        invoicesPerSecond: r.invoicesPerSecond,
+        seconds: r.seconds,
+        otherLoadCores: otherLoad(r.cpu),
+      });
+      log(`import: baseline ${Math.round(r.invoicesPerSecond)} invoices/s in ${r.seconds.toFixed(1)} s`);
+      await dropDatabase(db);
+    }
+  }
+  if (!pipeline || !baseline) throw new Error('no import round ran');
+  const meanRate = (xs: { invoicesPerSecond: number }[]) =>
+    xs.reduce((a, x) => a + x.invoicesPerSecond, 0) / Math.max(1, xs.length);
+  const throughput = { pipeline: meanRate(rounds.pipeline), baseline: meanRate(rounds.baseline) };
 
   await checkpoint();
   const floorDb = await createDatabase('floor');
@@ -91,83 +111,9 @@ export async function importComparison(
   });
   log(`import: floor ${Math.round(floor.invoicesPerSecond)} invoices/s in ${floor.seconds.toFixed(2)} s`);
 
-  const experiments: Experiment[] = [];
-  if (opts.experiments) {
-    const variants: { name: string; variant: LoopVariant }[] = [
-      { name: 'plain loop + prefetch of the next page', variant: { prefetch: true } },
-      { name: 'plain loop + ANALYZE after pages 1, 2, 4, 8, ...', variant: { analyze: 'doubling' } },
-      { name: 'plain loop + both', variant: { prefetch: true, analyze: 'doubling' } },
-      { name: 'plain loop again (control: run-to-run noise)', variant: {} },
-    ];
-    for (const v of variants) {
-      await checkpoint();
-      const db = await createDatabase('experiment');
-      cleanup.add('experiment database', () => dropDatabase(db));
-      log(`import: experiment "${v.name}"`);
-      const r = await runBaselineProcess(
-        {
-          databaseUrl: db,
-          baseUrl: sb.url,
-          token: sb.token,
-          accountId: 'bench-experiment',
-          invoices: sb.invoices,
-          variant: v.variant,
-        },
-        { temporal: temporal.pid, sandbox: host.pid },
-        timeoutMs,
-      );
-      experiments.push({
-        name: v.name,
-        kind: 'loop',
-        variant: v.variant,
-        seconds: r.seconds,
-        invoicesPerSecond: r.invoicesPerSecond,
-        vsReference: r.invoicesPerSecond / baseline.invoicesPerSecond,
-        fetchWaitMsMean: r.fetchMsMean,
-        analyzeMsTotal: r.analyzeMsTotal,
-        workerPeakRssBytes: null,
-        rows: r.rows,
-        otherLoadCores: otherLoad(r.cpu),
-      });
-      await dropDatabase(db);
-    }
-    const bundle = await buildWorkflowBundle();
-    cleanup.add('workflow bundle', async () => bundle.remove());
-    for (const v of [
-      { name: 'pipeline, worker with a prebuilt workflow bundle', prebuiltBundle: true },
-      { name: 'pipeline again (control: run-to-run noise)', prebuiltBundle: false },
-    ]) {
-      await checkpoint();
-      const db = await createDatabase('experiment');
-      cleanup.add('experiment database', () => dropDatabase(db));
-      log(`import: experiment "${v.name}"`);
-      const r = await runPipeline({
-        databaseUrl: db,
-        temporal,
-        sandboxPid: host.pid,
-        baseUrl: sb.url,
-        token: sb.token,
-        accountId: 'bench-experiment',
-        invoices: sb.invoices,
-        timeoutMs,
-        ...(v.prebuiltBundle ? { prebuiltBundle: bundle.path } : {}),
-      });
-      experiments.push({
-        name: v.name,
-        kind: 'pipeline',
-        variant: { prebuiltBundle: v.prebuiltBundle },
-        seconds: r.seconds,
-        invoicesPerSecond: r.invoicesPerSecond,
-        vsReference: r.invoicesPerSecond / pipeline.invoicesPerSecond,
-        fetchWaitMsMean: null,
-        analyzeMsTotal: null,
-        workerPeakRssBytes: r.worker.importPeakRssBytes,
-        rows: r.rows,
-        otherLoadCores: otherLoad(r.cpu),
-      });
-      await dropDatabase(db);
-    }
-  }
+  const experiments = opts.experiments
+    ? await runExperiments({ temporal, host, sandbox: sb, timeoutMs, cleanup })
+    : [];
 
   const fetchProfile = await profileFetch({
     baseUrl: sb.url,
@@ -182,9 +128,11 @@ export async function importComparison(
     floor: { ...floor, includes: FLOOR_INCLUDES },
     fetchProfile,
     experiments,
+    rounds,
+    throughput,
     ratios: {
-      pipelineToBaseline: pipeline.invoicesPerSecond / baseline.invoicesPerSecond,
-      baselineToFloor: baseline.invoicesPerSecond / floor.invoicesPerSecond,
+      pipelineToBaseline: throughput.pipeline / throughput.baseline,
+      baselineToFloor: throughput.baseline / floor.invoicesPerSecond,
     },
   };
 }

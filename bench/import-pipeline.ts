@@ -9,6 +9,7 @@ import type { ActivityTiming, Run } from './histories';
 import { activityTimings, mean, runsOf, sum } from './histories';
 import type { Child } from './infra';
 import { benchConfig, sleep, startWorkerProcess, withTimeout } from './infra';
+import { postgresPidsOf } from './pg-activity';
 import type { CpuShare } from './proc-stats';
 import { RssSampler, cpuBetween, readProc, snapshotCpu } from './proc-stats';
 
@@ -138,7 +139,7 @@ export async function runPipeline(opts: {
     const tEnd = Date.now();
     const wallSeconds = (tEnd - t0) / 1000;
     window = { fromWallMs: t0, toWallMs: tEnd };
-    const cpu = cpuBetween(cpu0, snapshotCpu(pids));
+    const cpu = cpuBetween(cpu0, snapshotCpu(pids), await postgresPidsOf(opts.databaseUrl));
     const sampled = rss.stop();
     const lifePeakRssBytes = readProc(worker.pid)?.peakRssBytes ?? 0;
 

@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 export interface BenchOptions {
   /** Invoices in the generated sandbox data of the import comparison. */
   invoices: number;
+  /** Timed runs each of the pipeline and the plain loop, alternating (P B B P ...). */
+  importRounds: number;
   /** Accounts syncing at once in the steady-state run. */
   accounts: number;
   /** Length of the measured steady-state window. */
@@ -27,13 +29,14 @@ export interface BenchOptions {
   experiments: boolean;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--accounts N] [--steady-seconds S]
+export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import-rounds N] [--accounts N] [--steady-seconds S]
        [--interval S] [--invoices-per-account N] [--accounts-per-sandbox N] [--latency-samples N]
        [--seed N] [--skip-import] [--skip-steady] [--cpu-profile] [--experiments]
        [--onboarding sync|import]
 
-  default: 100,000 invoices, 1,000 accounts, 120 s steady window (about 10 minutes in all)
-  --quick: 10,000 invoices, 50 accounts, 30 s steady window at a 15 s interval (so that syncs fall due in it)
+  default: 100,000 invoices (pipeline and plain loop twice each, alternating), 1,000 accounts, 120 s steady
+           window (about 8 minutes in all on 2 cores)
+  --quick: 10,000 invoices (once each), 50 accounts, 30 s steady window at a 15 s interval (so that syncs fall due in it)
   --cpu-profile: the worker and the plain loop run under node --cpu-prof; CPU by area is printed
   --onboarding import: steady-state accounts start with the bulk import (addInterface) instead of a first sync
   --experiments: what-if variants of the plain loop (prefetch, ANALYZE cadence), about 3 x the baseline's time`;
@@ -63,6 +66,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       options: {
         quick: { type: 'boolean' },
         invoices: { type: 'string' },
+        'import-rounds': { type: 'string' },
         accounts: { type: 'string' },
         'steady-seconds': { type: 'string' },
         interval: { type: 'string' },
@@ -87,6 +91,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   return {
     quick,
     invoices: int('invoices', values.invoices, quick ? 10_000 : 100_000, 1_000, 1_000_000),
+    importRounds: int('import-rounds', values['import-rounds'], quick ? 1 : 2, 1, 10),
     accounts: int('accounts', values.accounts, quick ? 50 : 1_000, 1, 5_000),
     steadySeconds: int('steady-seconds', values['steady-seconds'], quick ? 30 : 120, 10, 1_800),
     intervalSeconds: int('interval', values.interval, quick ? 15 : 60, 5, 3_600),

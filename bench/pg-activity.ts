@@ -60,3 +60,20 @@ export class PgActivitySampler {
     return { samples: this.samples, shares };
   }
 }
+
+/**
+ * PostgreSQL processes that work for one database: its backends, and the server's own background processes
+ * (WAL writer, checkpointer: shared, but on a bench machine mostly busy with the bench's writes).
+ */
+export async function postgresPidsOf(databaseUrl: string): Promise<Set<number>> {
+  const database = decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+  const sql = postgres(ADMIN_DATABASE_URL, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql<{ pid: number }[]>`
+      select pid from pg_stat_activity
+      where datname = ${database} or (datname is null and backend_type <> 'autovacuum worker')`;
+    return new Set(rows.map((r) => r.pid));
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

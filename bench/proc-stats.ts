@@ -90,12 +90,17 @@ export interface CpuShare {
   machineBusyCores: number;
 }
 
-export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): CpuShare {
+/**
+ * postgresPids: the backends that count (postgresPidsOf): without it, every PostgreSQL process on the server,
+ * other people's databases included, is counted as the bench's.
+ */
+export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot, postgresPids?: ReadonlySet<number>): CpuShare {
   const wallSeconds = (b.at - a.at) / 1000;
   const cpuSeconds: Record<string, number> = {};
   for (const [name, v] of Object.entries(b.procs)) cpuSeconds[name] = v - (a.procs[name] ?? 0);
   let pg = 0;
-  for (const [pid, v] of b.postgres) pg += v - (a.postgres.get(pid) ?? 0);
+  for (const [pid, v] of b.postgres)
+    if (!postgresPids || postgresPids.has(pid)) pg += v - (a.postgres.get(pid) ?? 0);
   cpuSeconds.postgres = pg;
   const cores = Object.fromEntries(Object.entries(cpuSeconds).map(([k, v]) => [k, v / wallSeconds]));
   return {

@@ -27,10 +27,12 @@ export interface Experiment {
   name: string;
   /** A variant of the plain loop, or of the pipeline's worker. */
   kind: 'loop' | 'pipeline';
+  /** The unchanged code, run before and after the variants as the reference. */
+  control: boolean;
   variant: LoopVariant | { prebuiltBundle: boolean };
   seconds: number;
   invoicesPerSecond: number;
-  /** Against the plain loop (kind loop) or the pipeline (kind pipeline) of the same run. */
+  /** Against the mean of the control runs of the same kind. */
   vsReference: number;
   fetchWaitMsMean: number | null;
   analyzeMsTotal: number | null;
@@ -46,11 +48,17 @@ export interface ImportSection {
   floor: FloorResult & { includes: string };
   fetchProfile: FetchProfile;
   experiments: Experiment[];
+  /** Every timed run of 1 and 2, in the order they ran alternately; the details above are from the first. */
+  rounds: {
+    pipeline: { invoicesPerSecond: number; seconds: number; otherLoadCores: number }[];
+    baseline: { invoicesPerSecond: number; seconds: number; otherLoadCores: number }[];
+  };
+  /** Means over the rounds: what the goals and the ratios use. */
+  throughput: { pipeline: number; baseline: number };
   ratios: { pipelineToBaseline: number; baselineToFloor: number };
 }
 
 export function importGoals(s: ImportSection | undefined): Goal[] {
-  const p = s?.pipeline;
   const goal = (
     name: string,
     target: string,
@@ -66,7 +74,7 @@ export function importGoals(s: ImportSection | undefined): Goal[] {
     goal(
       'pipeline invoices/s',
       `>= ${GOALS.pipelineInvoicesPerSecond}`,
-      p?.invoicesPerSecond,
+      s?.throughput.pipeline,
       (v) => v >= GOALS.pipelineInvoicesPerSecond,
     ),
     goal(
@@ -78,12 +86,13 @@ export function importGoals(s: ImportSection | undefined): Goal[] {
     goal(
       'history events per 1,000 invoices',
       `<= ${GOALS.eventsPer1000Invoices}`,
-      p?.eventsPer1000Invoices,
+      s?.pipeline.eventsPer1000Invoices,
       (v) => v <= GOALS.eventsPer1000Invoices,
     ),
   ];
 }
 
+const meanOf = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 const n0 = (v: number | null | undefined) =>
   v === null || v === undefined ? '-' : Math.round(v).toLocaleString('en-US');
 const n1 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(1));
@@ -183,16 +192,16 @@ export function render(opts: {
       ...table([
         ['', 'invoices/s', 'seconds', 'goal', ''],
         [
-          '1 pipeline (Temporal + worker process)',
-          n0(p.invoicesPerSecond),
-          n1(p.seconds),
+          `1 pipeline (Temporal + worker process)${s.rounds.pipeline.length > 1 ? `, mean of ${s.rounds.pipeline.length}` : ''}`,
+          n0(s.throughput.pipeline),
+          n1(meanOf(s.rounds.pipeline.map((r) => r.seconds))),
           `>= ${n0(GOALS.pipelineInvoicesPerSecond)}`,
           verdict(g('pipeline invoices/s')),
         ],
         [
-          '2 baseline (same functions, plain loop)',
-          n0(s.baseline.invoicesPerSecond),
-          n1(s.baseline.seconds),
+          `2 baseline (same functions, plain loop)${s.rounds.baseline.length > 1 ? `, mean of ${s.rounds.baseline.length}` : ''}`,
+          n0(s.throughput.baseline),
+          n1(meanOf(s.rounds.baseline.map((r) => r.seconds))),
           '',
           '',
         ],
@@ -222,6 +231,12 @@ export function render(opts: {
         ],
         ['baseline process peak RSS during its loop', mb(s.baseline.peakRssBytes), '', '', ''],
       ]),
+    );
+    const runsOf = (xs: { invoicesPerSecond: number; otherLoadCores: number }[]) =>
+      xs.map((r) => `${n0(r.invoicesPerSecond)} (other load ${n2(r.otherLoadCores)})`).join(', ');
+    out.push(
+      `  runs (alternating P B B P ...): pipeline ${runsOf(s.rounds.pipeline)}; baseline ${runsOf(s.rounds.baseline)}; ` +
+        'the rows below are from the first run of each',
     );
     out.push(
       `  rows written: pipeline ${n0(p.rows)}, baseline ${n0(s.baseline.rows)}, floor ${n0(s.floor.rows.invoices)} invoices`,
@@ -295,10 +310,21 @@ export function render(opts: {
     prof('baseline', s.baseline.cpuProfile);
     out.push(`  floor: ${s.floor.includes}`);
     if (s.experiments.length > 0) {
-      out.push('', 'What-if variants (measured; each into a fresh database; x = against 1 or 2 of this run)');
+      out.push(
+        '',
+        'What-if variants (measured; each into a fresh database; x = against the mean of its controls)',
+      );
       out.push(
         ...table([
-          ['', 'invoices/s', 'x', 'fetch wait ms/page', 'ANALYZE s', 'worker peak RSS', 'other load'],
+          [
+            '',
+            'invoices/s',
+            'x controls',
+            'fetch wait ms/page',
+            'ANALYZE s',
+            'worker peak RSS',
+            'other load',
+          ],
           ...s.experiments.map((e) => [
             `${e.kind === 'loop' ? '2' : '1'} ${e.name}`,
             n0(e.invoicesPerSecond),
@@ -398,7 +424,7 @@ export function findings(
     const p = imp.pipeline;
     const basePageMs = (imp.baseline.seconds * 1000) / imp.baseline.pages;
     const budget = (IMPORT_PAGE_SIZE / GOALS.pipelineInvoicesPerSecond) * 1000;
-    if (p.invoicesPerSecond < GOALS.pipelineInvoicesPerSecond) {
+    if (imp.throughput.pipeline < GOALS.pipelineInvoicesPerSecond) {
       out.push(
         `${GOALS.pipelineInvoicesPerSecond.toLocaleString('en-US')} invoices/s allows ${f(budget)} ms per 1,000-invoice page; ` +
           `the pipeline takes ${f(bd.pipelinePageMs)} ms and the plain loop already ${f(basePageMs)} ms ` +

@@ -141,6 +141,7 @@ async function main(): Promise<void> {
       durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
       inputs: {
         invoices: imp?.invoices ?? opts.invoices,
+        importRounds: opts.importRounds,
         accounts: opts.accounts,
         steadySeconds: opts.steadySeconds,
         intervalSeconds: opts.intervalSeconds,

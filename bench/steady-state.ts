@@ -16,7 +16,7 @@ import { activityTimings, mapLimit, percentile, runsOf, timerLateness, workflowT
 import type { Child } from './infra';
 import { benchConfig, log, sleep, startWorkerProcess } from './infra';
 import type { ActivityShare } from './pg-activity';
-import { PgActivitySampler } from './pg-activity';
+import { PgActivitySampler, postgresPidsOf } from './pg-activity';
 import type { CpuShare } from './proc-stats';
 import { RssSampler, cpuBetween, snapshotCpu } from './proc-stats';
 import type { HostedSandbox } from './sandbox-host';
@@ -220,7 +220,7 @@ export async function runSteadyState(opts: {
     }
     const setupSeconds = (Date.now() - setupStarted) / 1000;
     const setupDb = await setupActivity.stop();
-    const setupCpu = cpuBetween(setupCpu0, snapshotCpu(pids));
+    const setupCpu = cpuBetween(setupCpu0, snapshotCpu(pids), await postgresPidsOf(opts.databaseUrl));
     log(`steady: every account synced once after ${setupSeconds.toFixed(1)} s; measuring`);
 
     const contactIds = new Map<string, string>();
@@ -257,7 +257,7 @@ export async function runSteadyState(opts: {
     }
     await sleep(Math.max(0, t0 + windowMs - Date.now()));
     const t1 = Date.now();
-    const cpu = cpuBetween(cpu0, snapshotCpu(pids));
+    const cpu = cpuBetween(cpu0, snapshotCpu(pids), await postgresPidsOf(opts.databaseUrl));
     const sampled = rss.stop();
     const windowDb = await windowActivity.stop();
 

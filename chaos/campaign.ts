@@ -1,3 +1,9 @@
+// The fault campaign (`npm run chaos`, and its short version in test/chaos/chaos.test.ts). Everything runs
+// on 127.0.0.1 in processes it owns: a Temporal dev server on a SQLite file (so that a SIGKILL and a
+// restart keep its state), a fresh database, the real `sevsync worker` process and one sevDesk sandbox per
+// account. While imports, reconciles and incremental syncs run, a seeded schedule of faults is injected;
+// afterwards the faults are cleared, the imports finish, a sync-now runs, and the invariants are checked.
+
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -270,6 +276,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       const rng = new Rng(opts.seed, WORKLOAD_STREAM, i);
       let idleSince: number | undefined;
       let pauseMs = rng.range(2000, 6000);
+      let lastError: string | undefined;
       while (!stopWorkload) {
         await sleep(1000);
         try {
@@ -286,10 +293,14 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
           await startImport(ops, a.id, { dryRun: false, kind });
           if (kind === 'reconcile') reconcilesStarted += 1;
           else importsStarted += 1;
+          say(`workload: ${kind} of ${a.id} started`);
           idleSince = undefined;
           pauseMs = rng.range(2000, 6000);
-        } catch {
+        } catch (err) {
           // The server or the worker is down right now: that is the point; try again in a second.
+          const message = (err as Error).message;
+          if (message !== lastError) say(`workload: ${a.id}: ${message}`);
+          lastError = message;
         }
       }
     });
@@ -389,6 +400,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     const settleStarted = Date.now();
     stopWorkload = true;
     await Promise.all(workload);
+    // Late faults get a little time to meet a request before they are cleared (a fault on a path that
+    // nothing asks for right now stays unfired and is reported so).
+    const drainUntil = Date.now() + 20_000;
+    while (Date.now() < drainUntil && accounts.some((a) => a.sandbox.faults.pending().length > 0)) {
+      await sleep(500);
+    }
     for (const f of injectedSandboxFaults) {
       const left = f.sandbox.faults.pending().find((p) => p.path === f.path)?.times ?? 0;
       tallies.get(f.kind)!.effect += f.times - left;

@@ -12,6 +12,8 @@ export interface InvariantResult {
   detail: string;
 }
 
+// DESIGN's "which invoices" rule, restated here rather than imported: like test/helpers/truth.ts, the check
+// must not share a bug with src/domain.
 const SHOWN_TYPES = new Set(['RE', 'AR', 'TR', 'ER']);
 const SHOWN_STATUSES = new Set(['200', '750', '1000']);
 
