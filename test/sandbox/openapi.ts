@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { applySpecExceptions, type SpecException } from '../../src/sandbox/spec-exceptions';
+import { SEVDESK_SPEC_PATH } from '../fixtures';
 
 // Loads the official sevDesk OpenAPI 3.0 spec and turns its component schemas into JSON Schema for ajv.
-// CI puts shared/ beside the clone, so the spec lives at <repo>/../shared/sevdesk/openapi.yaml.
-const repoRoot = path.resolve(__dirname, '..', '..');
-export const SPEC_PATH = path.resolve(repoRoot, '..', 'shared', 'sevdesk', 'openapi.yaml');
+// The spec is an unmodified copy in the repository (test/fixtures/sevdesk/README.md says where from).
+export const SPEC_PATH = SEVDESK_SPEC_PATH;
 
 type Json = Record<string, unknown>;
 

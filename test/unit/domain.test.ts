@@ -1,13 +1,10 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pickEmail, pickPhone, toContactRow } from '../../src/domain/contact';
 import { classifyInvoice, toInvoiceRow } from '../../src/domain/invoice';
 import { CommunicationWay, Contact, ContactAddress, Invoice } from '../../src/sevdesk/schema';
+import { sevdeskFixture } from '../fixtures';
 
-const fixtures = path.resolve(__dirname, '../../../shared/sevdesk/fixtures');
-const load = (name: string) =>
-  JSON.parse(readFileSync(path.join(fixtures, name), 'utf8')) as { objects: unknown[] };
+const load = (name: string) => sevdeskFixture(name) as { objects: unknown[] };
 
 const way = (over: Partial<CommunicationWay>): CommunicationWay =>
   CommunicationWay.parse({ id: '1', type: 'EMAIL', value: 'x@example.de', main: '0', ...over });

@@ -1,18 +1,13 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
+import { SEVDESK_FIXTURES_DIR, sevdeskFixture } from '../../fixtures';
 
 // A tiny scripted HTTP server: each request takes the next handler from the script, then the fallback.
 // Real sockets, so timeouts, resets and truncated bodies behave as they do against sevDesk.
 
-const repoRoot = path.resolve(__dirname, '..', '..', '..');
-// CI checks shared/ out beside the clone.
-export const FIXTURES_DIR = path.resolve(repoRoot, '..', 'shared', 'sevdesk', 'fixtures');
-
-export function fixture(name: string): unknown {
-  return JSON.parse(readFileSync(path.join(FIXTURES_DIR, name), 'utf8')) as unknown;
-}
+// The fixtures live in the repository: test/fixtures/sevdesk (README.md there says where from).
+export const FIXTURES_DIR = SEVDESK_FIXTURES_DIR;
+export const fixture = sevdeskFixture;
 
 /** Fixture objects as plain records, for building replies. */
 export function fixtureObjects(name: string): Record<string, unknown>[] {
