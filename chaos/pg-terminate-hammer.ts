@@ -1,11 +1,15 @@
-// `npx tsx chaos/pg-terminate-hammer.ts [--seconds N] [--hang-ms N]`: what the campaign's "pg-terminate"
-// fault does to the PostgreSQL driver, without the rest of sevsync. A child process runs small queries on
-// a postgres.js pool while this process terminates their backends; every query must settle (resolve or
-// reject) and the child must survive. postgres.js 3.4.9 does neither reliably: the child dies of a
-// TypeError in `nextWrite` (porsager/postgres#1154, #1208) or of an unhandled 57P01 rejection, or a query
-// never settles. Exit 0: survived; 1: the child crashed; 3: a query hung.
+// `npx tsx chaos/pg-terminate-hammer.ts [--seconds N] [--hang-ms N] [--driver DIR]`: what the campaign's
+// "pg-terminate" fault does to the PostgreSQL driver, without the rest of sevsync. A child process runs small
+// queries on a postgres.js pool while this process terminates their backends; every query must settle
+// (resolve or reject) and the child must survive. Unpatched postgres.js 3.4.9 does neither reliably: the
+// child dies of a TypeError in `nextWrite` (porsager/postgres#1154, #1208) or of an unhandled 57P01
+// rejection (the type fetch after connect), or a query never settles. patches/postgres+3.4.9.patch fixes
+// all three; `--driver DIR` loads postgres.js from another folder (e.g. an unpatched copy) to compare.
+// Exit 0: survived; 1: the child crashed; 3: a query hung.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { createDatabase, dropDatabase } from './database';
@@ -15,8 +19,10 @@ const VICTIM = 'sevsync-chaos-hammer';
 const HUNG = 3;
 
 /** The victim: queries in rounds of 8, each round after its backends were terminated must settle. */
-async function victim(url: string, seconds: number, hangMs: number): Promise<number> {
-  const sql = postgres(url, { max: 4, onnotice: () => {}, connection: { application_name: VICTIM } });
+async function victim(url: string, seconds: number, hangMs: number, driver?: string): Promise<number> {
+  // A folder holding a postgres.js package (its package.json `main`), loaded as CommonJS like the real one.
+  const connect = driver ? (createRequire(__filename)(path.resolve(driver)) as typeof postgres) : postgres;
+  const sql = connect(url, { max: 4, onnotice: () => {}, connection: { application_name: VICTIM } });
   const until = Date.now() + seconds * 1000;
   let rejected = 0;
   let round = 0;
@@ -42,7 +48,7 @@ async function victim(url: string, seconds: number, hangMs: number): Promise<num
 }
 
 /** This process: the database, the child, and a terminate of the child's sessions every few ms. */
-async function hammer(seconds: number, hangMs: number): Promise<number> {
+async function hammer(seconds: number, hangMs: number, driver?: string): Promise<number> {
   const name = `sevsync_chaos_hammer_${randomBytes(4).toString('hex')}`;
   const url = await createDatabase(ADMIN_URL, name);
   const killer = postgres(url, { max: 1, onnotice: () => {} });
@@ -58,6 +64,7 @@ async function hammer(seconds: number, hangMs: number): Promise<number> {
         String(seconds),
         '--hang-ms',
         String(hangMs),
+        ...(driver ? ['--driver', driver] : []),
       ],
       { stdio: 'inherit' },
     );
@@ -81,11 +88,19 @@ async function hammer(seconds: number, hangMs: number): Promise<number> {
 }
 
 const { values } = parseArgs({
-  options: { victim: { type: 'string' }, seconds: { type: 'string' }, 'hang-ms': { type: 'string' } },
+  options: {
+    victim: { type: 'string' },
+    seconds: { type: 'string' },
+    'hang-ms': { type: 'string' },
+    driver: { type: 'string' },
+  },
 });
 const seconds = Number(values.seconds ?? 20);
 const hangMs = Number(values['hang-ms'] ?? 30_000);
-(values.victim ? victim(values.victim, seconds, hangMs) : hammer(seconds, hangMs)).then(
+(values.victim
+  ? victim(values.victim, seconds, hangMs, values.driver)
+  : hammer(seconds, hangMs, values.driver)
+).then(
   (code) => process.exit(code),
   (err: unknown) => {
     console.error(err);
