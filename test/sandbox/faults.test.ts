@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FaultInjector, RequestLog, startSandbox, type Invoice } from '../../src/sandbox';
-import { api, withSandbox, MONEY, type ErrorBody, type ListBody } from './helpers';
+import { api, until, withSandbox, MONEY, type ErrorBody, type ListBody } from './helpers';
 
 const sb = withSandbox({ seed: 2, data: { invoices: 200 } });
 beforeAll(sb.start);
@@ -88,13 +88,17 @@ describe('fault injection', () => {
   it('hang: never answers, and close() still returns promptly', async () => {
     const sandbox = await startSandbox({ data: { invoices: 10 } });
     sandbox.faults.add({ kind: 'hang' });
-    await expect(api(sandbox, '/Invoice', { signal: AbortSignal.timeout(300) })).rejects.toThrow();
+    await expect(api(sandbox, '/Invoice', { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
+      name: 'TimeoutError',
+    });
     expect(sandbox.requests.entries().at(-1)?.status).toBe(0);
     sandbox.faults.add({ kind: 'hang' });
     const pending = fetch(`${sandbox.url}/Invoice`, { headers: { Authorization: sandbox.token } }).catch(
       (err: unknown) => err,
     );
-    await new Promise((r) => setTimeout(r, 100));
+    // close() must meet a request in flight: wait until the sandbox has logged it (unanswered), not a fixed time.
+    await until(() => sandbox.requests.count() === 2, 5_000, 'the second hanging request to arrive');
+    expect(sandbox.requests.entries().at(-1)?.status).toBe(0);
     const started = performance.now();
     await sandbox.close();
     expect(performance.now() - started).toBeLessThan(1000);
@@ -113,7 +117,7 @@ describe('fault injection', () => {
     expect(Buffer.byteLength(full.text)).toBe(res.contentLength);
 
     sandbox.faults.add({ kind: 'truncated' });
-    await expect(api(sandbox, '/Invoice?limit=50')).rejects.toThrow();
+    await expect(api(sandbox, '/Invoice?limit=50')).rejects.toThrow(TypeError);
   });
 
   it('malformed: corrupts one field of one object; the rest of the page stays valid', async () => {
@@ -155,7 +159,9 @@ describe('fault injection', () => {
   });
 
   it('rejects a non-positive times', () => {
-    expect(() => new FaultInjector().add({ kind: 'slow', times: 0 })).toThrow();
+    expect(() => new FaultInjector().add({ kind: 'slow', times: 0 })).toThrow(/times must be > 0/);
+    expect(() => new FaultInjector().add({ kind: 'slow', times: -1 })).toThrow(/times must be > 0/);
+    expect(() => new FaultInjector().add({ kind: 'slow', times: Number.NaN })).toThrow(/times must be > 0/);
   });
 });
 

@@ -61,6 +61,15 @@ export function withSandbox(opts?: SandboxOptions): {
   };
 }
 
+/** Polls a synchronous condition every 10 ms until it holds; fails with `what` after `timeoutMs`. */
+export async function until(ok: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!ok()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** A clock the test moves by hand. */
 export function manualClock(start: string): {
   now: () => Date;

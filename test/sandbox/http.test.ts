@@ -19,6 +19,12 @@ function allInvoices(): Invoice[] {
   return [...sb.get().store.invoices()];
 }
 
+/** The expected result of a filter, which must not be empty: an empty expectation would pass any filter. */
+function some<T>(expected: T[]): T[] {
+  expect(expected.length).toBeGreaterThan(0);
+  return expected;
+}
+
 describe('authentication', () => {
   it('answers 401 with the error envelope without a valid Authorization header', async () => {
     const token = sb.get().token;
@@ -107,11 +113,11 @@ describe('lists and paging', () => {
 describe('invoice filters', () => {
   it('filters by status, type, contact, number and origin', async () => {
     const all = allInvoices();
-    expect(await invoices('status=750')).toEqual(all.filter((i) => i.status === '750'));
-    expect(await invoices('invoiceType=SR')).toEqual(all.filter((i) => i.invoiceType === 'SR'));
+    expect(await invoices('status=750')).toEqual(some(all.filter((i) => i.status === '750')));
+    expect(await invoices('invoiceType=SR')).toEqual(some(all.filter((i) => i.invoiceType === 'SR')));
     const contactId = all[10]!.contact.id;
     expect(await invoices(`contact[id]=${contactId}&contact[objectName]=Contact`)).toEqual(
-      all.filter((i) => i.contact.id === contactId),
+      some(all.filter((i) => i.contact.id === contactId)),
     );
     const numbered = all.find((i) => i.invoiceNumber?.startsWith('AR-'))!;
     expect(await invoices(`invoiceNumber=${numbered.invoiceNumber}`)).toEqual([numbered]);
@@ -125,12 +131,18 @@ describe('invoice filters', () => {
     const pivot = all[300]!;
     const t = Math.floor(Date.parse(pivot.update) / 1000);
     const after = await invoices(`updateAfter=${t}`);
-    expect(after).toEqual(all.filter((i) => Date.parse(i.update) / 1000 > t));
+    expect(after).toEqual(some(all.filter((i) => Date.parse(i.update) / 1000 > t)));
     expect(after.map((i) => i.id)).not.toContain(pivot.id);
-    expect(await invoices(`updateBefore=${t}`)).toEqual(all.filter((i) => Date.parse(i.update) / 1000 < t));
+    expect(await invoices(`updateBefore=${t}`)).toEqual(
+      some(all.filter((i) => Date.parse(i.update) / 1000 < t)),
+    );
     const c = Math.floor(Date.parse(pivot.create) / 1000);
-    expect(await invoices(`createAfter=${c}`)).toEqual(all.filter((i) => Date.parse(i.create) / 1000 > c));
-    expect(await invoices(`createBefore=${c}`)).toEqual(all.filter((i) => Date.parse(i.create) / 1000 < c));
+    expect(await invoices(`createAfter=${c}`)).toEqual(
+      some(all.filter((i) => Date.parse(i.create) / 1000 > c)),
+    );
+    expect(await invoices(`createBefore=${c}`)).toEqual(
+      some(all.filter((i) => Date.parse(i.create) / 1000 < c)),
+    );
     const d = Math.floor(Date.parse(pivot.invoiceDate) / 1000);
     const onDay = await invoices(`startDate=${d}&endDate=${d}`);
     expect(onDay.map((i) => i.id)).toContain(pivot.id);
@@ -140,7 +152,8 @@ describe('invoice filters', () => {
   it('orders by invoice number on request and ignores unknown parameters', async () => {
     const desc = await invoices('orderByInvoiceNumber=DESC&invoiceType=RE');
     const numbers = desc.filter((i) => i.invoiceNumber).map((i) => Number(i.invoiceNumber!.slice(3)));
-    expect(numbers).toEqual([...numbers].sort((a, b) => b - a));
+    expect(numbers).toEqual(some([...numbers].sort((a, b) => b - a)));
+    expect(numbers).not.toEqual([...numbers].sort((a, b) => a - b));
     const unfiltered = await invoices('');
     expect(await invoices('customerIntenalNote=PO-1&foo=bar&showAll=true&X=1')).toEqual(unfiltered);
     expect(await invoices('updateAfter=yesterday')).toEqual(unfiltered);
@@ -150,7 +163,6 @@ describe('invoice filters', () => {
     const [invoice] = await invoices('embed=contact&limit=1');
     const contact = invoice!.contact as Contact;
     expect(contact.objectName).toBe('Contact');
-    expect(contact).toHaveProperty('customerNumber');
     expect(contact).toEqual(sb.get().store.contact(contact.id));
   });
 });
@@ -179,10 +191,11 @@ describe('contacts, communication ways, addresses, countries', () => {
       sb.get(),
       `/Contact?depth=1&parent[id]=${member.parent!.id}&parent[objectName]=Contact`,
     );
-    expect(children.body.objects).toEqual(all.filter((c) => c.parent?.id === member.parent!.id));
+    expect(children.body.objects).toEqual(some(all.filter((c) => c.parent?.id === member.parent!.id)));
     const t = Math.floor(Date.parse(all[40]!.update) / 1000);
     const updated = await api<ListBody<Contact>>(sb.get(), `/Contact?depth=1&limit=1000&updateAfter=${t}`);
-    expect(updated.body.objects).toEqual(all.filter((c) => Date.parse(c.update) / 1000 > t));
+    expect(updated.body.objects).toEqual(some(all.filter((c) => Date.parse(c.update) / 1000 > t)));
+    expect(updated.body.objects.length).toBeLessThan(all.length);
   });
 
   it('serves communication ways by contact, type and main', async () => {
@@ -207,7 +220,8 @@ describe('contacts, communication ways, addresses, countries', () => {
       sb.get(),
       '/CommunicationWay?limit=1000&type=EMAIL&main=1',
     );
-    expect(mainEmails.body.objects).toEqual(all.filter((w) => w.type === 'EMAIL' && w.main === '1'));
+    expect(mainEmails.body.objects).toEqual(some(all.filter((w) => w.type === 'EMAIL' && w.main === '1')));
+    expect(mainEmails.body.objects.length).toBeLessThan(all.length);
     const one = all[5]!;
     expect(
       (await api<ListBody<CommunicationWay>>(sb.get(), `/CommunicationWay/${one.id}`)).body.objects,

@@ -122,7 +122,10 @@ describe('sevDesk schemas against the recorded fixtures', () => {
   });
 
   describe('strict on what the sync reads', () => {
-    const base = fixtureObjects('invoice_list.json')[0] ?? {};
+    const base = fixtureObjects('invoice_list.json')[0]!;
+    it('starts from a fixture invoice that parses', () => {
+      expect(Invoice.safeParse(base).success).toBe(true);
+    });
     const fails = (patch: Record<string, unknown>) =>
       Invoice.safeParse({ ...base, ...patch }).error?.issues[0]?.path;
 

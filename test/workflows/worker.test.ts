@@ -1,7 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { accountSyncWorkflow, statusQuery } from '../../src/workflows';
-import { randomId, startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
+import { eventually, randomId, startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
 
 describe('worker', () => {
   it('connects to the real dev server with the project bundle and runs the account workflow', async () => {
@@ -17,11 +17,14 @@ describe('worker', () => {
         taskQueue: config.taskQueue,
         args: [{ accountId, intervalSeconds: 60 }],
       });
-      let status = await handle.query(statusQuery);
-      for (let i = 0; i < 100 && status.error === null; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        status = await handle.query(statusQuery);
-      }
+      const status = await eventually(
+        async () => {
+          const s = await handle.query(statusQuery);
+          return s.error ? s : undefined;
+        },
+        10_000,
+        'the first cycle to report its error',
+      );
       expect(status.error?.type).toBe('InterfaceNotFoundError');
       expect(status.state).toBe('idle');
       await handle.terminate('test done');
