@@ -30,7 +30,6 @@ import {
 
 export { dedupeById, walkPages, type InvalidObject, type Page } from './paging';
 
-export const DEFAULT_BASE_URL = 'https://my.sevdesk.de/api/v1';
 export const DEFAULT_USER_AGENT = `sevsync/${version} (+https://onecockpit.example/sevsync)`;
 
 export interface SevdeskRetryOptions {

@@ -1,6 +1,5 @@
 // Plain TypeScript shared by the worker, the CLI and the workflow bundle: nothing here may touch I/O.
 
-export const DEFAULT_TASK_QUEUE = 'sevsync';
 export const SOURCE_SEVDESK = 'sevdesk';
 
 export const accountSyncWorkflowId = (accountId: string): string => `sevdesk-sync:${accountId}`;
