@@ -3,9 +3,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Sql } from '../db/client';
 import { reassignContacts, upsertSourceContacts } from '../db/crm-writes';
 import type { InterfaceRecord } from '../db/interfaces';
+import { unfinishedImportStart } from '../db/imports';
 import { loadInterface, recordSyncRun, setInterfaceState } from '../db/interfaces';
+import {
+  countUnassigned,
+  saveSyncCursors,
+  staleContacts,
+  touchContacts,
+  unassignedContactsDue,
+} from '../db/sync';
 import type { SevdeskClient } from '../sevdesk/client';
 import { walkPages } from '../sevdesk/client';
+import { SevdeskShortPageError } from '../sevdesk/paging';
 import { isSevdeskError, SevdeskInvalidTokenError, SevdeskRateLimitedError } from '../sevdesk/errors';
 import type { ErrorInfo, SyncCounts } from '../shared';
 import { emptyCounts, ErrorTypes, SOURCE_SEVDESK } from '../shared';
@@ -20,9 +29,14 @@ export interface ActivityDeps {
   decryptToken: (iface: InterfaceRecord) => string;
   /** Re-read window for `updateAfter`: the bound's inclusivity is unknown and clocks differ. */
   overlapSeconds?: number;
-  /** Unassigned invoices whose contacts are re-fetched per cycle (they may have got an e-mail). */
+  /** Unassigned invoices' contacts re-read per cycle (they may have got an e-mail). */
   recheckLimit?: number;
+  /** A contact of an unassigned invoice is re-read at most this often. */
+  recheckAgeSeconds?: number;
 }
+
+export const DEFAULT_RECHECK_LIMIT = 5;
+export const DEFAULT_RECHECK_AGE_SECONDS = 3600;
 
 export const DEFAULT_OVERLAP_SECONDS = 300;
 
@@ -35,6 +49,9 @@ export interface SyncResult {
 /** Maps client errors to Temporal failures: workflows branch on `type`, retries honour Retry-After. */
 export function toFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
+  if (err instanceof SevdeskShortPageError) {
+    return ApplicationFailure.create({ type: ErrorTypes.shortPage, message: err.message });
+  }
   if (err instanceof SevdeskRateLimitedError) {
     return ApplicationFailure.create({
       type: err.type,
@@ -112,29 +129,34 @@ export function createSyncActivities(deps: ActivityDeps) {
     await setInterfaceState(deps.sql, accountId, 'syncing', null);
     try {
       let contactCursor = iface.contactCursor;
-      if (iface.invoiceCursor === null) {
-        // First run: every contact in pages of 1,000 instead of a few requests per contact.
+      const firstLoad =
+        iface.invoiceCursor === null ? await unfinishedImportStart(deps.sql, accountId) : null;
+      if (iface.invoiceCursor === null && firstLoad === null) {
+        // First run without an import: every contact in pages of 1,000 instead of a few requests per contact.
         const all = await fetchAllContacts(client);
         await upsertSourceContacts(deps.sql, accountId, SOURCE_SEVDESK, all.rows);
         contactCursor = all.maxUpdate ?? contactCursor;
       } else if (contactCursor !== null) {
         const changed = await changedContactIds(client, Math.max(0, contactCursor - overlap));
-        const known = await knownContacts(deps.sql, accountId, changed.ids);
-        if (known.length > 0) {
-          await upsertSourceContacts(deps.sql, accountId, SOURCE_SEVDESK, await fetchContacts(client, known));
-          await reassignContacts(deps.sql, accountId, SOURCE_SEVDESK, known);
+        // The overlap lists the same contacts every cycle: only those newer than what is stored are read.
+        const stale = await staleContacts(deps.sql, accountId, changed.listed);
+        if (stale.length > 0) {
+          await upsertSourceContacts(deps.sql, accountId, SOURCE_SEVDESK, await fetchContacts(client, stale));
+          await reassignContacts(deps.sql, accountId, SOURCE_SEVDESK, stale);
         }
         contactCursor = Math.max(contactCursor, changed.maxUpdate ?? contactCursor);
       }
 
-      const updateAfter =
-        iface.invoiceCursor === null ? undefined : Math.max(0, iface.invoiceCursor - overlap);
+      // While the account's first import has not finished (or stopped in error), the import covers what is
+      // older than its start: the sync reads what changed since then, and keeps the account current meanwhile.
+      const since = iface.invoiceCursor ?? (firstLoad ? Math.floor(firstLoad.getTime() / 1000) : null);
+      const updateAfter = since === null ? undefined : Math.max(0, since - overlap);
       const resumeFrom =
         (Context.current().info.heartbeatDetails as { offset?: number } | undefined)?.offset ?? 0;
       let cursor = iface.invoiceCursor;
       for await (const { page, offset } of walkPages(
-        (o, limit) => client.listInvoices({ offset: o, limit, updateAfter }),
-        { startOffset: resumeFrom },
+        (o, limit) => client.listInvoices({ offset: o, limit, updateAfter, countAll: true }),
+        { startOffset: resumeFrom, checkTotal: true },
       )) {
         const out = await processInvoicePage(ctx, page);
         counts.pages += 1;
@@ -144,17 +166,23 @@ export function createSyncActivities(deps: ActivityDeps) {
         if (out.maxUpdate !== null) cursor = Math.max(cursor ?? 0, out.maxUpdate);
         report({ offset: offset + page.rawCount });
       }
+      if (cursor === null && since !== null) cursor = since;
 
-      const recheck = await unassignedContacts(deps.sql, accountId, deps.recheckLimit ?? 100);
+      // Unassigned invoices' contacts, a few per cycle and each at most once per re-check age: an e-mail
+      // added in sevDesk is found within (unassigned contacts / limit) cycles or the age, whichever is longer.
+      const recheck = await unassignedContactsDue(
+        deps.sql,
+        accountId,
+        deps.recheckLimit ?? DEFAULT_RECHECK_LIMIT,
+        deps.recheckAgeSeconds ?? DEFAULT_RECHECK_AGE_SECONDS,
+      );
       if (recheck.length > 0) {
         await upsertSourceContacts(deps.sql, accountId, SOURCE_SEVDESK, await fetchContacts(client, recheck));
+        await touchContacts(deps.sql, accountId, recheck);
         await reassignContacts(deps.sql, accountId, SOURCE_SEVDESK, recheck);
       }
       counts.unassigned = await countUnassigned(deps.sql, accountId);
-      await deps.sql`
-        update interfaces set invoice_cursor = ${cursor}, contact_cursor = ${contactCursor}, state = 'idle',
-          last_error = null, last_synced_at = now(), updated_at = now()
-        where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
+      await saveSyncCursors(deps.sql, accountId, { invoice: cursor, contact: contactCursor });
       await recordSyncRun(deps.sql, { accountId, kind: 'incremental', counts, error: null });
       Context.current().log.info('sevDesk sync done', { accountId, ...counts, invoiceCursor: cursor });
       return { skipped: null, counts, invoiceCursor: cursor };
@@ -164,28 +192,4 @@ export function createSyncActivities(deps: ActivityDeps) {
   }
 
   return { syncAccount };
-}
-
-async function knownContacts(sql: Sql, accountId: string, ids: string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const rows = await sql<{ source_id: string }[]>`
-    select source_id from source_contacts
-    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and source_id = any(${ids}::text[])`;
-  return rows.map((r) => r.source_id);
-}
-
-async function unassignedContacts(sql: Sql, accountId: string, limit: number): Promise<string[]> {
-  const rows = await sql<{ contact_source_id: string }[]>`
-    select distinct contact_source_id from invoices
-    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and customer_id is null and removed_at is null
-      and type <> 'SR' and contact_source_id is not null
-    order by contact_source_id limit ${limit}`;
-  return rows.map((r) => r.contact_source_id);
-}
-
-async function countUnassigned(sql: Sql, accountId: string): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`
-    select count(*)::int as n from invoice_issues
-    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and kind = 'unassigned' and resolved_at is null`;
-  return row?.n ?? 0;
 }

@@ -1,40 +1,53 @@
+import { ApplicationFailure } from '@temporalio/common';
 import Decimal from 'decimal.js';
-import type { Sql } from '../db/client';
-import { analyzeSyncTables, recomputeCustomerValues, upsertSourceContacts } from '../db/crm-writes';
-import { jsonb, recordSyncRun } from '../db/interfaces';
+import { analyzeSyncTables, upsertSourceContacts } from '../db/crm-writes';
+import type { Checkpoint, WalkRef } from '../db/imports';
+import {
+  advanceCheckpoint,
+  clearSeen,
+  countSeen,
+  createCheckpoint,
+  failCheckpoint,
+  finishCheckpoint,
+  loadCheckpoint,
+  markDeleted,
+  markReconciled,
+  moveCursorAfterImport,
+  recordSeen,
+  reopenCheckpoint,
+  saveCheckpointStats,
+  sweepCandidates,
+} from '../db/imports';
+import { recordSyncRun } from '../db/interfaces';
+import { raiseContactCursor } from '../db/sync';
 import type { ContactRow } from '../domain/contact';
-import { SOURCE_SEVDESK } from '../shared';
+import type { SevdeskClient } from '../sevdesk/client';
+import { SevdeskNotFoundError } from '../sevdesk/errors';
+import type { Invoice } from '../sevdesk/schema';
+import type { ImportStats } from '../shared';
+import { ErrorTypes, SOURCE_SEVDESK } from '../shared';
 import type { ActivityDeps } from './account-sync';
 import { DEFAULT_OVERLAP_SECONDS, openInterface, toFailure } from './account-sync';
 import { withHeartbeat } from './heartbeat';
+import type { PageContext } from './pages';
 import { processInvoicePage } from './pages';
 import { fetchAllContacts } from './sevdesk-reads';
+
+export type { ImportStats } from '../shared';
 
 export const IMPORT_PAGE_SIZE = 1000;
 /** Each page re-reads a few rows of the previous one: a row deleted meanwhile cannot make the walk skip one. */
 export const PAGE_OVERLAP = 20;
 const ANALYZE_EVERY_PAGES = 5;
+/** A walk that saw fewer invoices than sevDesk counts walks again, this many times in all before it stops. */
+export const MAX_WALK_PASSES = 3;
+/** GET /Invoice/{id} requests a reconcile may spend confirming that candidates are really gone. */
+export const CONFIRM_BUDGET = 200;
+/** A sweep removing more than this share (and more than HOLD_MIN invoices) waits for an operator. */
+export const HOLD_SHARE = 0.05;
+export const HOLD_MIN = 20;
 
-export interface ImportRef {
-  accountId: string;
-  importId: string;
-  kind: 'import' | 'reconcile';
-  dryRun: boolean;
-}
-
-export interface ImportStats {
-  invoices: number;
-  assigned: number;
-  unassigned: number;
-  invalid: number;
-  unassignedReasons: Record<string, number>;
-  openSum: string;
-  paidSum: string;
-  written: number;
-  deleted: number;
-  /** Ids of the previous page's last rows, which the next page re-reads. */
-  tailIds?: string[];
-}
+export type ImportRef = WalkRef;
 
 export interface ImportPageResult {
   nextOffset: number;
@@ -43,6 +56,8 @@ export interface ImportPageResult {
   finished: boolean;
   /** Only when the walk has been stopped because the interface was deactivated mid-page. */
   paused: boolean;
+  /** The walk's pass: a new pass starts again at offset 0. */
+  pass: number;
 }
 
 const emptyStats = (): ImportStats => ({
@@ -55,22 +70,24 @@ const emptyStats = (): ImportStats => ({
   paidSum: '0.00',
   written: 0,
   deleted: 0,
+  pass: 1,
 });
 
-interface Checkpoint {
-  next_offset: number;
-  done: number;
-  total: number | null;
-  pages: number;
-  state: string;
-  stats: ImportStats;
-}
-
-async function loadCheckpoint(sql: Sql, ref: ImportRef): Promise<Checkpoint | undefined> {
-  const [row] = await sql<Checkpoint[]>`
-    select next_offset, done, total, pages, state, stats from import_checkpoints
-    where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
-  return row;
+/**
+ * A walk may end only when it has seen as many distinct invoices as sevDesk counts, re-checked at the end.
+ * Falling short, it walks again (rows shift while people work, or a page glitched); the same small
+ * shortfall twice is sevDesk's own count being off, recorded as a discrepancy; anything else stops the walk.
+ */
+function judgeShortfall(
+  stats: ImportStats,
+  seen: number,
+  total: number,
+): 'complete' | 'discrepancy' | 'again' | 'stop' {
+  if (seen >= total) return 'complete';
+  const shortfalls = stats.shortfalls ?? [];
+  const small = total - seen <= Math.max(2, Math.ceil(total * 0.001));
+  if (small && shortfalls.at(-1) === `${seen}/${total}`) return 'discrepancy';
+  return shortfalls.length + 1 >= MAX_WALK_PASSES ? 'stop' : 'again';
 }
 
 export function createImportActivities(deps: ActivityDeps) {
@@ -78,195 +95,345 @@ export function createImportActivities(deps: ActivityDeps) {
   /** Dry runs write nothing, so their contacts live in the worker's memory for the length of the import. */
   const dryRunContacts = new Map<string, Map<string, ContactRow>>();
 
+  async function dryRunCache(ref: ImportRef, client: SevdeskClient) {
+    let cache = dryRunContacts.get(ref.importId);
+    if (!cache) {
+      const all = await fetchAllContacts(client);
+      cache = new Map(all.rows.map((r) => [r.source_id, r]));
+      dryRunContacts.set(ref.importId, cache);
+    }
+    return cache;
+  }
+
   /** Creates (or finds, when resumed) the checkpoint and loads every contact once for the whole walk. */
   async function beginImport(
     ref: ImportRef,
-  ): Promise<{ nextOffset: number; done: number; total: number | null }> {
-    return withHeartbeat(() => begin(ref));
-  }
-
-  async function begin(ref: ImportRef): Promise<{ nextOffset: number; done: number; total: number | null }> {
-    const { client } = await openInterface(deps, ref.accountId);
-    await deps.sql`
-      insert into import_checkpoints (account_id, import_id, kind, dry_run, state, stats)
-      values (${ref.accountId}, ${ref.importId}, ${ref.kind}, ${ref.dryRun}, 'running', ${jsonb(emptyStats())}::jsonb)
-      on conflict (account_id, import_id) do nothing`;
-    const cp = await loadCheckpoint(deps.sql, ref);
-    try {
-      if (ref.dryRun) {
-        const all = await fetchAllContacts(client);
-        dryRunContacts.set(ref.importId, new Map(all.rows.map((r) => [r.source_id, r])));
-      } else if ((cp?.next_offset ?? 0) === 0) {
-        const all = await fetchAllContacts(client);
-        await upsertSourceContacts(deps.sql, ref.accountId, SOURCE_SEVDESK, all.rows);
-        await analyzeSyncTables(deps.sql);
-        await deps.sql`
-          update interfaces set contact_cursor = greatest(coalesce(contact_cursor, 0), ${all.maxUpdate ?? 0})
-          where account_id = ${ref.accountId} and provider = ${SOURCE_SEVDESK}`;
+  ): Promise<{ nextOffset: number; done: number; total: number | null; pass: number }> {
+    return withHeartbeat(async () => {
+      const { client } = await openInterface(deps, ref.accountId);
+      await createCheckpoint(deps.sql, ref, emptyStats());
+      await reopenCheckpoint(deps.sql, ref);
+      const cp = await loadCheckpoint(deps.sql, ref);
+      try {
+        if (ref.dryRun) await dryRunCache(ref, client);
+        else if ((cp?.nextOffset ?? 0) === 0) {
+          const all = await fetchAllContacts(client);
+          await upsertSourceContacts(deps.sql, ref.accountId, SOURCE_SEVDESK, all.rows);
+          await analyzeSyncTables(deps.sql);
+          await raiseContactCursor(deps.sql, ref.accountId, all.maxUpdate);
+        }
+      } catch (err) {
+        throw toFailure(err);
       }
-    } catch (err) {
-      throw toFailure(err);
-    }
-    return { nextOffset: cp?.next_offset ?? 0, done: cp?.done ?? 0, total: cp?.total ?? null };
+      return {
+        nextOffset: cp?.nextOffset ?? 0,
+        done: cp?.done ?? 0,
+        total: cp?.total ?? null,
+        pass: cp?.stats.pass ?? 1,
+      };
+    });
   }
 
-  /** One page: fetched and written in one transaction, then the checkpoint moves on. */
-  async function importPage(ref: ImportRef & { offset: number }): Promise<ImportPageResult> {
-    return withHeartbeat((report) => walkPage(ref, report));
+  /** One page: fetched and written, then the checkpoint moves on. */
+  async function importPage(ref: ImportRef & { offset: number; pass?: number }): Promise<ImportPageResult> {
+    return withHeartbeat(async (report) => {
+      try {
+        return await walkPage(ref, report);
+      } catch (err) {
+        throw toFailure(err);
+      }
+    });
   }
+
+  const fromCheckpoint = (cp: Checkpoint): ImportPageResult => ({
+    nextOffset: cp.nextOffset,
+    done: cp.done,
+    total: cp.total,
+    finished: cp.state === 'walked',
+    paused: false,
+    pass: cp.stats.pass ?? 1,
+  });
 
   async function walkPage(
-    ref: ImportRef & { offset: number },
+    ref: ImportRef & { offset: number; pass?: number },
     report: (details: { offset: number; stage: string }) => void,
   ): Promise<ImportPageResult> {
     const { iface, client } = await openInterface(deps, ref.accountId);
+    const pass = ref.pass ?? 1;
     // A dry run writes nothing and may preview an interface that is not active yet.
     if (!iface.active && !ref.dryRun) {
-      return { nextOffset: ref.offset, done: ref.offset, total: null, finished: false, paused: true };
+      return { nextOffset: ref.offset, done: ref.offset, total: null, finished: false, paused: true, pass };
     }
     const cp = await loadCheckpoint(deps.sql, ref);
-    if (cp && cp.next_offset > ref.offset) {
-      // A retry after the page was written and checkpointed: do not fetch it again.
-      return {
-        nextOffset: cp.next_offset,
-        done: cp.done,
-        total: cp.total,
-        finished: cp.state === 'walked',
-        paused: false,
-      };
+    if (!cp) {
+      throw ApplicationFailure.create({
+        type: 'ImportCheckpointMissing',
+        message: `import ${ref.importId} of account ${ref.accountId} has no checkpoint (was the interface removed?)`,
+        nonRetryable: true,
+      });
     }
+    // A retry after the page was written and checkpointed, or a walk that started a new pass: go from there.
+    if ((cp.stats.pass ?? 1) !== pass || cp.nextOffset > ref.offset || cp.state === 'walked')
+      return fromCheckpoint(cp);
+
     const requestOffset = Math.max(0, ref.offset - PAGE_OVERLAP);
-    try {
-      const page = await client.listInvoices({
-        offset: requestOffset,
-        limit: IMPORT_PAGE_SIZE,
-        countAll: true,
-      });
-      report({ offset: ref.offset, stage: 'fetched' });
-      let contacts: ContactRow[] = [];
-      if (ref.dryRun) {
-        let cache = dryRunContacts.get(ref.importId);
-        if (!cache) {
-          const all = await fetchAllContacts(client);
-          cache = new Map(all.rows.map((r) => [r.source_id, r]));
-          dryRunContacts.set(ref.importId, cache);
-        }
-        const ids = new Set(page.objects.flatMap((i) => (i.contact ? [i.contact.id] : [])));
-        contacts = [...ids].flatMap((id) => cache.get(id) ?? []);
+    const page = await client.listInvoices({
+      offset: requestOffset,
+      limit: IMPORT_PAGE_SIZE,
+      countAll: true,
+    });
+    report({ offset: ref.offset, stage: 'fetched' });
+    const end = requestOffset + page.rawCount;
+    let stats: ImportStats = { ...cp.stats, pass };
+    let walked = page.rawCount < IMPORT_PAGE_SIZE;
+    if (walked && page.total !== null && end < page.total) {
+      // Short before the total: a glitch until the same answer comes twice at the same offset.
+      const prev = stats.shortPage;
+      if (!prev || prev.offset !== requestOffset || prev.rawCount !== page.rawCount) {
+        const shortPage = { offset: requestOffset, rawCount: page.rawCount, total: page.total };
+        await saveCheckpointStats(deps.sql, ref, { ...stats, shortPage });
+        throw ApplicationFailure.create({
+          type: ErrorTypes.shortPage,
+          message:
+            `sevDesk sent ${page.rawCount} invoices at offset ${requestOffset} although it counts ${page.total}: ` +
+            'reading the page again',
+        });
       }
-      const ctx = {
-        sql: deps.sql,
-        client,
-        accountId: ref.accountId,
-        source: SOURCE_SEVDESK,
-        amountBasis: iface.settings.amountBasis,
-        baseCurrency: iface.baseCurrency,
-      };
-      // Overlap rows are written again (harmless) but were counted by the page before.
-      const prevTail = new Set(cp?.stats.tailIds ?? []);
-      const out = await processInvoicePage(ctx, page, {
-        dryRun: ref.dryRun,
-        contacts,
-        statsExclude: prevTail,
-      });
-      const nextOffset = requestOffset + page.rawCount;
-      const finished = page.rawCount < IMPORT_PAGE_SIZE;
-      const prev = cp?.stats ?? emptyStats();
-      const reasons = { ...prev.unassignedReasons };
-      for (const [k, v] of Object.entries(out.unassignedReasons)) reasons[k] = (reasons[k] ?? 0) + v;
-      const stats: ImportStats = {
-        invoices: prev.invoices + out.assigned + out.unassigned,
-        assigned: prev.assigned + out.assigned,
-        unassigned: prev.unassigned + out.unassigned,
-        invalid: prev.invalid + out.invalid,
-        unassignedReasons: reasons,
-        openSum: new Decimal(prev.openSum).plus(out.openSum).toFixed(2),
-        paidSum: new Decimal(prev.paidSum).plus(out.paidSum).toFixed(2),
-        written: prev.written + out.written,
-        deleted: prev.deleted,
-        tailIds: page.objects.slice(-PAGE_OVERLAP).map((o) => o.id),
-      };
-      await deps.sql.begin(async (tx) => {
-        if (ref.kind === 'reconcile') {
-          const ids = page.objects.map((o) => o.id).concat(page.invalid.flatMap((x) => (x.id ? [x.id] : [])));
-          await tx`
-            insert into walk_seen (account_id, walk_id, source_id)
-            select ${ref.accountId}, ${ref.importId}, unnest(${ids}::text[]) on conflict do nothing`;
-        }
-        await tx`
-          update import_checkpoints set next_offset = ${nextOffset}, done = ${nextOffset}, total = ${page.total},
-            pages = pages + 1, stats = ${jsonb(stats)}::jsonb,
-            max_update = greatest(coalesce(max_update, 0), ${out.maxUpdate ?? 0}),
-            state = ${finished ? 'walked' : 'running'}, updated_at = now()
-          where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
-      });
-      report({ offset: nextOffset, stage: 'written' });
-      if (!ref.dryRun && ((cp?.pages ?? 0) + 1) % ANALYZE_EVERY_PAGES === 1)
-        await analyzeSyncTables(deps.sql);
-      return { nextOffset, done: nextOffset, total: page.total, finished, paused: false };
-    } catch (err) {
-      throw toFailure(err);
+    }
+    stats.shortPage = null;
+
+    const ctx: PageContext = {
+      sql: deps.sql,
+      client,
+      accountId: ref.accountId,
+      source: SOURCE_SEVDESK,
+      amountBasis: iface.settings.amountBasis,
+      baseCurrency: iface.baseCurrency,
+    };
+    const contacts = ref.dryRun ? contactsFor(await dryRunCache(ref, client), page.objects) : [];
+    // Overlap rows are written again (harmless) but were counted by the page before.
+    const out = await processInvoicePage(ctx, page, {
+      dryRun: ref.dryRun,
+      contacts,
+      statsExclude: new Set(stats.tailIds ?? []),
+    });
+    stats = addPage(stats, out, page.objects.slice(-PAGE_OVERLAP));
+    const ids = page.objects.map((o) => o.id).concat(page.invalid.flatMap((x) => (x.id ? [x.id] : [])));
+    await recordSeen(deps.sql, ref, ids);
+    let nextOffset = end;
+    if (walked) {
+      const verdict = await verifyWalk(ref, client, stats, page.total);
+      stats = verdict.stats;
+      if (verdict.again) {
+        nextOffset = 0;
+        walked = false;
+      }
+    }
+    await advanceCheckpoint(deps.sql, ref, {
+      nextOffset,
+      total: page.total,
+      stats,
+      maxUpdate: out.maxUpdate,
+      walked,
+    });
+    report({ offset: nextOffset, stage: 'written' });
+    if (!ref.dryRun && (cp.pages + 1) % ANALYZE_EVERY_PAGES === 1) await analyzeSyncTables(deps.sql);
+    return {
+      nextOffset,
+      done: nextOffset,
+      total: page.total,
+      finished: walked,
+      paused: false,
+      pass: stats.pass ?? pass,
+    };
+  }
+
+  /** The end of a pass: count what the walk saw against a fresh count from sevDesk. */
+  async function verifyWalk(
+    ref: ImportRef,
+    client: SevdeskClient,
+    stats: ImportStats,
+    pageTotal: number | null,
+  ): Promise<{ stats: ImportStats; again: boolean }> {
+    const stored = await countSeen(deps.sql, ref);
+    const recount = await client.listInvoices({ offset: 0, limit: 1, countAll: true });
+    const total = recount.total ?? pageTotal ?? stored;
+    const pass = stats.pass ?? 1;
+    switch (judgeShortfall(stats, stored, total)) {
+      case 'complete':
+        return { stats, again: false };
+      case 'discrepancy':
+        return {
+          stats: {
+            ...stats,
+            discrepancy:
+              `sevDesk counts ${total} invoices but served ${stored} distinct ones, twice in a row ` +
+              `(pass ${pass}); the walk ended there`,
+          },
+          again: false,
+        };
+      case 'again':
+        // The next pass reads everything again, so its figures start from zero (`written` adds up).
+        return {
+          stats: {
+            ...emptyStats(),
+            written: stats.written,
+            pass: pass + 1,
+            shortfalls: [...(stats.shortfalls ?? []), `${stored}/${total}`],
+            tailIds: [],
+          },
+          again: true,
+        };
+      case 'stop': {
+        const message =
+          `the walk saw ${stored} of the ${total} invoices sevDesk counts, in ${pass} passes; ` +
+          'stopped so that nothing is taken for complete (import start resumes it)';
+        await saveCheckpointStats(
+          deps.sql,
+          ref,
+          { ...stats, pass: pass + 1, shortfalls: [], tailIds: [], error: message },
+          0,
+        );
+        throw ApplicationFailure.create({ type: 'SevdeskWalkIncomplete', message, nonRetryable: true });
+      }
     }
   }
 
   /**
-   * Ends the walk: a reconcile marks what sevDesk no longer has as deleted; a real import moves the
+   * Ends the walk: a reconcile removes what sevDesk provably no longer has; a real import moves the
    * incremental cursor to the newest `update` it saw, so the next sync re-reads only its overlap.
+   * Idempotent: a retry after the final commit returns the stored figures and sweeps nothing.
    */
   async function finishImport(ref: ImportRef): Promise<ImportStats> {
-    dryRunContacts.delete(ref.importId);
-    // Idempotent: a retry after the commit below (worker or backend killed before the activity completed)
-    // must not sweep again, now without the walk's seen ids, and mark every invoice deleted.
-    return deps.sql.begin(async (tx) => {
-      const [cp] = await tx<Checkpoint[]>`
-        select next_offset, done, total, pages, state, stats from import_checkpoints
-        where account_id = ${ref.accountId} and import_id = ${ref.importId} for update`;
-      const stats = cp?.stats ?? emptyStats();
-      if (cp?.state === 'done') return stats;
+    return withHeartbeat(async () => {
+      const cp = await loadCheckpoint(deps.sql, ref);
+      const stats: ImportStats = { ...(cp?.stats ?? emptyStats()) };
+      if (!cp || cp.state === 'done') {
+        dryRunContacts.delete(ref.importId);
+        return stats;
+      }
+      let confirmed: string[] = [];
       if (!ref.dryRun && ref.kind === 'reconcile') {
-        const gone = await tx<{ customer_id: number | null }[]>`
-          update invoices i set removed_at = now(), removed_reason = 'deleted', updated_at = now()
-          where i.account_id = ${ref.accountId} and i.source = ${SOURCE_SEVDESK} and i.removed_at is null
-            and not exists (select 1 from walk_seen w where w.account_id = i.account_id
-              and w.walk_id = ${ref.importId} and w.source_id = i.source_id)
-          returning i.customer_id`;
-        stats.deleted = gone.length;
-        await recomputeCustomerValues(
-          tx,
-          ref.accountId,
-          gone.flatMap((g) => (g.customer_id === null ? [] : [Number(g.customer_id)])),
-        );
-        await tx`delete from walk_seen where account_id = ${ref.accountId} and walk_id = ${ref.importId}`;
-        await tx`update interfaces set last_reconciled_at = now() where account_id = ${ref.accountId} and provider = ${SOURCE_SEVDESK}`;
+        const { client } = await openInterface(deps, ref.accountId);
+        confirmed = await sweep(ref, client, stats);
       }
-      if (!ref.dryRun) {
-        // The newest `update` the walk read, but never past its own start (minus the overlap): a change to an
-        // invoice the walk had already passed is then still re-read by the next incremental sync.
-        await tx`
-          update interfaces i set invoice_cursor = greatest(coalesce(i.invoice_cursor, 0),
-            least(c.max_update, extract(epoch from c.started_at)::bigint - ${overlap})), updated_at = now()
-          from import_checkpoints c
-          where c.account_id = ${ref.accountId} and c.import_id = ${ref.importId} and c.max_update is not null
-            and i.account_id = c.account_id and i.provider = ${SOURCE_SEVDESK}`;
-      }
-      await tx`
-        update import_checkpoints set state = 'done', stats = ${jsonb(stats)}::jsonb, finished_at = now(), updated_at = now()
-        where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
-      await recordSyncRun(tx, {
-        accountId: ref.accountId,
-        kind: ref.kind,
-        counts: {
-          pages: cp?.pages ?? 0,
-          fetched: cp?.done ?? 0,
-          written: stats.written,
-          unassigned: stats.unassigned,
-          invalid: stats.invalid,
-        },
-        error: null,
+      await deps.sql.begin(async (tx) => {
+        const again = await loadCheckpoint(tx, ref, { lock: true });
+        if (again?.state === 'done') return;
+        if (!ref.dryRun) {
+          stats.deleted = await markDeleted(tx, ref.accountId, confirmed);
+          if (ref.kind === 'reconcile') await markReconciled(tx, ref.accountId);
+          else await moveCursorAfterImport(tx, ref, overlap);
+        }
+        await clearSeen(tx, ref);
+        await finishCheckpoint(tx, ref, stats);
+        await recordSyncRun(tx, {
+          accountId: ref.accountId,
+          kind: ref.kind,
+          counts: {
+            pages: cp.pages,
+            fetched: cp.done,
+            written: stats.written,
+            unassigned: stats.unassigned,
+            invalid: stats.invalid,
+          },
+          error: stats.discrepancy ? { type: 'SevdeskCountMismatch', message: stats.discrepancy } : null,
+        });
       });
-      return stats;
-    }) as Promise<ImportStats>;
+      dryRunContacts.delete(ref.importId);
+      return (await loadCheckpoint(deps.sql, ref))?.stats ?? stats;
+    });
   }
 
-  return { beginImport, importPage, finishImport };
+  /**
+   * What a complete reconcile walk did not see. Never on a hunch: only after a walk that reached sevDesk's
+   * count, each candidate confirmed gone by its own GET (404), and a sweep that would remove a large share of
+   * the account is held for an operator (`sevsync reconcile --confirm`): another company's token looks the same.
+   */
+  async function sweep(ref: ImportRef, client: SevdeskClient, stats: ImportStats): Promise<string[]> {
+    const { ids, live } = await sweepCandidates(deps.sql, ref);
+    const result = {
+      candidates: ids.length,
+      confirmedDeleted: 0,
+      stillThere: 0,
+      unconfirmed: 0,
+      skipped: null,
+    };
+    stats.sweep = result;
+    if (stats.discrepancy) {
+      stats.sweep = { ...result, unconfirmed: ids.length, skipped: 'the walk was not provably complete' };
+      return [];
+    }
+    if (ids.length > HOLD_MIN && ids.length > live * HOLD_SHARE) {
+      stats.held = { ids, count: ids.length, total: live, heldAt: new Date().toISOString() };
+      stats.sweep = {
+        ...result,
+        unconfirmed: ids.length,
+        skipped: `held: ${ids.length} of ${live} invoices would go; confirm with sevsync reconcile --confirm`,
+      };
+      return [];
+    }
+    const gone: string[] = [];
+    const found: Invoice[] = [];
+    for (const id of ids.slice(0, CONFIRM_BUDGET)) {
+      try {
+        found.push(await client.getInvoice(id));
+      } catch (err) {
+        if (err instanceof SevdeskNotFoundError) gone.push(id);
+        else result.unconfirmed += 1;
+      }
+    }
+    result.unconfirmed += Math.max(0, ids.length - CONFIRM_BUDGET);
+    result.confirmedDeleted = gone.length;
+    result.stillThere = found.length;
+    if (found.length > 0) {
+      // Still in sevDesk, only missed by the list: written again, so they are current.
+      const { iface } = await openInterface(deps, ref.accountId);
+      await processInvoicePage(
+        {
+          sql: deps.sql,
+          client,
+          accountId: ref.accountId,
+          source: SOURCE_SEVDESK,
+          amountBasis: iface.settings.amountBasis,
+          baseCurrency: iface.baseCurrency,
+        },
+        { objects: found, invalid: [], rawCount: found.length, total: null },
+      );
+    }
+    return gone;
+  }
+
+  /** The workflow gave up on a page: the checkpoint says so, and `import start` resumes from it. */
+  async function failImport(ref: ImportRef & { message: string }): Promise<void> {
+    await failCheckpoint(deps.sql, ref, ref.message);
+  }
+
+  return { beginImport, importPage, finishImport, failImport };
+}
+
+function contactsFor(cache: Map<string, ContactRow>, invoices: Invoice[]): ContactRow[] {
+  const ids = new Set(invoices.flatMap((i) => (i.contact ? [i.contact.id] : [])));
+  return [...ids].flatMap((id) => cache.get(id) ?? []);
+}
+
+function addPage(
+  prev: ImportStats,
+  out: Awaited<ReturnType<typeof processInvoicePage>>,
+  tail: Invoice[],
+): ImportStats {
+  const reasons = { ...prev.unassignedReasons };
+  for (const [k, v] of Object.entries(out.unassignedReasons)) reasons[k] = (reasons[k] ?? 0) + v;
+  return {
+    ...prev,
+    invoices: prev.invoices + out.assigned + out.unassigned,
+    assigned: prev.assigned + out.assigned,
+    unassigned: prev.unassigned + out.unassigned,
+    invalid: prev.invalid + out.invalid,
+    unassignedReasons: reasons,
+    openSum: new Decimal(prev.openSum).plus(out.openSum).toFixed(2),
+    paidSum: new Decimal(prev.paidSum).plus(out.paidSum).toFixed(2),
+    written: prev.written + out.written,
+    tailIds: tail.map((o) => o.id),
+  };
 }

@@ -1,17 +1,51 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ContactRow } from '../domain/contact';
-import { toContactRow } from '../domain/contact';
-import type { Page, SevdeskClient } from '../sevdesk/client';
+import { toContactRow, unreadableContactRow } from '../domain/contact';
+import type { InvalidObject, Page, SevdeskClient } from '../sevdesk/client';
 import { walkPages } from '../sevdesk/client';
-import { SevdeskNotFoundError } from '../sevdesk/errors';
+import { SevdeskNotFoundError, SevdeskSchemaError } from '../sevdesk/errors';
 import type { CommunicationWay, Contact, ContactAddress } from '../sevdesk/schema';
 
 /** Above this many unknown contacts, pulling everything in pages of 1,000 beats 3-4 requests per contact. */
 export const BULK_CONTACT_THRESHOLD = 40;
 
-export async function countryNames(client: SevdeskClient): Promise<Map<string, string>> {
-  const countries = await client.listStaticCountries();
-  return new Map(countries.map((c) => [c.id, c.name ?? c.nameEn ?? c.code ?? c.id]));
+/** sevDesk's StaticCountry table hardly ever changes: loaded once per base URL every few hours. */
+export const COUNTRY_CACHE_TTL_MS = 6 * 60 * 60 * 1000;
+const countryCache = new Map<string, { loadedAt: number; names: Promise<Map<string, string>> }>();
+const countryCacheByClient = new WeakMap<
+  SevdeskClient,
+  { loadedAt: number; names: Promise<Map<string, string>> }
+>();
+
+/** Forgets every cached country list (tests). */
+export function clearCountryCache(): void {
+  countryCache.clear();
+}
+
+export async function countryNames(
+  client: SevdeskClient,
+  opts: { now?: number } = {},
+): Promise<Map<string, string>> {
+  const now = opts.now ?? Date.now();
+  const baseUrl = (client as { baseUrl?: unknown }).baseUrl;
+  const key = typeof baseUrl === 'string' ? baseUrl.replace(/\/+$/, '') : null;
+  const cached = key === null ? countryCacheByClient.get(client) : countryCache.get(key);
+  if (cached && now - cached.loadedAt < COUNTRY_CACHE_TTL_MS) return cached.names;
+  const entry = {
+    loadedAt: now,
+    names: client
+      .listStaticCountries()
+      .then((countries) => new Map(countries.map((c) => [c.id, c.name ?? c.nameEn ?? c.code ?? c.id]))),
+  };
+  if (key === null) countryCacheByClient.set(client, entry);
+  else countryCache.set(key, entry);
+  // A failed load is not cached.
+  entry.names.catch(() => {
+    if (key === null) {
+      if (countryCacheByClient.get(client) === entry) countryCacheByClient.delete(client);
+    } else if (countryCache.get(key) === entry) countryCache.delete(key);
+  });
+  return entry.names;
 }
 
 /** Retryable: sevDesk sent a contact, e-mail or address that fails its schema (usually transient). */
@@ -19,7 +53,8 @@ export const MALFORMED_CONTACT_DATA = 'SevdeskMalformedContactData';
 
 /**
  * Every object of a list. A malformed contact, e-mail or address fails the read instead of being skipped:
- * a dropped main e-mail would silently move a contact's invoices to its other address.
+ * a dropped main e-mail would silently move a contact's invoices to its other address. (Used by
+ * changedContactIds; the contact reads below use collectTolerant and attribute problems per contact.)
  */
 async function collect<T>(fetch: (offset: number, limit: number) => Promise<Page<T>>): Promise<T[]> {
   const out: T[] = [];
@@ -36,6 +71,22 @@ async function collect<T>(fetch: (offset: number, limit: number) => Promise<Page
   return out;
 }
 
+/** Every object of a list, and the objects that failed their schema (never fatal). */
+export async function collectTolerant<T>(
+  fetch: (offset: number, limit: number) => Promise<Page<T>>,
+): Promise<{ objects: T[]; invalid: InvalidObject[] }> {
+  const objects: T[] = [];
+  const invalid: InvalidObject[] = [];
+  for await (const { page } of walkPages(fetch)) {
+    objects.push(...page.objects);
+    invalid.push(...page.invalid);
+  }
+  return { objects, invalid };
+}
+
+const describeInvalid = (what: string, bad: InvalidObject): string =>
+  `${what} ${bad.id ?? '(no id)'} is malformed (${bad.error.message})`;
+
 function groupByContact<T extends { contact?: { id: string } | undefined }>(rows: T[]): Map<string, T[]> {
   const map = new Map<string, T[]>();
   for (const r of rows) {
@@ -48,44 +99,84 @@ function groupByContact<T extends { contact?: { id: string } | undefined }>(rows
   return map;
 }
 
-/** Every contact of the account with its e-mails, phones and addresses: three paged walks. */
+/**
+ * Every contact of the account with its e-mails, phones and addresses: three paged walks. One malformed
+ * contact, e-mail or address affects only its own contact: that row comes back with `read_error` (a stored
+ * row keeps its data; the problem is reported). A malformed e-mail or address that does not even say whose
+ * it is makes the lists unreliable for every contact; the lists are read once more, and if that persists
+ * every row carries the problem rather than guessing.
+ */
 export async function fetchAllContacts(
   client: SevdeskClient,
-): Promise<{ rows: ContactRow[]; maxUpdate: number | null }> {
-  const [contacts, ways, addresses, countries] = await Promise.all([
-    collect<Contact>((offset, limit) => client.listContacts({ offset, limit })),
-    collect<CommunicationWay>((offset, limit) => client.listCommunicationWays({ offset, limit })),
-    collect<ContactAddress>((offset, limit) => client.listContactAddresses({ offset, limit })),
+): Promise<{ rows: ContactRow[]; maxUpdate: number | null; problems: string[] }> {
+  const readParts = () =>
+    Promise.all([
+      collectTolerant<CommunicationWay>((offset, limit) => client.listCommunicationWays({ offset, limit })),
+      collectTolerant<ContactAddress>((offset, limit) => client.listContactAddresses({ offset, limit })),
+    ]);
+  const [contacts, first, countries] = await Promise.all([
+    collectTolerant<Contact>((offset, limit) => client.listContacts({ offset, limit })),
+    readParts(),
     countryNames(client),
   ]);
-  const byId = new Map(contacts.map((c) => [c.id, c]));
-  const waysOf = groupByContact(ways);
-  const addressesOf = groupByContact(addresses);
+  let [ways, addresses] = first;
+  if (ways.invalid.length + addresses.invalid.length > 0) [ways, addresses] = await readParts();
+  const unattributed = [
+    ...ways.invalid.map((b) => describeInvalid('CommunicationWay', b)),
+    ...addresses.invalid.map((b) => describeInvalid('ContactAddress', b)),
+  ];
+  const listProblem =
+    unattributed.length > 0
+      ? `the e-mail and address lists did not load completely: ${unattributed[0]}${
+          unattributed.length > 1 ? ` (and ${unattributed.length - 1} more)` : ''
+        }`
+      : undefined;
+  const byId = new Map(contacts.objects.map((c) => [c.id, c]));
+  const unreadable = new Map<string, string>();
+  for (const bad of contacts.invalid) {
+    if (bad.id !== null && !byId.has(bad.id)) unreadable.set(bad.id, describeInvalid('Contact', bad));
+  }
+  const waysOf = groupByContact(ways.objects);
+  const addressesOf = groupByContact(addresses.objects);
   let maxUpdate: number | null = null;
-  const rows = contacts.map((contact) => {
+  const rows = contacts.objects.map((contact) => {
     const t = Math.floor(Date.parse(contact.update) / 1000);
-    if (maxUpdate === null || t > maxUpdate) maxUpdate = t;
+    if (Number.isFinite(t) && (maxUpdate === null || t > maxUpdate)) maxUpdate = t;
+    const parentId = contact.parent?.id;
+    const parentProblem =
+      parentId && unreadable.has(parentId) ? `its organisation: ${unreadable.get(parentId)}` : undefined;
     return toContactRow({
       contact,
-      parent: contact.parent ? byId.get(contact.parent.id) : undefined,
+      parent: parentId ? byId.get(parentId) : undefined,
       ways: waysOf.get(contact.id) ?? [],
       addresses: addressesOf.get(contact.id) ?? [],
       countries,
+      problem: listProblem ?? parentProblem,
     });
   });
-  return { rows, maxUpdate };
+  for (const [id, reason] of unreadable) rows.push(unreadableContactRow(id, reason));
+  const problems = [
+    ...unattributed,
+    ...contacts.invalid.filter((b) => b.id === null).map((b) => describeInvalid('Contact', b)),
+    ...rows.flatMap((r) => (r.read_error ? [`contact ${r.source_id}: ${r.read_error}`] : [])),
+  ];
+  return { rows, maxUpdate, problems };
 }
 
-/** A few contacts by id (a contact that vanished is simply left out). */
+/**
+ * A few contacts by id (a contact that vanished is simply left out). A contact that cannot be read, or whose
+ * e-mails, addresses or organisation cannot, comes back with `read_error`: never fatal to the others.
+ */
 export async function fetchContacts(client: SevdeskClient, ids: string[]): Promise<ContactRow[]> {
   if (ids.length === 0) return [];
   const countries = await countryNames(client);
-  const parents = new Map<string, Promise<Contact | undefined>>();
+  const parents = new Map<string, Promise<Contact | SevdeskSchemaError | undefined>>();
   const getParent = (id: string) => {
     let p = parents.get(id);
     if (!p) {
       p = client.getContact(id).catch((err: unknown) => {
         if (err instanceof SevdeskNotFoundError) return undefined;
+        if (err instanceof SevdeskSchemaError) return err;
         throw err;
       });
       parents.set(id, p);
@@ -93,24 +184,42 @@ export async function fetchContacts(client: SevdeskClient, ids: string[]): Promi
     return p;
   };
   const rows = await Promise.all(
-    ids.map(async (id) => {
+    [...new Set(ids)].map(async (id) => {
       let contact: Contact;
       try {
         contact = await client.getContact(id);
       } catch (err) {
         if (err instanceof SevdeskNotFoundError) return null;
+        if (err instanceof SevdeskSchemaError) return unreadableContactRow(id, err.message);
         throw err;
       }
       const [ways, addresses, parent] = await Promise.all([
-        collect<CommunicationWay>((offset, limit) =>
+        collectTolerant<CommunicationWay>((offset, limit) =>
           client.listCommunicationWays({ contactId: id, offset, limit }),
         ),
-        collect<ContactAddress>((offset, limit) =>
+        collectTolerant<ContactAddress>((offset, limit) =>
           client.listContactAddresses({ contactId: id, offset, limit }),
         ),
         contact.parent ? getParent(contact.parent.id) : Promise.resolve(undefined),
       ]);
-      return toContactRow({ contact, parent, ways, addresses, countries });
+      const [badWay] = ways.invalid;
+      const [badAddress] = addresses.invalid;
+      const problem =
+        parent instanceof SevdeskSchemaError
+          ? `its organisation ${contact.parent?.id ?? ''} is malformed (${parent.message})`
+          : badWay
+            ? describeInvalid('CommunicationWay', badWay)
+            : badAddress
+              ? describeInvalid('ContactAddress', badAddress)
+              : undefined;
+      return toContactRow({
+        contact,
+        parent: parent instanceof SevdeskSchemaError ? undefined : parent,
+        ways: ways.objects,
+        addresses: addresses.objects,
+        countries,
+        problem,
+      });
     }),
   );
   return rows.filter((r): r is ContactRow => r !== null);
@@ -120,7 +229,7 @@ export async function fetchContacts(client: SevdeskClient, ids: string[]): Promi
 export async function changedContactIds(
   client: SevdeskClient,
   updateAfter: number,
-): Promise<{ ids: string[]; maxUpdate: number | null }> {
+): Promise<{ ids: string[]; listed: { id: string; update: string }[]; maxUpdate: number | null }> {
   const contacts = await collect<Contact>((offset, limit) =>
     client.listContacts({ offset, limit, updateAfter }),
   );
@@ -129,5 +238,6 @@ export async function changedContactIds(
     const t = Math.floor(Date.parse(c.update) / 1000);
     if (maxUpdate === null || t > maxUpdate) maxUpdate = t;
   }
-  return { ids: [...new Set(contacts.map((c) => c.id))], maxUpdate };
+  const listed = [...new Map(contacts.map((c) => [c.id, { id: c.id, update: c.update }])).values()];
+  return { ids: listed.map((c) => c.id), listed, maxUpdate };
 }

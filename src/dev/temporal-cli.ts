@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { searchAttributeArgs } from '../shared/search-attributes';
 
 /** The newest tag that `go install` accepts: later tags carry a `replace` directive that it refuses. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -82,6 +83,7 @@ export interface DevServerArgs {
 export function devServerArgs(a: DevServerArgs): string[] {
   const args = ['server', 'start-dev', '--ip', a.ip ?? '127.0.0.1', '--port', String(a.port)];
   args.push('--namespace', a.namespace ?? 'default', '--log-level', a.logLevel ?? 'warn');
+  args.push(...searchAttributeArgs());
   if (a.uiPort) args.push('--ui-port', String(a.uiPort));
   else args.push('--headless');
   if (a.dbFile) {

@@ -63,6 +63,8 @@ const FaultBody = z.strictObject({
   /** A regular expression source, for when a prefix is not enough. */
   pathPattern: z.string().optional(),
   field: z.string().optional(),
+  /** Let this many matching requests through before the fault fires. */
+  skip: z.number().int().min(0).optional(),
 });
 
 export interface ControlResult {

@@ -11,7 +11,10 @@ export type FaultKind =
   | 'truncated'
   | 'malformed'
   | 'invalid-token'
-  | 'error-200';
+  | 'error-200'
+  | 'empty-page'
+  | 'short-page'
+  | 'duplicate-rows';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'rate-limit',
@@ -22,6 +25,9 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'malformed',
   'invalid-token',
   'error-200',
+  'empty-page',
+  'short-page',
+  'duplicate-rows',
 ];
 
 export interface FaultSpec {
@@ -39,18 +45,28 @@ export interface FaultSpec {
   path?: string | RegExp;
   /** malformed: the field of one object to corrupt; default 'sumGross' ('id' becomes a JSON number). */
   field?: string;
+  /** Let this many matching requests through first (e.g. to hit the third page of a walk). */
+  skip?: number;
 }
 
 interface Pending {
   spec: FaultSpec;
   remaining: number;
+  /** Matching requests still to let through. */
+  skip: number;
 }
 
 /**
  * Faults that change the answer after it was computed; they apply only to answers they can break. All
  * other kinds act like a gateway in front of the API: before authentication and routing.
  */
-export const POST_RESPONSE_FAULTS: ReadonlySet<FaultKind> = new Set(['truncated', 'malformed']);
+export const POST_RESPONSE_FAULTS: ReadonlySet<FaultKind> = new Set([
+  'truncated',
+  'malformed',
+  'empty-page',
+  'short-page',
+  'duplicate-rows',
+]);
 
 export class FaultInjector {
   private queue: Pending[] = [];
@@ -58,7 +74,7 @@ export class FaultInjector {
   add(spec: FaultSpec): void {
     const times = spec.times ?? 1;
     if (!(times > 0)) throw new Error('times must be > 0');
-    this.queue.push({ spec: { ...spec }, remaining: times });
+    this.queue.push({ spec: { ...spec }, remaining: times, skip: spec.skip ?? 0 });
   }
 
   clear(): void {
@@ -67,12 +83,25 @@ export class FaultInjector {
 
   /** The faults still to fire, with `times` set to what remains. */
   pending(): FaultSpec[] {
-    return this.queue.map(({ spec, remaining }) => ({ ...spec, times: remaining }));
+    return this.queue.map(({ spec, remaining, skip }) => ({
+      ...spec,
+      times: remaining,
+      ...(spec.skip === undefined ? {} : { skip }),
+    }));
   }
 
-  /** The first pending fault for this API path (`/Invoice/1`), without consuming it. */
+  /**
+   * The first pending fault for this API path (`/Invoice/1`), without consuming it. Called once per request:
+   * a fault that still lets requests through counts this one and answers nothing.
+   */
   match(apiPath: string): FaultSpec | undefined {
-    return this.queue.find(({ spec }) => matches(spec.path, apiPath))?.spec;
+    const pending = this.queue.find(({ spec }) => matches(spec.path, apiPath));
+    if (!pending) return undefined;
+    if (pending.skip > 0) {
+      pending.skip -= 1;
+      return undefined;
+    }
+    return pending.spec;
   }
 
   /** Uses up one firing of a fault returned by {@link match}. */
@@ -111,5 +140,25 @@ export function corruptPage(body: unknown, field = 'sumGross'): boolean {
   const copy = { ...target };
   copy[key] = key === 'id' ? Number(target.id) : 'abc';
   objects[at] = copy;
+  return true;
+}
+
+/**
+ * A list page that lies about its length, as a glitching backend or proxy might [GUESS]: `empty-page` sends no
+ * objects, `short-page` drops the second half, `duplicate-rows` repeats the first rows in place of the last
+ * ones (the page keeps its length, so the walk goes on with rows missing). `total` stays as computed. Returns
+ * false when the body is not a list page with objects.
+ */
+export function distortPage(body: unknown, kind: 'empty-page' | 'short-page' | 'duplicate-rows'): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const page = body as { objects?: unknown };
+  if (!Array.isArray(page.objects) || page.objects.length === 0) return false;
+  const objects = page.objects as unknown[];
+  if (kind === 'empty-page') page.objects = [];
+  else if (kind === 'short-page') page.objects = objects.slice(0, Math.floor(objects.length / 2));
+  else {
+    const n = Math.max(1, Math.floor(objects.length / 4));
+    page.objects = [...objects.slice(0, objects.length - n), ...objects.slice(0, n)];
+  }
   return true;
 }

@@ -4,7 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { errorResponse, routeApi, type ApiResponse } from './api-routes';
 import { routeControl } from './control-routes';
 import { SandboxError, errorEnvelope } from './errors';
-import { FaultInjector, HTML_500, POST_RESPONSE_FAULTS, corruptPage, type FaultSpec } from './faults';
+import {
+  FaultInjector,
+  HTML_500,
+  POST_RESPONSE_FAULTS,
+  corruptPage,
+  distortPage,
+  type FaultSpec,
+} from './faults';
 import { RequestLog, type RequestLogEntry } from './request-log';
 import { SandboxStore, type GenerateOptions } from './store';
 
@@ -180,7 +187,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       }
     }
 
-    if (fault?.kind === 'malformed' && response.status < 300 && corruptPage(response.body, fault.field)) {
+    const distortion =
+      fault?.kind === 'empty-page' || fault?.kind === 'short-page' || fault?.kind === 'duplicate-rows'
+        ? fault.kind
+        : null;
+    if (distortion && fault && response.status < 300 && distortPage(response.body, distortion)) {
+      faults.consume(fault);
+    } else if (
+      fault?.kind === 'malformed' &&
+      response.status < 300 &&
+      corruptPage(response.body, fault.field)
+    ) {
       // [GUESS] one corrupted object in an otherwise valid page.
       faults.consume(fault);
     } else if (fault?.kind === 'truncated') {

@@ -19,12 +19,35 @@ export interface InvalidObject {
 export const MAX_PAGE_LIMIT = 1000;
 
 /**
+ * A page shorter than the limit although sevDesk counts more rows beyond it: a glitch (a proxy, a replica
+ * lagging), never the end of the list. Retryable: the walk reads the same offset again.
+ */
+export class SevdeskShortPageError extends Error {
+  override readonly name = 'SevdeskShortPageError';
+  readonly retryable = true;
+  constructor(
+    readonly offset: number,
+    readonly rawCount: number,
+    readonly total: number,
+  ) {
+    super(
+      `sevDesk sent ${rawCount} rows at offset ${offset} although it counts ${total}: the list is incomplete, reading it again`,
+    );
+  }
+}
+
+/**
  * Walks offset pages until a short page. sevDesk's default order is undocumented, so rows can shift between
  * pages while data changes: callers de-duplicate by id (see dedupeById) and reconcile periodically.
  */
 export async function* walkPages<T>(
   fetchPage: (offset: number, limit: number) => Promise<Page<T>>,
-  opts: { limit?: number; startOffset?: number } = {},
+  opts: {
+    limit?: number;
+    startOffset?: number;
+    /** The pages carry `total` (countAll): a short page before it throws SevdeskShortPageError. */
+    checkTotal?: boolean;
+  } = {},
 ): AsyncGenerator<{ page: Page<T>; offset: number }> {
   const limit = opts.limit ?? MAX_PAGE_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
@@ -33,8 +56,12 @@ export async function* walkPages<T>(
   let offset = opts.startOffset ?? 0;
   for (;;) {
     const page = await fetchPage(offset, limit);
+    const short = page.rawCount < limit;
+    if (short && opts.checkTotal && page.total !== null && offset + page.rawCount < page.total) {
+      throw new SevdeskShortPageError(offset, page.rawCount, page.total);
+    }
     yield { page, offset };
-    if (page.rawCount < limit) return;
+    if (short) return;
     // rawCount, not limit: a server that ignores `limit` and returns more must not make us skip rows.
     offset += page.rawCount;
   }

@@ -9,6 +9,8 @@ export const bulkImportWorkflowId = (accountId: string, importId: string): strin
 /** Failure types the workflows branch on (ApplicationFailure.type), never on message text. */
 export const ErrorTypes = {
   invalidToken: 'SevdeskInvalidTokenError',
+  /** A list page shorter than sevDesk's own count before the end: transient until confirmed. */
+  shortPage: 'SevdeskShortPage',
   interfaceMissing: 'InterfaceNotFoundError',
   interfaceInactive: 'InterfaceInactiveError',
 } as const;
@@ -32,10 +34,57 @@ export interface SyncCounts {
 export interface ImportProgress {
   importId: string;
   workflowId: string;
-  state: 'running' | 'paused' | 'done' | 'failed';
+  /** `error`: stopped after bounded retries; `import start` resumes it from its checkpoint. */
+  state: 'running' | 'paused' | 'done' | 'failed' | 'error';
   done: number;
   total: number | null;
   dryRun: boolean;
+  /** Why an import stopped (state `error`). */
+  error?: string | null;
+  /** Which walk: the history import, or the reconcile walk that finds deleted invoices. */
+  kind?: 'import' | 'reconcile';
+}
+
+/** A reconcile sweep not applied because it would remove too much: an operator confirms it. */
+export interface HeldSweep {
+  ids: string[];
+  count: number;
+  /** Invoices of the account when it was held. */
+  total: number;
+  heldAt: string;
+}
+
+/** What a walk did, kept in its checkpoint (plain JSON: decimal sums are strings). */
+export interface ImportStats {
+  invoices: number;
+  assigned: number;
+  unassigned: number;
+  invalid: number;
+  unassignedReasons: Record<string, number>;
+  openSum: string;
+  paidSum: string;
+  written: number;
+  deleted: number;
+  /** Ids of the previous page's last rows, which the next page re-reads. */
+  tailIds?: string[];
+  /** Walk pass (1 first): a walk that saw fewer invoices than sevDesk counts walks again. */
+  pass?: number;
+  /** A page shorter than the total promised, seen once: confirmed by a second read before it counts. */
+  shortPage?: { offset: number; rawCount: number; total: number } | null;
+  /** How far the walk fell short of sevDesk's count, per pass: `${seen}/${total}`. */
+  shortfalls?: string[];
+  /** Recorded when sevDesk's count and the rows it serves disagree for good (the walk still ended). */
+  discrepancy?: string | null;
+  /** Reconcile: what the sweep did. */
+  sweep?: {
+    candidates: number;
+    confirmedDeleted: number;
+    stillThere: number;
+    unconfirmed: number;
+    skipped: string | null;
+  };
+  held?: HeldSweep & { confirmedAt?: string };
+  error?: string;
 }
 
 export interface AccountStatus {

@@ -13,35 +13,43 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ImportStats } from '../activities/bulk-import';
-import type { ImportProgress } from '../shared';
+import type { ImportProgress, ImportStats } from '../shared';
 import { ErrorTypes } from '../shared';
+import { failureInfo } from './failure';
 
-const retry = {
-  initialInterval: '1 second',
-  backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  nonRetryableErrorTypes: [ErrorTypes.invalidToken, ErrorTypes.interfaceMissing],
-};
-const { beginImport, finishImport } = proxyActivities<Activities>({
+// Bounded retries: a page that keeps failing stops the walk in state `error` (resumable by `import start`)
+// after a few minutes instead of holding the account's "import running" forever.
+const { beginImport, importPage, finishImport, failImport } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
+  // A page takes about a second: a worker that died mid-page is noticed within seconds, not minutes.
   heartbeatTimeout: '20 seconds',
-  retry,
-});
-// A page takes about a second: a worker that died mid-page is noticed within seconds, not minutes.
-const { importPage } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '20 seconds',
-  retry,
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 9,
+    nonRetryableErrorTypes: [
+      ErrorTypes.invalidToken,
+      ErrorTypes.interfaceMissing,
+      'SevdeskWalkIncomplete',
+      'ImportCheckpointMissing',
+    ],
+  },
 });
 
 export const importActiveSignal = defineSignal<[{ active: boolean }]>('importActive');
 export const importProgressQuery = defineQuery<ImportProgress>('importProgress');
 /** Sent by the import to its parent (by workflow id, so it reaches whichever run of the parent is current). */
-export const importFinishedSignal =
-  defineSignal<
-    [{ importId: string; state: 'done' | 'failed'; stats: ImportStats | null; error: string | null }]
-  >('importFinished');
+export const importFinishedSignal = defineSignal<
+  [
+    {
+      importId: string;
+      state: 'done' | 'failed' | 'error';
+      stats: ImportStats | null;
+      error: string | null;
+    },
+  ]
+>('importFinished');
 
 export interface BulkImportInput {
   accountId: string;
@@ -51,33 +59,44 @@ export interface BulkImportInput {
   dryRun: boolean;
   /** Continue-as-new after this many pages (keeps each run's history short). */
   pagesPerRun?: number;
-  state?: { offset: number; done: number; total: number | null; active: boolean; begun: boolean };
+  state?: {
+    offset: number;
+    done: number;
+    total: number | null;
+    active: boolean;
+    begun: boolean;
+    pass?: number;
+  };
 }
 
-export async function bulkImportWorkflow(input: BulkImportInput): Promise<ImportStats> {
+export async function bulkImportWorkflow(input: BulkImportInput): Promise<ImportStats | null> {
   const { accountId, importId, kind, dryRun } = input;
-  const s = input.state ?? { offset: 0, done: 0, total: null, active: true, begun: false };
+  const s = input.state ?? { offset: 0, done: 0, total: null, active: true, begun: false, pass: 1 };
   const ref = { accountId, importId, kind, dryRun };
-  const progress = (state: ImportProgress['state']): ImportProgress => ({
+  let inFlight = false;
+  let error: string | null = null;
+  const progress = (): ImportProgress => ({
     importId,
     workflowId: workflowInfo().workflowId,
-    state,
+    // "paused" only once no page is in flight: from then on no request reaches sevDesk.
+    state: error ? 'error' : s.active || inFlight ? 'running' : 'paused',
     done: s.done,
     total: s.total,
     dryRun,
+    kind,
+    error,
   });
   setHandler(importActiveSignal, ({ active }) => {
     s.active = active;
   });
-  let inFlight = false;
-  // "paused" only once no page is in flight: from then on no request reaches sevDesk.
-  setHandler(importProgressQuery, () => progress(s.active || inFlight ? 'running' : 'paused'));
+  setHandler(importProgressQuery, progress);
+  const label = `${kind}${dryRun ? ' (dry run)' : ''}`;
   const show = () =>
     setCurrentDetails(
-      `**${kind}${dryRun ? ' (dry run)' : ''} ${s.active ? 'running' : 'paused'}**: ${s.done} of ${s.total ?? '?'} invoices`,
+      `**${label} ${s.active ? 'running' : 'paused'}**\n\n- ${s.done} of ${s.total ?? '?'} invoices` +
+        `${(s.pass ?? 1) > 1 ? `\n- pass ${s.pass} (the previous pass saw fewer invoices than sevDesk counts)` : ''}`,
     );
-
-  const notifyParent = async (state: 'done' | 'failed', stats: ImportStats | null, error: string | null) => {
+  const notifyParent = async (state: 'done' | 'error', stats: ImportStats | null) => {
     try {
       await getExternalWorkflowHandle(input.parentWorkflowId).signal(importFinishedSignal, {
         importId,
@@ -93,18 +112,20 @@ export async function bulkImportWorkflow(input: BulkImportInput): Promise<Import
   try {
     if (!s.begun) {
       const begun = await beginImport.executeWithOptions(
-        { summary: `load contacts for ${kind} ${importId}` },
+        { summary: `load contacts for ${label} ${importId}` },
         [ref],
       );
-      Object.assign(s, { offset: begun.nextOffset, done: begun.done, total: begun.total, begun: true });
+      Object.assign(s, { offset: begun.nextOffset, done: begun.done, total: begun.total, pass: begun.pass });
+      s.begun = true;
     }
-    let pages = 0;
-    for (;;) {
+    for (let pages = 0; ;) {
       show();
       await condition(() => s.active || dryRun);
       inFlight = true;
       const res = await importPage
-        .executeWithOptions({ summary: `invoices from offset ${s.offset}` }, [{ ...ref, offset: s.offset }])
+        .executeWithOptions({ summary: `invoices from offset ${s.offset}` }, [
+          { ...ref, offset: s.offset, pass: s.pass ?? 1 },
+        ])
         .finally(() => {
           inFlight = false;
         });
@@ -113,9 +134,12 @@ export async function bulkImportWorkflow(input: BulkImportInput): Promise<Import
         await condition(() => !s.active, '10 seconds');
         continue;
       }
-      s.offset = res.nextOffset;
-      s.done = res.done;
-      s.total = res.total ?? s.total;
+      Object.assign(s, {
+        offset: res.nextOffset,
+        done: res.done,
+        total: res.total ?? s.total,
+        pass: res.pass,
+      });
       pages += 1;
       if (res.finished) break;
       if (pages >= (input.pagesPerRun ?? 50) || workflowInfo().continueAsNewSuggested) {
@@ -123,16 +147,25 @@ export async function bulkImportWorkflow(input: BulkImportInput): Promise<Import
         await continueAsNew<typeof bulkImportWorkflow>({ ...input, state: s });
       }
     }
-    const stats = await finishImport.executeWithOptions({ summary: `finish ${kind} ${importId}` }, [ref]);
-    s.total = s.total ?? s.done;
+    const stats = await finishImport.executeWithOptions({ summary: `finish ${label} ${importId}` }, [ref]);
     setCurrentDetails(
-      `**${kind}${dryRun ? ' (dry run)' : ''} done**: ${stats.invoices} invoices, ${stats.unassigned} unassigned`,
+      `**${label} done**\n\n- ${stats.invoices} invoices, ${stats.unassigned} unassigned, ${stats.invalid} invalid` +
+        (stats.discrepancy ? `\n- ${stats.discrepancy}` : '') +
+        (stats.sweep?.skipped ? `\n- sweep: ${stats.sweep.skipped}` : ''),
     );
-    await notifyParent('done', stats, null);
+    await notifyParent('done', stats);
     return stats;
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
-    await notifyParent('failed', null, (err as Error).message);
-    throw err;
+    // Stopped, not failed: the checkpoint stays, the account syncs on, and `import start` resumes from here.
+    error = failureInfo(err).message;
+    await failImport
+      .executeWithOptions({ summary: `record why ${label} ${importId} stopped` }, [
+        { ...ref, message: error },
+      ])
+      .catch((e: unknown) => log.warn('could not record the stop', { error: String(e) }));
+    setCurrentDetails(`**${label} stopped**\n\n- at ${s.done} of ${s.total ?? '?'} invoices\n- ${error}`);
+    await notifyParent('error', null);
+    return null;
   }
 }

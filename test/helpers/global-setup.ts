@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { ensureTemporal } from '../../src/dev/temporal-cli';
 import { migrateDatabase } from '../../src/db/migrate';
+import { accountSearchKey, stateSearchKey } from '../../src/shared/search-attributes';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -33,6 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       ui: false,
       executable: bin ? { type: 'existing-path', path: bin } : { type: 'cached-download' },
       log: { format: 'pretty', level: 'error' },
+      searchAttributes: [accountSearchKey, stateSearchKey],
     },
   });
 

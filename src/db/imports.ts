@@ -1,0 +1,205 @@
+// The bulk import's and the reconcile walk's state: checkpoints, the ids a walk has seen, the deletion sweep.
+// Tagged-template SQL on postgres.js, one named function per statement: these run inside the page transaction
+// of src/db/crm-writes.ts (a postgres.js TransactionSql), which drizzle's query builder cannot join.
+import type { ImportStats } from '../shared';
+import { SOURCE_SEVDESK } from '../shared';
+import type { Sql } from './client';
+import type { Tx } from './crm-writes';
+import { recomputeCustomerValues } from './crm-writes';
+import { jsonb } from './interfaces';
+
+export interface WalkRef {
+  accountId: string;
+  importId: string;
+  kind: 'import' | 'reconcile';
+  dryRun: boolean;
+}
+
+/** running: pages to go; walked: every page read; done: finished; error: stopped (resumable). */
+export type CheckpointState = 'running' | 'walked' | 'done' | 'error';
+
+export interface Checkpoint {
+  nextOffset: number;
+  done: number;
+  total: number | null;
+  pages: number;
+  state: CheckpointState;
+  stats: ImportStats;
+  startedAt: Date;
+}
+
+interface CheckpointRow {
+  next_offset: number;
+  done: number;
+  total: number | null;
+  pages: number;
+  state: CheckpointState;
+  stats: ImportStats;
+  started_at: string | Date;
+}
+
+const toCheckpoint = (r: CheckpointRow): Checkpoint => ({
+  nextOffset: r.next_offset,
+  done: r.done,
+  total: r.total,
+  pages: r.pages,
+  state: r.state,
+  stats: r.stats,
+  startedAt: new Date(r.started_at),
+});
+
+/** Creates the checkpoint of a new walk; a resumed walk keeps its own. */
+export async function createCheckpoint(sql: Sql, ref: WalkRef, stats: ImportStats): Promise<void> {
+  await sql`
+    insert into import_checkpoints (account_id, import_id, kind, dry_run, state, stats)
+    values (${ref.accountId}, ${ref.importId}, ${ref.kind}, ${ref.dryRun}, 'running', ${jsonb(stats)}::jsonb)
+    on conflict (account_id, import_id) do nothing`;
+}
+
+export async function loadCheckpoint(tx: Tx, ref: WalkRef, opts: { lock?: boolean } = {}) {
+  const rows = opts.lock
+    ? await tx<CheckpointRow[]>`
+        select next_offset, done, total, pages, state, stats, started_at from import_checkpoints
+        where account_id = ${ref.accountId} and import_id = ${ref.importId} for update`
+    : await tx<CheckpointRow[]>`
+        select next_offset, done, total, pages, state, stats, started_at from import_checkpoints
+        where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
+  const [row] = rows;
+  return row ? toCheckpoint(row) : undefined;
+}
+
+/** A resumed walk (after `error`) runs again. */
+export async function reopenCheckpoint(sql: Sql, ref: WalkRef): Promise<void> {
+  await sql`
+    update import_checkpoints set state = 'running', updated_at = now()
+    where account_id = ${ref.accountId} and import_id = ${ref.importId} and state = 'error'`;
+}
+
+/** The page's ids, so that the end of the walk can prove it saw as many invoices as sevDesk counts. */
+export async function recordSeen(tx: Tx, ref: WalkRef, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx`
+    insert into walk_seen (account_id, walk_id, source_id)
+    select ${ref.accountId}, ${ref.importId}, unnest(${ids}::text[]) on conflict do nothing`;
+}
+
+export async function countSeen(tx: Tx, ref: WalkRef): Promise<number> {
+  const [row] = await tx<{ n: number }[]>`
+    select count(*)::int as n from walk_seen where account_id = ${ref.accountId} and walk_id = ${ref.importId}`;
+  return row?.n ?? 0;
+}
+
+export async function advanceCheckpoint(
+  tx: Tx,
+  ref: WalkRef,
+  next: {
+    nextOffset: number;
+    total: number | null;
+    stats: ImportStats;
+    maxUpdate: number | null;
+    walked: boolean;
+  },
+): Promise<void> {
+  await tx`
+    update import_checkpoints set next_offset = ${next.nextOffset}, done = ${next.nextOffset}, total = ${next.total},
+      pages = pages + 1, stats = ${jsonb(next.stats)}::jsonb,
+      max_update = greatest(coalesce(max_update, 0), ${next.maxUpdate ?? 0}),
+      state = ${next.walked ? 'walked' : 'running'}, updated_at = now()
+    where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
+}
+
+/** Stats only (a suspect short page, a new pass): the offset stays or restarts as given. */
+export async function saveCheckpointStats(
+  tx: Tx,
+  ref: WalkRef,
+  stats: ImportStats,
+  restartAt?: number,
+): Promise<void> {
+  if (restartAt === undefined) {
+    await tx`
+      update import_checkpoints set stats = ${jsonb(stats)}::jsonb, updated_at = now()
+      where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
+  } else {
+    await tx`
+      update import_checkpoints set stats = ${jsonb(stats)}::jsonb, next_offset = ${restartAt}, state = 'running',
+        updated_at = now()
+      where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
+  }
+}
+
+/** The walk stopped: state `error` with its reason; `import start` resumes it from `next_offset`. */
+export async function failCheckpoint(sql: Sql, ref: WalkRef, message: string): Promise<void> {
+  await sql`
+    update import_checkpoints set state = 'error',
+      stats = jsonb_set(stats, '{error}', to_jsonb(${message}::text)), updated_at = now()
+    where account_id = ${ref.accountId} and import_id = ${ref.importId} and state <> 'done'`;
+}
+
+/** When the account's first import started, while it has not finished: incremental syncs read from there. */
+export async function unfinishedImportStart(sql: Sql, accountId: string): Promise<Date | null> {
+  const [row] = await sql<{ started_at: string | Date }[]>`
+    select started_at from import_checkpoints
+    where account_id = ${accountId} and kind = 'import' and not dry_run and state <> 'done'
+    order by started_at limit 1`;
+  return row ? new Date(row.started_at) : null;
+}
+
+/** Stored, shown invoices that the walk did not see: deleted in sevDesk, or a glitch. */
+export async function sweepCandidates(tx: Tx, ref: WalkRef): Promise<{ ids: string[]; live: number }> {
+  const rows = await tx<{ source_id: string }[]>`
+    select i.source_id from invoices i
+    where i.account_id = ${ref.accountId} and i.source = ${SOURCE_SEVDESK} and i.removed_at is null
+      and not exists (select 1 from walk_seen w where w.account_id = i.account_id
+        and w.walk_id = ${ref.importId} and w.source_id = i.source_id)
+    order by i.source_id`;
+  const [live] = await tx<{ n: number }[]>`
+    select count(*)::int as n from invoices
+    where account_id = ${ref.accountId} and source = ${SOURCE_SEVDESK} and removed_at is null`;
+  return { ids: rows.map((r) => r.source_id), live: live?.n ?? 0 };
+}
+
+/** Marks invoices deleted in sevDesk and recomputes the values of their customers. */
+export async function markDeleted(tx: Tx, accountId: string, ids: string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const gone = await tx<{ customer_id: number | null }[]>`
+    update invoices set removed_at = now(), removed_reason = 'deleted', updated_at = now()
+    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and removed_at is null
+      and source_id = any(${ids}::text[])
+    returning customer_id`;
+  await recomputeCustomerValues(
+    tx,
+    accountId,
+    gone.flatMap((g) => (g.customer_id === null ? [] : [Number(g.customer_id)])),
+  );
+  return gone.length;
+}
+
+export async function clearSeen(tx: Tx, ref: WalkRef): Promise<void> {
+  await tx`delete from walk_seen where account_id = ${ref.accountId} and walk_id = ${ref.importId}`;
+}
+
+export async function markReconciled(tx: Tx, accountId: string): Promise<void> {
+  await tx`
+    update interfaces set last_reconciled_at = now()
+    where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
+}
+
+/**
+ * The incremental cursor after an import: the newest `update` the walk read, but never past its own start
+ * (minus the overlap): a change to an invoice the walk had already passed is then still re-read.
+ */
+export async function moveCursorAfterImport(tx: Tx, ref: WalkRef, overlapSeconds: number): Promise<void> {
+  await tx`
+    update interfaces i set invoice_cursor = greatest(coalesce(i.invoice_cursor, 0),
+      least(c.max_update, extract(epoch from c.started_at)::bigint - ${overlapSeconds})), updated_at = now()
+    from import_checkpoints c
+    where c.account_id = ${ref.accountId} and c.import_id = ${ref.importId} and c.max_update is not null
+      and i.account_id = c.account_id and i.provider = ${SOURCE_SEVDESK}`;
+}
+
+export async function finishCheckpoint(tx: Tx, ref: WalkRef, stats: ImportStats): Promise<void> {
+  await tx`
+    update import_checkpoints set state = 'done', stats = ${jsonb(stats)}::jsonb, finished_at = now(),
+      updated_at = now()
+    where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
+}

@@ -1,0 +1,83 @@
+// What the incremental sync reads and writes besides the page writes: cursors and the contacts to re-read.
+import { SOURCE_SEVDESK } from '../shared';
+import type { Sql } from './client';
+
+export async function raiseContactCursor(
+  sql: Sql,
+  accountId: string,
+  maxUpdate: number | null,
+): Promise<void> {
+  if (maxUpdate === null) return;
+  await sql`
+    update interfaces set contact_cursor = greatest(coalesce(contact_cursor, 0), ${maxUpdate})
+    where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
+}
+
+/**
+ * Of the contacts sevDesk lists as changed, those we store whose `update` is newer than the stored one.
+ * The overlap window lists the same contacts again every cycle; only real changes are fetched.
+ */
+export async function staleContacts(
+  sql: Sql,
+  accountId: string,
+  listed: { id: string; update: string }[],
+): Promise<string[]> {
+  if (listed.length === 0) return [];
+  const rows = await sql<{ source_id: string }[]>`
+    select sc.source_id from source_contacts sc
+    join jsonb_to_recordset(${JSON.stringify(listed)}::jsonb) as l(id text, update timestamptz)
+      on l.id = sc.source_id
+    where sc.account_id = ${accountId} and sc.source = ${SOURCE_SEVDESK}
+      and (sc.source_update is null or l.update > sc.source_update)`;
+  return rows.map((r) => r.source_id);
+}
+
+/**
+ * Contacts of unassigned invoices, in turns: the ones read longest ago first, none read within `minAgeSeconds`
+ * (an e-mail added in sevDesk may not bump the contact's `update`, so they are re-read on a slow cadence).
+ */
+export async function unassignedContactsDue(
+  sql: Sql,
+  accountId: string,
+  limit: number,
+  minAgeSeconds: number,
+): Promise<string[]> {
+  if (limit <= 0) return [];
+  const rows = await sql<{ contact_source_id: string }[]>`
+    select i.contact_source_id from invoices i
+    left join source_contacts sc on sc.account_id = i.account_id and sc.source = i.source
+      and sc.source_id = i.contact_source_id
+    where i.account_id = ${accountId} and i.source = ${SOURCE_SEVDESK} and i.customer_id is null
+      and i.removed_at is null and i.type <> 'SR' and i.contact_source_id is not null
+      and (sc.fetched_at is null or sc.fetched_at < now() - make_interval(secs => ${minAgeSeconds}))
+    group by i.contact_source_id
+    order by min(sc.fetched_at) nulls first, i.contact_source_id
+    limit ${limit}`;
+  return rows.map((r) => r.contact_source_id);
+}
+
+/** Marks contacts as just read even when sevDesk no longer has them, so the re-check moves on. */
+export async function touchContacts(sql: Sql, accountId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`
+    update source_contacts set fetched_at = now()
+    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and source_id = any(${ids}::text[])`;
+}
+
+export async function countUnassigned(sql: Sql, accountId: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from invoice_issues
+    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and kind = 'unassigned' and resolved_at is null`;
+  return row?.n ?? 0;
+}
+
+export async function saveSyncCursors(
+  sql: Sql,
+  accountId: string,
+  cursors: { invoice: number | null; contact: number | null },
+): Promise<void> {
+  await sql`
+    update interfaces set invoice_cursor = ${cursors.invoice}, contact_cursor = ${cursors.contact}, state = 'idle',
+      last_error = null, last_synced_at = now(), updated_at = now()
+    where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
+}
