@@ -4,7 +4,7 @@
 //
 // Re-record only on purpose: after a workflow change that running workflows will never meet (otherwise guard
 // the change with patched() and keep the old histories, adding new ones beside them if useful).
-// Each scenario drives a real worker, the sandbox and the operator functions of src/cli/operations.ts, then
+// Each scenario drives a real worker, the sandbox and the use cases of src/app, then
 // saves every run of the workflow's continue-as-new chain as histories/<scenario>.run-<n>.json.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,16 +12,16 @@ import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OpsDeps } from '../../src/cli/operations';
+import type { AppDeps } from '../../src/app';
 import {
   addInterface,
-  connectOps,
+  connectApp,
   setInterfaceActive,
   startImport,
   syncNow,
   updateInterfaceSettings,
   waitForImport,
-} from '../../src/cli/operations';
+} from '../../src/app';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
@@ -35,7 +35,7 @@ import { HISTORIES_DIR, historyFileName, loadHistory } from './saved-histories';
 
 const config = testConfig();
 let worker: RunningWorker;
-let ops: OpsDeps;
+let ops: AppDeps;
 const sandboxes: Sandbox[] = [];
 const tokens: string[] = [];
 
@@ -108,7 +108,7 @@ function save(scenario: Scenario, runs: History[], accountId: string): void {
 describe.skipIf(!process.env.RECORD_HISTORIES)('record histories for the replay tests', () => {
   beforeAll(async () => {
     worker = await startWorker(config);
-    ops = await connectOps(config);
+    ops = await connectApp(config);
   });
 
   afterAll(async () => {
