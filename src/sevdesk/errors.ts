@@ -9,7 +9,8 @@ export type SevdeskErrorType =
   | 'SevdeskServerError'
   | 'SevdeskBadRequestError'
   | 'SevdeskSchemaError'
-  | 'SevdeskNetworkError';
+  | 'SevdeskNetworkError'
+  | 'SevdeskResponseTooLargeError';
 
 /** sevDesk's own error code (e.g. 151 not found, 390 partly paid); null when the envelope has none. */
 export type SevdeskErrorCode = number | string | null;
@@ -149,12 +150,24 @@ export class SevdeskNetworkError extends SevdeskError {
   }
 }
 
+/** The reply exceeded the client's size cap (default 50 MB): reading it again would only repeat that. */
+export class SevdeskResponseTooLargeError extends SevdeskError {
+  declare readonly type: 'SevdeskResponseTooLargeError';
+  readonly retryable = false;
+  readonly limitBytes: number;
+  constructor(message: string, opts: SevdeskErrorOptions & { limitBytes: number }) {
+    super('SevdeskResponseTooLargeError', message, opts);
+    this.limitBytes = opts.limitBytes;
+  }
+}
+
 /** For Temporal's `nonRetryableErrorTypes`: retrying these cannot help. */
 export const SEVDESK_NON_RETRYABLE_ERROR_TYPES: string[] = [
   'SevdeskInvalidTokenError',
   'SevdeskNotFoundError',
   'SevdeskBadRequestError',
   'SevdeskSchemaError',
+  'SevdeskResponseTooLargeError',
 ] satisfies SevdeskErrorType[];
 
 export const SEVDESK_RETRYABLE_ERROR_TYPES: string[] = [

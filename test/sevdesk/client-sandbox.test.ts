@@ -44,7 +44,6 @@ describe('client against the sandbox: faults', () => {
       baseUrl: sb.url,
       token: sb.token,
       timeoutMs: 300,
-      retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 2_000 },
       sleep: async (ms) => {
         sleeps.push(ms);
       },
@@ -79,13 +78,13 @@ describe('client against the sandbox: faults', () => {
     expect(c.requestCount()).toBe(2);
   });
 
-  it('rate-limit that outlasts the retries → SevdeskRateLimitedError', async () => {
+  it('a second 429 in the same call → SevdeskRateLimitedError (Temporal retries the activity)', async () => {
     sb.faults.add({ kind: 'rate-limit', times: 10, retryAfterSeconds: 1 });
     await expect(client().listInvoices({ limit: 5 })).rejects.toBeInstanceOf(SevdeskRateLimitedError);
-    expect(sb.requests.count()).toBe(3);
+    expect(sb.requests.count()).toBe(2);
   });
 
-  it('rate-limit with a Retry-After beyond maxDelayMs → thrown at once with retryAfterMs', async () => {
+  it('rate-limit with a Retry-After beyond the in-call wait → thrown at once with retryAfterMs', async () => {
     sb.faults.add({ kind: 'rate-limit', times: 1, retryAfterSeconds: 60 });
     await expect(client().listInvoices({ limit: 5 })).rejects.toMatchObject({
       type: 'SevdeskRateLimitedError',
@@ -94,49 +93,50 @@ describe('client against the sandbox: faults', () => {
     expect(sb.requests.count()).toBe(1);
   });
 
-  it('server-error-html → retried, then succeeds; persistent → SevdeskServerError', async () => {
-    sb.faults.add({ kind: 'server-error-html', times: 2 });
+  it('server-error-html → SevdeskServerError at once (retryable: Temporal retries); the next call is fine', async () => {
+    sb.faults.add({ kind: 'server-error-html', times: 1 });
     const c = client();
-    await c.listInvoices({ limit: 5 });
-    expect(sb.requests.count()).toBe(3);
-
-    sb.faults.add({ kind: 'server-error-html', times: 3 });
     const err: unknown = await c.listInvoices({ limit: 5 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SevdeskServerError);
+    expect(err).toMatchObject({ retryable: true });
     expect((err as SevdeskServerError).status).toBeGreaterThanOrEqual(500);
+    expect(sb.requests.count()).toBe(1);
+    await c.listInvoices({ limit: 5 });
+    expect(sb.requests.count()).toBe(2);
   });
 
-  it('slow beyond the timeout → SevdeskNetworkError; a single slow reply is retried', async () => {
+  it('slow beyond the timeout → SevdeskNetworkError (timeout), one request; the next call is fine', async () => {
     sb.faults.add({ kind: 'slow', times: 1, delayMs: 1_000 });
     const c = client({ timeoutMs: 150 });
-    await c.listInvoices({ limit: 5 });
-    expect(c.requestCount()).toBe(2);
-
-    sb.faults.add({ kind: 'slow', times: 3, delayMs: 1_000 });
     await expect(c.listInvoices({ limit: 5 })).rejects.toMatchObject({
       type: 'SevdeskNetworkError',
       kind: 'timeout',
+      retryable: true,
     });
+    expect(c.requestCount()).toBe(1);
+    await c.listInvoices({ limit: 5 });
+    expect(c.requestCount()).toBe(2);
   });
 
   it('hang → SevdeskNetworkError (timeout)', async () => {
     sb.faults.add({ kind: 'hang', times: 2 });
-    const err: unknown = await client({ timeoutMs: 150, retry: { attempts: 2, baseDelayMs: 1 } })
+    const err: unknown = await client({ timeoutMs: 150 })
       .listInvoices({ limit: 5 })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SevdeskNetworkError);
     expect(err).toMatchObject({ kind: 'timeout' });
   });
 
-  it('truncated → SevdeskNetworkError, then a retry succeeds', async () => {
+  it('truncated → SevdeskNetworkError (retryable); the next call succeeds', async () => {
     sb.faults.add({ kind: 'truncated', times: 1 });
     const c = client();
+    await expect(c.listInvoices({ limit: 5 })).rejects.toMatchObject({
+      type: 'SevdeskNetworkError',
+      retryable: true,
+    });
     const page = await c.listInvoices({ limit: 5 });
     expect(page.objects.length).toBeGreaterThan(0);
     expect(c.requestCount()).toBe(2);
-
-    sb.faults.add({ kind: 'truncated', times: 3 });
-    await expect(c.listInvoices({ limit: 5 })).rejects.toBeInstanceOf(SevdeskNetworkError);
   });
 
   it('malformed field → that object is in `invalid`, the rest of the page is fine', async () => {

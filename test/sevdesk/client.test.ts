@@ -6,6 +6,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   closeDefaultDispatchers,
   createSevdeskClient,
+  createWorkerLimit,
+  DEFAULT_MAX_RESPONSE_BYTES,
   dedupeById,
   DEFAULT_USER_AGENT,
   parseRetryAfter,
@@ -19,6 +21,7 @@ import {
   SevdeskNetworkError,
   SevdeskNotFoundError,
   SevdeskRateLimitedError,
+  SevdeskResponseTooLargeError,
   SevdeskSchemaError,
   SevdeskServerError,
 } from '../../src/sevdesk/errors';
@@ -62,7 +65,6 @@ function makeClient(over: Partial<SevdeskClientOptions> = {}) {
     baseUrl: server.url,
     token,
     timeoutMs: 300,
-    retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 1_000 },
     sleep: async (ms) => {
       sleeps.push(ms);
     },
@@ -326,8 +328,8 @@ describe('error replies', () => {
   });
 });
 
-describe('retries', () => {
-  it('429 with Retry-After (seconds) → waits that long, then succeeds', async () => {
+describe('one retry layer: a short in-call wait for 429, everything else to Temporal', () => {
+  it('429 with a short Retry-After (seconds) → waits that long once, then succeeds', async () => {
     server.script(json(429, {}, { 'retry-after': '1' }));
     server.fallback(ok);
     const { client, sleeps } = makeClient();
@@ -338,10 +340,10 @@ describe('retries', () => {
     expect(client.requestCount()).toBe(2);
   });
 
-  it('429 with Retry-After as an HTTP date', async () => {
+  it('429 with Retry-After as an HTTP date within the wait limit', async () => {
     server.script(json(429, {}, { 'retry-after': new Date(Date.now() + 3_000).toUTCString() }));
     server.fallback(ok);
-    const { client, sleeps } = makeClient({ retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 5_000 } });
+    const { client, sleeps } = makeClient();
     await client.listInvoices();
     expect(sleeps).toHaveLength(1);
     expect(sleeps[0]).toBeGreaterThan(1_000);
@@ -358,27 +360,27 @@ describe('retries', () => {
     expect(server.requests).toHaveLength(2);
   });
 
-  it('429 without Retry-After → exponential backoff with full jitter', async () => {
-    server.script(json(429, {}), text(429, 'slow down', 'text/plain'));
+  it('waits at most once per call: a second 429 is thrown', async () => {
+    server.fallback(json(429, {}, { 'retry-after': '1' }));
+    const { client, sleeps } = makeClient();
+    const err = await caught(client.listInvoices());
+    expect(err).toMatchObject({ type: 'SevdeskRateLimitedError', retryAfterMs: 1000, retryable: true });
+    expect(sleeps).toEqual([1000]);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('429 without Retry-After → SevdeskRateLimitedError at once (Temporal backs off)', async () => {
+    server.script(json(429, {}));
     server.fallback(ok);
-    const { client, sleeps } = makeClient({ random: () => 0.999 });
-    await client.listInvoices();
-    expect(sleeps).toEqual([9, 19]);
-    expect(server.requests).toHaveLength(3);
+    const { client, sleeps } = makeClient();
+    const err = await caught(client.listInvoices());
+    expect(err).toBeInstanceOf(SevdeskRateLimitedError);
+    expect((err as SevdeskRateLimitedError).retryAfterMs).toBeUndefined();
+    expect(sleeps).toEqual([]);
+    expect(server.requests).toHaveLength(1);
   });
 
-  it('backoff is capped at maxDelayMs', async () => {
-    server.fallback(text(503, 'busy'));
-    const { client, sleeps } = makeClient({
-      random: () => 0.5,
-      retry: { attempts: 6, baseDelayMs: 100, maxDelayMs: 300 },
-    });
-    await expect(client.listInvoices()).rejects.toBeInstanceOf(SevdeskServerError);
-    expect(sleeps).toEqual([50, 100, 150, 150, 150]);
-    expect(server.requests).toHaveLength(6);
-  });
-
-  it('Retry-After beyond maxDelayMs → SevdeskRateLimitedError at once, for the caller to wait', async () => {
+  it('Retry-After beyond the wait limit → thrown at once with retryAfterMs (nextRetryDelay)', async () => {
     server.fallback(json(429, {}, { 'retry-after': '120' }));
     const { client, sleeps } = makeClient();
     const err = await caught(client.listInvoices());
@@ -388,59 +390,128 @@ describe('retries', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('429 every time → SevdeskRateLimitedError after all attempts', async () => {
-    server.fallback(json(429, {}));
-    const { client } = makeClient();
-    const err = await caught(client.listInvoices());
-    expect(err).toBeInstanceOf(SevdeskRateLimitedError);
-    expect((err as SevdeskRateLimitedError).retryAfterMs).toBeUndefined();
-    expect(server.requests).toHaveLength(3);
+  it('rateLimitWaitMs sets the limit; attempts: 1 never waits', async () => {
+    server.fallback(json(429, {}, { 'retry-after': '2' }));
+    const short = makeClient({ rateLimitWaitMs: 1_000 });
+    await caught(short.client.listInvoices());
+    expect(short.sleeps).toEqual([]);
+    const once = makeClient({ retry: { attempts: 1 } });
+    await caught(once.client.listInvoices());
+    expect(once.sleeps).toEqual([]);
+    expect(server.requests).toHaveLength(2);
   });
 
-  it('500 with an HTML body → SevdeskServerError (status + snippet), retried, then success', async () => {
+  it('500 with an HTML body → SevdeskServerError (status + snippet) after one request, retryable', async () => {
     const html =
       '<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>nginx</body></html>';
-    server.script(text(500, html), text(502, html));
+    server.script(text(500, html));
     server.fallback(ok);
     const { client, sleeps } = makeClient();
-    const page = await client.listInvoices();
-    expect(page.objects).toHaveLength(2);
-    expect(sleeps).toHaveLength(2);
-    expect(server.requests).toHaveLength(3);
-
-    server.fallback(text(500, html));
     const err = await caught(client.listInvoices());
     expect(err).toBeInstanceOf(SevdeskServerError);
-    expect(err.status).toBe(500);
+    expect(err).toMatchObject({ status: 500, retryable: true });
     expect(err.message).toContain('HTTP 500');
     expect(err.message).toContain('502 Bad Gateway Bad Gateway nginx');
     expect((err as SevdeskServerError).bodySnippet.length).toBeLessThanOrEqual(201);
-    expect(client.requestCount()).toBe(6);
+    expect(sleeps).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+    // The next call (Temporal's retry) goes through.
+    expect((await client.listInvoices()).objects).toHaveLength(2);
+    expect(client.requestCount()).toBe(2);
   });
 
   it('a huge 5xx body is cut to a short snippet', async () => {
     server.fallback(text(500, `<p>${'x'.repeat(100_000)}</p>`));
-    const err = await caught(makeClient({ retry: { attempts: 1 } }).client.listInvoices());
+    const err = await caught(makeClient().client.listInvoices());
     expect(err.message.length).toBeLessThan(400);
   });
 });
 
-describe('network failures', () => {
-  it('headers slower than the timeout → SevdeskNetworkError (timeout), retried', async () => {
+describe('response size cap', () => {
+  it('a Content-Length above the cap → SevdeskResponseTooLargeError without reading the body', async () => {
+    server.fallback(json(200, { objects: invoices, padding: 'x'.repeat(5_000) }));
+    const { client } = makeClient({ maxResponseBytes: 1_000 });
+    const err = await caught(client.listInvoices());
+    expect(err).toBeInstanceOf(SevdeskResponseTooLargeError);
+    expect(err).toMatchObject({ retryable: false, limitBytes: 1_000, status: 200 });
+    expect(err.message).toContain('1000-byte limit');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('a chunked body that grows past the cap is cut off while streaming', async () => {
+    server.fallback((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        res.write('x'.repeat(16_384));
+      }, 1);
+    });
+    const { client } = makeClient({ maxResponseBytes: 100_000, timeoutMs: 5_000 });
+    const err = await caught(client.listInvoices());
+    expect(err).toMatchObject({ type: 'SevdeskResponseTooLargeError' });
+    expect(err.message).toMatch(/bytes read so far/);
+  });
+
+  it('a reply within the cap is read normally; the default cap is 50 MB', async () => {
+    server.fallback(ok);
+    expect((await makeClient({ maxResponseBytes: 100_000 }).client.listInvoices()).objects).toHaveLength(2);
+    expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(50 * 1024 * 1024);
+  });
+});
+
+describe('cancellation', () => {
+  it('an aborted signal stops an in-flight request with the signal’s reason', async () => {
+    server.fallback(hang);
+    const controller = new AbortController();
+    const { client } = makeClient({ timeoutMs: 10_000, signal: controller.signal });
+    const started = performance.now();
+    const pending = client.listInvoices().catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    const reason = new Error('activity cancelled');
+    controller.abort(reason);
+    expect(await pending).toBe(reason);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('an already aborted signal sends nothing', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('gone'));
+    const { client } = makeClient({ signal: controller.signal });
+    await expect(client.listInvoices()).rejects.toThrow('gone');
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('aborts the in-call Retry-After wait too', async () => {
+    server.fallback(json(429, {}, { 'retry-after': '4' }));
+    const controller = new AbortController();
+    const { client } = makeClient({ sleep: undefined, signal: controller.signal });
+    const started = performance.now();
+    const pending = client.listInvoices().catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort(new Error('stop'));
+    expect(await pending).toMatchObject({ message: 'stop' });
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('network failures (one request each; Temporal retries)', () => {
+  it('headers slower than the timeout → SevdeskNetworkError (timeout)', async () => {
     server.fallback(delayed(1_000, ok));
-    const { client } = makeClient({ timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 1 } });
+    const { client } = makeClient({ timeoutMs: 100 });
     const started = performance.now();
     const err = await caught(client.listInvoices());
     expect(err).toBeInstanceOf(SevdeskNetworkError);
     expect(err).toMatchObject({ kind: 'timeout', retryable: true });
     expect(err.message).toContain('timed out after 100 ms');
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests).toHaveLength(1);
     expect(performance.now() - started).toBeLessThan(900);
   });
 
   it('a body slower than the timeout → SevdeskNetworkError (timeout)', async () => {
     server.fallback(slowBody(1_000, invoiceList));
-    const err = await caught(makeClient({ timeoutMs: 100, retry: { attempts: 1 } }).client.listInvoices());
+    const err = await caught(makeClient({ timeoutMs: 100 }).client.listInvoices());
     expect(err).toBeInstanceOf(SevdeskNetworkError);
     expect(err).toMatchObject({ kind: 'timeout' });
   });
@@ -451,41 +522,36 @@ describe('network failures', () => {
     expect(page.objects).toHaveLength(2);
   });
 
-  it('a hang → SevdeskNetworkError after the timeout; the next attempt succeeds', async () => {
+  it('a hang → SevdeskNetworkError after the timeout; the next call succeeds', async () => {
     server.script(hang);
     server.fallback(ok);
     const { client } = makeClient({ timeoutMs: 100 });
-    const page = await client.listInvoices();
-    expect(page.objects).toHaveLength(2);
-    expect(server.requests).toHaveLength(2);
-
-    server.fallback(hang);
     const err = await caught(client.listInvoices());
     expect(err).toMatchObject({ type: 'SevdeskNetworkError', kind: 'timeout' });
+    expect((await client.listInvoices()).objects).toHaveLength(2);
+    expect(server.requests).toHaveLength(2);
   });
 
   it('a truncated body (Content-Length) → SevdeskNetworkError (truncated)', async () => {
     server.fallback(truncated(invoiceList));
-    const { client } = makeClient({ retry: { attempts: 2, baseDelayMs: 1 } });
+    const { client } = makeClient();
     const err = await caught(client.listInvoices());
     expect(err).toBeInstanceOf(SevdeskNetworkError);
     expect(err).toMatchObject({ kind: 'truncated', retryable: true });
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests).toHaveLength(1);
   });
 
-  it('a truncated chunked body → SevdeskNetworkError, then a retry succeeds', async () => {
+  it('a truncated chunked body → SevdeskNetworkError; the next call succeeds', async () => {
     server.script(truncatedChunked(invoiceList));
     server.fallback(ok);
     const { client } = makeClient();
+    expect(await caught(client.listInvoices())).toBeInstanceOf(SevdeskNetworkError);
     expect((await client.listInvoices()).objects).toHaveLength(2);
-    server.fallback(truncatedChunked(invoiceList));
-    const err = await caught(client.listInvoices());
-    expect(err).toBeInstanceOf(SevdeskNetworkError);
   });
 
   it('a 200 whose body is not JSON → SevdeskNetworkError (invalid-json)', async () => {
     server.fallback(text(200, '{"objects":[{"id":"1"', 'application/json'));
-    const err = await caught(makeClient({ retry: { attempts: 1 } }).client.listInvoices());
+    const err = await caught(makeClient().client.listInvoices());
     expect(err).toMatchObject({ type: 'SevdeskNetworkError', kind: 'invalid-json', status: 200 });
   });
 
@@ -493,10 +559,9 @@ describe('network failures', () => {
     server.script(reset);
     server.fallback(ok);
     const { client } = makeClient();
-    expect((await client.listInvoices()).objects).toHaveLength(2);
-    server.fallback(reset);
     const err = await caught(client.listInvoices());
     expect(err).toMatchObject({ type: 'SevdeskNetworkError', kind: 'connection' });
+    expect((await client.listInvoices()).objects).toHaveLength(2);
   });
 
   it('connection refused → SevdeskNetworkError', async () => {
@@ -506,14 +571,10 @@ describe('network failures', () => {
         s.close(() => resolve(p));
       });
     });
-    const client = createSevdeskClient({
-      baseUrl: `http://127.0.0.1:${port}/api/v1`,
-      token,
-      retry: { attempts: 2, baseDelayMs: 1 },
-    });
+    const client = createSevdeskClient({ baseUrl: `http://127.0.0.1:${port}/api/v1`, token });
     const err = await caught(client.listInvoices());
     expect(err).toMatchObject({ type: 'SevdeskNetworkError', kind: 'connection', causeCode: 'ECONNREFUSED' });
-    expect(client.requestCount()).toBe(2);
+    expect(client.requestCount()).toBe(1);
   });
 });
 
@@ -576,7 +637,32 @@ describe('concurrency', () => {
     expect(a.requestCount() + b.requestCount()).toBe(10);
   });
 
-  it('does not hold a slot while sleeping between retries', async () => {
+  it('a worker-wide limit caps requests across different tokens', async () => {
+    server.fallback(delayed(30, json(200, { objects: [] })));
+    const workerLimit = createWorkerLimit(3);
+    const clients = Array.from({ length: 4 }, () =>
+      createSevdeskClient({ baseUrl: server.url, token: randomBytes(16).toString('hex'), workerLimit }),
+    );
+    await Promise.all(Array.from({ length: 16 }, (_, i) => clients[i % 4]!.listInvoices({ offset: i })));
+    expect(server.requests).toHaveLength(16);
+    expect(server.maxInFlight).toBe(3);
+  });
+
+  it('reports every request to onRequest (metrics), 429s marked', async () => {
+    server.script(json(429, {}, { 'retry-after': '0' }));
+    server.fallback(ok);
+    const events: { status: number | null; rateLimited: boolean }[] = [];
+    const { client } = makeClient({
+      onRequest: (e) => events.push({ status: e.status, rateLimited: e.rateLimited }),
+    });
+    await client.listInvoices();
+    expect(events).toEqual([
+      { status: 429, rateLimited: true },
+      { status: 200, rateLimited: false },
+    ]);
+  });
+
+  it('does not hold a slot while waiting out a short Retry-After', async () => {
     server.script(json(429, {}, { 'retry-after': '0.2' }));
     server.fallback(delayed(20, json(200, { objects: [] })));
     const { client } = makeClient({ maxConcurrency: 1, sleep: undefined });
@@ -591,7 +677,7 @@ describe('concurrency', () => {
 
 describe('the token stays secret', () => {
   it('appears in no message, stack or JSON of any error, even when the server echoes it', async () => {
-    const { client } = makeClient({ retry: { attempts: 1 } });
+    const { client } = makeClient();
     const replies: Handler[] = [
       json(401, { error: { message: `token ${token} is invalid`, code: null }, objects: null }),
       text(500, `<pre>Authorization: ${token}</pre>`),
