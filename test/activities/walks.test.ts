@@ -1,0 +1,213 @@
+// Walks that know when they are done (issue 9 items 2 and 3), on the real PostgreSQL and the sandbox: a short,
+// empty or shuffled page never ends a walk early, and a reconcile removes only what is provably gone.
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities';
+import type { ImportRef, ImportStats } from '../../src/activities/bulk-import';
+import { HOLD_MIN } from '../../src/activities/bulk-import';
+import { ensureAccount, insertInterface } from '../../src/db/interfaces';
+import { confirmHeldSweep, heldSweep } from '../../src/db/reconcile';
+import type { Sandbox } from '../../src/sandbox';
+import { startSandbox } from '../../src/sandbox';
+import { encryptToken, keyringOf, openInterfaceToken } from '../../src/secrets';
+import { closeDefaultDispatchers, createSevdeskClient } from '../../src/sevdesk/client';
+import { ErrorTypes } from '../../src/shared';
+import { randomId, TEST_SECRET_KEY, testDb } from '../helpers/env';
+
+const db = testDb();
+const ring = keyringOf(TEST_SECRET_KEY);
+const sandboxes: Sandbox[] = [];
+// 2,600 invoices: three import pages, so that a glitch can hit one in the middle.
+const INVOICES = 2600;
+
+async function sandbox(seed: number): Promise<Sandbox> {
+  const sb = await startSandbox({ seed, data: { invoices: INVOICES } });
+  sandboxes.push(sb);
+  return sb;
+}
+
+afterAll(async () => {
+  await Promise.all(sandboxes.map((s) => s.close()));
+  await db.close();
+  await closeDefaultDispatchers();
+});
+
+async function account(sb: Sandbox): Promise<string> {
+  const accountId = randomId('acct');
+  await ensureAccount(db.sql, accountId);
+  await pointAt(accountId, sb, true);
+  return accountId;
+}
+
+/** Stores the sandbox's address and token for the account (a new interface, or a switched one). */
+async function pointAt(accountId: string, sb: Sandbox, insert: boolean) {
+  const t = encryptToken(ring, { accountId, provider: 'sevdesk', baseUrl: sb.url }, sb.token);
+  if (insert) {
+    await insertInterface(db.sql, {
+      accountId,
+      baseUrl: sb.url,
+      ciphertext: t.ciphertext,
+      keyId: t.keyId,
+      settings: { intervalSeconds: 3600, amountBasis: 'gross' },
+      active: true,
+    });
+  } else {
+    await db.sql`
+      update interfaces set base_url = ${sb.url}, token_ciphertext = ${t.ciphertext}, token_key_id = ${t.keyId}
+      where account_id = ${accountId}`;
+  }
+}
+
+const acts = createActivities({
+  sql: db.sql,
+  sevdesk: ({ baseUrl, token }) => createSevdeskClient({ baseUrl, token }),
+  decryptToken: (iface) => openInterfaceToken(ring, iface),
+});
+const env = new MockActivityEnvironment();
+const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
+  env.run(fn, ...args) as Promise<R>;
+
+/** What the bulk import workflow and Temporal's retries do, activity by activity; records retried failures. */
+async function walk(ref: ImportRef, retried: string[] = []): Promise<ImportStats> {
+  const retrying = async <R>(fn: () => Promise<R>): Promise<R> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure) || err.nonRetryable || attempt >= 9) throw err;
+        retried.push(err.type ?? 'Error');
+      }
+    }
+  };
+  let { nextOffset: offset, pass } = await retrying(() => run(acts.beginImport, ref));
+  for (let pages = 0; pages < 100; pages += 1) {
+    const page = await retrying(() => run(acts.importPage, { ...ref, offset, pass }));
+    offset = page.nextOffset;
+    pass = page.pass;
+    if (page.finished) return retrying(() => run(acts.finishImport, ref));
+  }
+  throw new Error('the walk did not end');
+}
+
+const liveIds = async (accountId: string) =>
+  (
+    await db.sql<{ source_id: string }[]>`
+      select source_id from invoices where account_id = ${accountId} and removed_at is null order by source_id`
+  ).map((r) => r.source_id);
+
+/** The invoices the sync stores: every id sevDesk has, minus drafts and types that are not shown. */
+const shownIds = (sb: Sandbox) =>
+  [...sb.store.invoices()]
+    .filter(
+      (i) => ['200', '750', '1000'].includes(i.status) && i.invoiceType !== 'WKR' && i.invoiceType !== 'MA',
+    )
+    .filter((i) => i.invoiceType !== 'SR' || i.origin)
+    .map((i) => i.id)
+    .sort();
+
+const importRef = (accountId: string): ImportRef => ({
+  accountId,
+  importId: randomId('imp'),
+  kind: 'import',
+  dryRun: false,
+});
+const reconcileRef = (accountId: string): ImportRef => ({
+  accountId,
+  importId: randomId('rec'),
+  kind: 'reconcile',
+  dryRun: false,
+});
+
+describe("a walk ends only at sevDesk's count", () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await sandbox(4401);
+  });
+
+  it('an empty page in the middle of an import is read again, not taken for the end', async () => {
+    const accountId = await account(sb);
+    sb.faults.add({ kind: 'empty-page', path: /^\/Invoice$/, skip: 1 });
+    const retried: string[] = [];
+    const stats = await walk(importRef(accountId), retried);
+    expect(retried).toContain(ErrorTypes.shortPage);
+    expect(await liveIds(accountId)).toEqual(shownIds(sb));
+    expect(stats.discrepancy ?? null).toBeNull();
+  });
+
+  it('a page with repeated rows in place of others makes the walk go round again until it saw them all', async () => {
+    const accountId = await account(sb);
+    sb.faults.add({ kind: 'duplicate-rows', path: /^\/Invoice$/, skip: 1 });
+    const stats = await walk(importRef(accountId));
+    expect(stats.pass).toBe(2);
+    expect(stats.shortfalls).toHaveLength(1);
+    expect(await liveIds(accountId)).toEqual(shownIds(sb));
+  });
+
+  it('a page that stays short stops the walk in error instead of ending it as done', async () => {
+    const accountId = await account(sb);
+    sb.faults.add({ kind: 'short-page', path: /^\/Invoice$/, skip: 1, times: Infinity });
+    try {
+      const ref = importRef(accountId);
+      await expect(walk(ref)).rejects.toThrow(/saw \d+ of the \d+ invoices/);
+      const [cp] = await db.sql<{ state: string }[]>`
+        select state from import_checkpoints where account_id = ${accountId} and import_id = ${ref.importId}`;
+      expect(cp?.state).not.toBe('done');
+    } finally {
+      sb.faults.clear();
+    }
+  });
+});
+
+describe('a reconcile removes only what is provably gone', () => {
+  it('confirms each deleted invoice by id, also when a page glitched during the walk', async () => {
+    const sb = await sandbox(4402);
+    const accountId = await account(sb);
+    await walk(importRef(accountId));
+    // sevDesk deletes only drafts: an invoice we transferred that went back to draft and was deleted is gone
+    // without a trace. Stand-in: a stored invoice whose id sevDesk does not know.
+    const victim = '990000001';
+    await db.sql`
+      insert into invoices (account_id, customer_id, source, source_id, contact_source_id, origin_source_id, number,
+        type, invoice_date, due_date, source_status, status, amount_gross, amount_net, amount, paid_amount, currency,
+        foreign_amount, foreign_currency, source_update, content_hash)
+      select account_id, customer_id, source, ${victim}, contact_source_id, origin_source_id, 'RE-GONE', type,
+        invoice_date, due_date, source_status, status, amount_gross, amount_net, amount, paid_amount, currency,
+        foreign_amount, foreign_currency, source_update, content_hash
+      from invoices where account_id = ${accountId} and removed_at is null and type <> 'SR' limit 1`;
+    const before = await liveIds(accountId);
+    expect(before).toContain(victim);
+    sb.faults.add({ kind: 'empty-page', path: /^\/Invoice$/, skip: 2 });
+    sb.requests.reset();
+    const stats = await walk(reconcileRef(accountId));
+    expect(stats.deleted).toBe(1);
+    expect(stats.sweep?.confirmedDeleted).toBe(1);
+    expect(await liveIds(accountId)).toEqual(before.filter((id) => id !== victim));
+    // The candidate was confirmed gone by its own GET before it left the totals.
+    expect(sb.requests.entries().some((e) => e.path.endsWith(`/Invoice/${victim}`) && e.status === 404)).toBe(
+      true,
+    );
+  });
+
+  it('a token of another sevDesk company wipes nothing: the sweep is held until an operator confirms it', async () => {
+    const ours = await sandbox(4403);
+    const theirs = await startSandbox({ seed: 9999, data: { invoices: 30 } });
+    sandboxes.push(theirs);
+    const accountId = await account(ours);
+    await walk(importRef(accountId));
+    const before = await liveIds(accountId);
+    expect(before.length).toBeGreaterThan(HOLD_MIN);
+    await pointAt(accountId, theirs, false);
+    const stats = await walk(reconcileRef(accountId));
+    expect(stats.deleted).toBe(0);
+    expect(stats.sweep?.skipped).toMatch(/held/);
+    const held = await heldSweep(db.sql, accountId);
+    expect(held?.count).toBeGreaterThan(HOLD_MIN);
+    expect(await liveIds(accountId)).toEqual(expect.arrayContaining(before));
+    // The operator says it is right: then, and only then, they go.
+    const applied = await confirmHeldSweep(db.sql, accountId);
+    expect(applied?.deleted).toBe(held?.count);
+    expect(await heldSweep(db.sql, accountId)).toBeNull();
+    expect(await confirmHeldSweep(db.sql, accountId)).toBeNull();
+  });
+});
