@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SandboxStore, type CommunicationWay, type Contact, type Invoice } from '../../src/sandbox';
+import { STATIC_COUNTRY_GERMANY } from '../fixtures';
 import { BERLIN_ISO, MONEY, cents } from './helpers';
 
 // Every wire field of API-NOTES §5 (scalars: always present; references: present when set).
@@ -227,16 +228,7 @@ describe('generation', () => {
     expect(countries).toContain('3');
     const table = store.countries();
     expect(table.length).toBeGreaterThanOrEqual(30);
-    expect(table[0]).toEqual({
-      id: '1',
-      objectName: 'StaticCountry',
-      code: 'de',
-      name: 'Deutschland',
-      nameEn: 'Germany',
-      translationCode: 'COUNTRY_DE',
-      locale: 'de_DE',
-      priority: '1',
-    });
+    expect(table[0]).toEqual(STATIC_COUNTRY_GERMANY);
     for (const c of table) expect(c.code).toMatch(/^[a-z]{2}$/);
   });
 
