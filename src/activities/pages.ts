@@ -4,6 +4,7 @@ import type { Sql } from '../db/client';
 import type { ContactRow } from '../domain/contact';
 import type { InvoiceRow } from '../domain/invoice';
 import { classifyInvoice, toInvoiceRow, unixSeconds } from '../domain/invoice';
+import { sensibleInstant } from '../domain/limits';
 import type { Page, SevdeskClient } from '../sevdesk/client';
 import type { Invoice } from '../sevdesk/schema';
 import { BULK_CONTACT_THRESHOLD, fetchAllContacts, fetchContacts } from './sevdesk-reads';
@@ -32,7 +33,24 @@ async function missingContacts(ctx: PageContext, ids: string[]): Promise<string[
   return ids.filter((id) => !have.has(id));
 }
 
-/** Classifies one sevDesk page, fetches the contacts it lacks (in bulk when many), writes it in one transaction. */
+/**
+ * One object per id: a page that repeats an id (rows shifting while sevDesk data changes) keeps the version
+ * with the newest `update` (the first of equals).
+ */
+export function newestPerId<T extends { id: string; update: string }>(objects: readonly T[]): T[] {
+  const best = new Map<string, T>();
+  for (const o of objects) {
+    const seen = best.get(o.id);
+    if (!seen || Date.parse(o.update) > Date.parse(seen.update)) best.set(o.id, o);
+  }
+  return [...best.values()];
+}
+
+/**
+ * Classifies one sevDesk page, fetches the contacts it lacks (in bulk when many), writes it in one transaction.
+ * Every object is checked before SQL (domain/invoice, domain/limits): one that cannot be stored becomes an
+ * invalid-payload issue with its number, id and reason, and the rest of the page is written.
+ */
 export async function processInvoicePage(
   ctx: PageContext,
   page: Page<Invoice>,
@@ -52,10 +70,17 @@ export async function processInvoicePage(
     invoiceNumber: null,
     reason: x.error.message,
   }));
+  const objects = newestPerId(page.objects);
+  const readable = new Set(objects.map((o) => o.id));
+  // An id that arrived both well-formed and malformed on one page: the well-formed copy wins.
+  invalid.splice(0, invalid.length, ...dedupeInvalid(invalid.filter((x) => !readable.has(x.sourceId))));
   let maxUpdate: number | null = null;
-  for (const inv of page.objects) {
-    const t = unixSeconds(inv.update);
-    if (maxUpdate === null || t > maxUpdate) maxUpdate = t;
+  for (const inv of objects) {
+    // A stamp outside 1900..2200 must not move the cursor (the invoice itself is reported below).
+    if (sensibleInstant(new Date(inv.update))) {
+      const t = unixSeconds(inv.update);
+      if (maxUpdate === null || t > maxUpdate) maxUpdate = t;
+    }
     const cls = classifyInvoice(inv);
     if (cls === 'withdrawn') withdrawnIds.push(inv.id);
     if (cls !== 'invoice' && cls !== 'storno') continue;
@@ -65,6 +90,7 @@ export async function processInvoicePage(
       invalid.push({ sourceId: inv.id, invoiceNumber: inv.invoiceNumber, reason: (err as Error).message });
     }
   }
+  const invalidIds = new Set(invalid.map((x) => x.sourceId));
   const contactIds = [
     ...new Set(invoices.flatMap((r) => (r.contact_source_id ? [r.contact_source_id] : []))),
   ];
@@ -87,9 +113,17 @@ export async function processInvoicePage(
       stornos,
       withdrawnIds,
       invalid,
-      validIds: page.objects.map((o) => o.id),
+      validIds: objects.map((o) => o.id).filter((id) => !invalidIds.has(id)),
     },
     { dryRun: opts.dryRun ?? false, statsExclude: opts.statsExclude },
   );
-  return { ...result, fetched: page.rawCount, maxUpdate };
+  const refused = result.invalidIds ?? [];
+  const allInvalid = [...new Set([...invalidIds, ...refused])];
+  return { ...result, invalidIds: allInvalid, fetched: page.rawCount, maxUpdate };
+}
+
+function dedupeInvalid(items: InvalidInvoice[]): InvalidInvoice[] {
+  const byId = new Map<string, InvalidInvoice>();
+  for (const x of items) if (!byId.has(x.sourceId)) byId.set(x.sourceId, x);
+  return [...byId.values()];
 }

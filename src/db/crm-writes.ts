@@ -1,7 +1,10 @@
 import Decimal from 'decimal.js';
 import type postgres from 'postgres';
 import type { ContactRow } from '../domain/contact';
+import { CONTACT_UNREADABLE } from '../domain/contact';
 import type { InvoiceRow } from '../domain/invoice';
+import { cleanText } from '../domain/text';
+import { SOURCE_SEVDESK } from '../shared';
 import type { Sql } from './client';
 
 export type Tx = Sql | postgres.TransactionSql;
@@ -29,6 +32,11 @@ export interface PageInput {
 
 export interface PageResult {
   written: number;
+  /**
+   * Rows sevDesk sent that PostgreSQL still refused (found by splitting the page after a data error): they
+   * are reported as invalid-payload issues, the rest of the page is written. Absent when there were none.
+   */
+  invalidIds?: string[];
   assigned: number;
   unassigned: number;
   invalid: number;
@@ -40,25 +48,93 @@ export interface PageResult {
 const REASON_NO_EMAIL = 'the sevDesk contact has no e-mail address';
 const REASON_NO_CONTACT = 'the invoice has no contact, or its contact was not found in sevDesk';
 
+/**
+ * The match key of a customer's e-mail in SQL: the same function the unique index is built on (migration
+ * 0001), so that "Anna@X.de " typed in OneCockpit and "anna@x.de" from sevDesk are one customer.
+ */
+export const emailKeySql = (column: string): string => `email_key(${column})`;
+
+/** Invalid-issue ids for contacts (invoice_issues is keyed by source id; contacts get a prefix). */
+export const contactIssueId = (contactId: string): string => `contact:${contactId}`;
+
 /** Counted invoices: shown, not cancelled, not withdrawn (the SQL twin of DESIGN's rule). */
 export const counted = (alias: string): string =>
   `${alias}.removed_at is null and ${alias}.type <> 'SR' and ${alias}.status in ('open', 'paid')`;
 
+const CONTACT_TEXT = [
+  'email',
+  'company',
+  'title',
+  'first_name',
+  'last_name',
+  'street',
+  'zip',
+  'city',
+  'country',
+  'phone',
+  'email_issue',
+  'read_error',
+] as const;
+
+/** A contact row as PostgreSQL stores it: text without NUL or lone surrogates, bounded. */
+export function storableContactRow(row: ContactRow): ContactRow {
+  const out: ContactRow = { ...row };
+  for (const f of CONTACT_TEXT) out[f] = cleanText(row[f] ?? null);
+  return out;
+}
+
+/**
+ * Stores fetched contacts. A contact that could not be read (`read_error`) keeps the data stored for it
+ * earlier (it is not overwritten with a row lacking, say, its e-mail); only the problem is recorded, and it
+ * is reported as an invalid issue until the contact reads fine again.
+ */
 export async function upsertSourceContacts(tx: Tx, accountId: string, source: string, rows: ContactRow[]) {
   if (rows.length === 0) return;
+  const byId = new Map(rows.map((r) => [r.source_id, storableContactRow(r)]));
+  const all = [...byId.values()];
   await tx`
     insert into source_contacts as sc (account_id, source, source_id, email, company, title, first_name, last_name,
-      street, zip, city, country, phone, source_update, fetched_at)
+      street, zip, city, country, phone, source_update, email_issue, read_error, fetched_at)
     select ${accountId}, ${source}, r.source_id, r.email, r.company, r.title, r.first_name, r.last_name,
-      r.street, r.zip, r.city, r.country, r.phone, r.source_update, now()
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(source_id text, email text, company text, title text,
+      r.street, r.zip, r.city, r.country, r.phone, r.source_update, r.email_issue, r.read_error, now()
+    from jsonb_to_recordset(${JSON.stringify(all)}::jsonb) as r(source_id text, email text, company text, title text,
       first_name text, last_name text, street text, zip text, city text, country text, phone text,
-      source_update timestamptz)
+      source_update timestamptz, email_issue text, read_error text)
     on conflict (account_id, source, source_id) do update set
-      email = excluded.email, company = excluded.company, title = excluded.title, first_name = excluded.first_name,
-      last_name = excluded.last_name, street = excluded.street, zip = excluded.zip, city = excluded.city,
-      country = excluded.country, phone = excluded.phone, source_update = excluded.source_update,
-      fetched_at = excluded.fetched_at`;
+      email = case when excluded.read_error is null then excluded.email else sc.email end,
+      company = case when excluded.read_error is null then excluded.company else sc.company end,
+      title = case when excluded.read_error is null then excluded.title else sc.title end,
+      first_name = case when excluded.read_error is null then excluded.first_name else sc.first_name end,
+      last_name = case when excluded.read_error is null then excluded.last_name else sc.last_name end,
+      street = case when excluded.read_error is null then excluded.street else sc.street end,
+      zip = case when excluded.read_error is null then excluded.zip else sc.zip end,
+      city = case when excluded.read_error is null then excluded.city else sc.city end,
+      country = case when excluded.read_error is null then excluded.country else sc.country end,
+      phone = case when excluded.read_error is null then excluded.phone else sc.phone end,
+      source_update = case when excluded.read_error is null then excluded.source_update else sc.source_update end,
+      email_issue = case when excluded.read_error is null then excluded.email_issue else sc.email_issue end,
+      read_error = excluded.read_error,
+      fetched_at = case when excluded.read_error is null then excluded.fetched_at else sc.fetched_at end`;
+  const bad = all.filter((r) => r.read_error);
+  const good = all.filter((r) => !r.read_error).map((r) => contactIssueId(r.source_id));
+  if (good.length > 0) {
+    await tx`
+      update invoice_issues set resolved_at = now()
+      where account_id = ${accountId} and source = ${source} and kind = 'invalid' and resolved_at is null
+        and source_id = any(${good}::text[])`;
+  }
+  if (bad.length > 0) {
+    const issues = bad.map((r) => ({
+      source_id: contactIssueId(r.source_id),
+      reason: `sevDesk contact ${r.source_id}: ${r.read_error ?? CONTACT_UNREADABLE}`,
+    }));
+    await tx`
+      insert into invoice_issues as x (account_id, source, source_id, invoice_number, kind, reason)
+      select ${accountId}, ${source}, r.source_id, null, 'invalid', r.reason
+      from jsonb_to_recordset(${JSON.stringify(issues)}::jsonb) as r(source_id text, reason text)
+      on conflict (account_id, source, source_id, kind) do update set reason = excluded.reason,
+        last_seen_at = now(), resolved_at = null`;
+  }
 }
 
 const FIELDS = [
@@ -90,11 +166,13 @@ export async function upsertCustomersForContacts(
   );
   const rows = await tx.unsafe<{ id: number }[]>(
     `insert into customers as c (account_id, email, ${FIELDS.join(', ')})
-     select distinct on (sc.email) $1, sc.email, ${FIELDS.map((f) => `sc.${f}`).join(', ')}
+     select distinct on (${emailKeySql('sc.email')}) $1, ${emailKeySql('sc.email')},
+       ${FIELDS.map((f) => `sc.${f}`).join(', ')}
      from source_contacts sc
      where sc.account_id = $1 and sc.source = $2 and sc.source_id = any($3::text[]) and sc.email is not null
-     order by sc.email, sc.source_id
-     on conflict (account_id, email) do update set ${fill}, updated_at = now()
+       and ${emailKeySql('sc.email')} <> ''
+     order by ${emailKeySql('sc.email')}, sc.source_id
+     on conflict (account_id, ${emailKeySql('email')}) do update set ${fill}, updated_at = now()
      where ${changed}
      returning c.id`,
     [accountId, source, contactIds],
@@ -133,7 +211,8 @@ async function upsertInvoices(
       foreign_amount numeric, foreign_currency text, source_update timestamptz, content_hash text)
     left join source_contacts sc on sc.account_id = ${input.accountId} and sc.source = ${input.source}
       and sc.source_id = r.contact_source_id
-    left join customers cu on cu.account_id = ${input.accountId} and cu.email = sc.email
+    left join customers cu on cu.account_id = ${input.accountId}
+      and email_key(cu.email) = email_key(sc.email)
     on conflict (account_id, source, source_id) do update set
       customer_id = excluded.customer_id, contact_source_id = excluded.contact_source_id,
       origin_source_id = excluded.origin_source_id, number = excluded.number, type = excluded.type,
@@ -223,7 +302,10 @@ async function recordIssues(tx: Tx, input: PageInput, invoiceIds: string[]) {
     await tx`
       insert into invoice_issues as x (account_id, source, source_id, invoice_number, kind, reason)
       select i.account_id, i.source, i.source_id, i.number, 'unassigned',
-        case when sc.source_id is null then ${REASON_NO_CONTACT} else ${REASON_NO_EMAIL} end
+        case when sc.source_id is null then ${REASON_NO_CONTACT}
+          when sc.read_error is not null and sc.email is null then sc.read_error
+          when sc.email is null and sc.email_issue is not null then sc.email_issue
+          else ${REASON_NO_EMAIL} end
       from invoices i
       left join source_contacts sc on sc.account_id = i.account_id and sc.source = i.source
         and sc.source_id = i.contact_source_id
@@ -253,25 +335,168 @@ async function recordIssues(tx: Tx, input: PageInput, invoiceIds: string[]) {
   if (input.invalid.length > 0) {
     await tx`
       insert into invoice_issues as x (account_id, source, source_id, invoice_number, kind, reason)
-      select ${input.accountId}, ${input.source}, r.source_id, r.invoice_number, 'invalid', r.reason
+      select ${input.accountId}, ${input.source}, r.source_id,
+        coalesce(r.invoice_number, (select i.number from invoices i where i.account_id = ${input.accountId}
+          and i.source = ${input.source} and i.source_id = r.source_id)), 'invalid', r.reason
       from jsonb_to_recordset(${JSON.stringify(
         input.invalid.map((x) => ({
-          source_id: x.sourceId,
-          invoice_number: x.invoiceNumber,
-          reason: x.reason,
+          source_id: cleanText(x.sourceId, 100) ?? 'unknown',
+          invoice_number: cleanText(x.invoiceNumber, 200),
+          reason: cleanText(x.reason) ?? 'invalid payload',
         })),
       )}::jsonb) as r(source_id text, invoice_number text, reason text)
       on conflict (account_id, source, source_id, kind) do update set reason = excluded.reason,
-        last_seen_at = now(), resolved_at = null`;
+        invoice_number = coalesce(excluded.invoice_number, x.invoice_number), last_seen_at = now(),
+        resolved_at = null`;
   }
 }
 
-/** One page of invoices in one transaction: contacts, customers, invoices, Storno pairs, issues, values. */
+type WriteOpts = { dryRun?: boolean; statsExclude?: ReadonlySet<string> | undefined };
+
+/**
+ * PostgreSQL refused the data itself (class 22 data exception, 23 integrity violation, 54 program limit such
+ * as an oversized index row): the same rows fail on every retry. Anything else (connection loss, timeouts,
+ * serialization failures) is transient and is thrown for Temporal to retry.
+ */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+/**
+ * One page of invoices in one transaction: contacts, customers, invoices, Storno pairs, issues, values.
+ * If PostgreSQL refuses some row's data, the page is split (bisected) until the refused rows are found:
+ * they become invalid-payload issues with their number, id and the database's reason, and everything else
+ * is written. Transient errors are thrown unchanged.
+ */
 export async function writeInvoicePage(
   sql: Sql,
   input: PageInput,
-  opts: { dryRun?: boolean; statsExclude?: ReadonlySet<string> | undefined } = {},
+  opts: WriteOpts = {},
 ): Promise<PageResult> {
+  try {
+    return await writePageOnce(sql, input, opts);
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+  }
+  return writeIsolated(sql, input, opts);
+}
+
+interface Unit {
+  kind: 'invoice' | 'storno' | 'contact';
+  row: InvoiceRow | ContactRow;
+}
+
+/** The rows of a page as separately writable units; an invoice carries the contact it points at. */
+function unitsOf(input: PageInput): Unit[] {
+  const referenced = new Set(
+    [...input.invoices, ...input.stornos].flatMap((r) => (r.contact_source_id ? [r.contact_source_id] : [])),
+  );
+  return [
+    ...input.stornos.map((row): Unit => ({ kind: 'storno', row })),
+    ...input.invoices.map((row): Unit => ({ kind: 'invoice', row })),
+    ...input.contacts
+      .filter((c) => !referenced.has(c.source_id))
+      .map((row): Unit => ({ kind: 'contact', row })),
+  ];
+}
+
+function chunkInput(input: PageInput, units: Unit[]): PageInput {
+  const invoices = units.filter((u) => u.kind === 'invoice').map((u) => u.row as InvoiceRow);
+  const stornos = units.filter((u) => u.kind === 'storno').map((u) => u.row as InvoiceRow);
+  const wanted = new Set([
+    ...units.filter((u) => u.kind === 'contact').map((u) => u.row.source_id),
+    ...[...invoices, ...stornos].flatMap((r) => (r.contact_source_id ? [r.contact_source_id] : [])),
+  ]);
+  return {
+    ...input,
+    contacts: input.contacts.filter((c) => wanted.has(c.source_id)),
+    invoices,
+    stornos,
+    withdrawnIds: [],
+    invalid: [],
+    validIds: [],
+  };
+}
+
+function addResults(a: PageResult, b: PageResult): PageResult {
+  const reasons = { ...a.unassignedReasons };
+  for (const [k, n] of Object.entries(b.unassignedReasons)) reasons[k] = (reasons[k] ?? 0) + n;
+  return {
+    written: a.written + b.written,
+    assigned: a.assigned + b.assigned,
+    unassigned: a.unassigned + b.unassigned,
+    invalid: a.invalid + b.invalid,
+    openSum: new Decimal(a.openSum).plus(b.openSum).toFixed(2),
+    paidSum: new Decimal(a.paidSum).plus(b.paidSum).toFixed(2),
+    unassignedReasons: reasons,
+  };
+}
+
+const EMPTY_RESULT: PageResult = {
+  written: 0,
+  assigned: 0,
+  unassigned: 0,
+  invalid: 0,
+  openSum: '0.00',
+  paidSum: '0.00',
+  unassignedReasons: {},
+};
+
+async function writeIsolated(sql: Sql, input: PageInput, opts: WriteOpts): Promise<PageResult> {
+  const refused: { unit: Unit; reason: string }[] = [];
+  let total = EMPTY_RESULT;
+  const attempt = async (units: Unit[]): Promise<void> => {
+    if (units.length === 0) return;
+    try {
+      total = addResults(total, await writePageOnce(sql, chunkInput(input, units), opts));
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      if (units.length === 1) {
+        refused.push({ unit: units[0]!, reason: (err as Error).message });
+        return;
+      }
+      const half = Math.ceil(units.length / 2);
+      await attempt(units.slice(0, half));
+      await attempt(units.slice(half));
+    }
+  };
+  await attempt(unitsOf(input));
+  const refusedInvoices = refused.filter((r) => r.unit.kind !== 'contact');
+  const refusedIds = new Set(refusedInvoices.map((r) => r.unit.row.source_id));
+  const invalid: InvalidInvoice[] = [
+    ...input.invalid,
+    ...refused.map(({ unit, reason }) =>
+      unit.kind === 'contact'
+        ? {
+            sourceId: contactIssueId(unit.row.source_id),
+            invoiceNumber: null,
+            reason: `sevDesk contact ${unit.row.source_id} could not be stored: ${reason}`,
+          }
+        : {
+            sourceId: unit.row.source_id,
+            invoiceNumber: (unit.row as InvoiceRow).number,
+            reason: `could not be stored: ${reason}`,
+          },
+    ),
+  ];
+  // Drafts, the page's invalid issues and the resolutions of issues of objects that read fine.
+  const rest = await writePageOnce(
+    sql,
+    {
+      ...input,
+      contacts: [],
+      invoices: [],
+      stornos: [],
+      invalid,
+      validIds: (input.validIds ?? []).filter((id) => !refusedIds.has(id)),
+    },
+    opts,
+  );
+  return { ...addResults(total, rest), invalidIds: refused.map((r) => r.unit.row.source_id) };
+}
+
+async function writePageOnce(sql: Sql, input: PageInput, opts: WriteOpts = {}): Promise<PageResult> {
   const run = async (tx: Tx): Promise<PageResult> => {
     await upsertSourceContacts(tx, input.accountId, input.source, input.contacts);
     const contactIds = [
@@ -357,7 +582,8 @@ export async function reassignContacts(sql: Sql, accountId: string, source: stri
         from invoices i
         left join source_contacts sc on sc.account_id = i.account_id and sc.source = i.source
           and sc.source_id = i.contact_source_id
-        left join customers cu on cu.account_id = i.account_id and cu.email = sc.email
+        left join customers cu on cu.account_id = i.account_id
+          and email_key(cu.email) = email_key(sc.email)
         where i.account_id = ${accountId} and i.source = ${source}
           and i.contact_source_id = any(${contactIds}::text[])
       )
@@ -389,12 +615,21 @@ export async function reassignContacts(sql: Sql, accountId: string, source: stri
   });
 }
 
-/** Switches what counts (gross or net) for every stored invoice of the account and recomputes its values. */
-export async function applyAmountBasis(sql: Sql, accountId: string, basis: 'gross' | 'net'): Promise<void> {
+/**
+ * Switches what counts (gross or net) for the invoices of one interface (source) and recomputes the values of
+ * their customers. Invoices of other sources keep their amounts.
+ */
+export async function applyAmountBasis(
+  sql: Sql,
+  accountId: string,
+  basis: 'gross' | 'net',
+  source: string = SOURCE_SEVDESK,
+): Promise<void> {
   await sql.begin(async (tx) => {
     const rows = await tx<{ customer_id: number }[]>`
       update invoices set amount = case when ${basis} = 'net' then amount_net else amount_gross end, updated_at = now()
-      where account_id = ${accountId} and amount <> case when ${basis} = 'net' then amount_net else amount_gross end
+      where account_id = ${accountId} and source = ${source}
+        and amount <> case when ${basis} = 'net' then amount_net else amount_gross end
       returning customer_id`;
     await recomputeCustomerValues(
       tx,

@@ -36,7 +36,10 @@ export const customers = pgTable(
     accountId: text('account_id')
       .notNull()
       .references(() => accounts.id, { onDelete: 'cascade' }),
-    /** Trimmed and lower-cased: the match key. */
+    /**
+     * As written (by the sync: trimmed and lower-cased; in OneCockpit: as typed). The match key is
+     * `email_key(email)` (SQL function from migration 0001: whitespace trimmed, lower-cased), unique per account.
+     */
     email: text('email').notNull(),
     company: text('company'),
     title: text('title'),
@@ -51,7 +54,7 @@ export const customers = pgTable(
     totalValue: money('total_value').notNull().default('0'),
     ...stamps,
   },
-  (t) => [uniqueIndex('customers_account_email_uq').on(t.accountId, t.email)],
+  (t) => [uniqueIndex('customers_account_email_key_uq').on(t.accountId, sql`email_key(${t.email})`)],
 );
 export type Customer = typeof customers.$inferSelect;
 export type NewCustomer = typeof customers.$inferInsert;
@@ -125,6 +128,10 @@ export const sourceContacts = pgTable(
     country: text('country'),
     phone: text('phone'),
     sourceUpdate: timestamp('source_update', { withTimezone: true }),
+    /** The contact has e-mail values but none is a usable address: the reason its invoices are unassigned. */
+    emailIssue: text('email_issue'),
+    /** The contact could not be read last time (the other fields are from the last good read, if any). */
+    readError: text('read_error'),
     fetchedAt: timestamp('fetched_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.source, t.sourceId] })],

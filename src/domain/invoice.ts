@@ -2,6 +2,16 @@ import { createHash } from 'node:crypto';
 import Decimal from 'decimal.js';
 import type { Invoice } from '../sevdesk/schema';
 import { formatMoney, parseMoney } from '../sevdesk/money';
+import {
+  amountInRange,
+  MAX_TIME_TO_PAY_DAYS,
+  MAX_YEAR,
+  MIN_YEAR,
+  RecordError,
+  sensibleDate,
+  sensibleInstant,
+} from './limits';
+import { cleanText } from './text';
 
 /** Types shown in OneCockpit (DESIGN: which invoices). */
 const SHOWN_TYPES = new Set(['RE', 'AR', 'TR', 'ER']);
@@ -47,7 +57,7 @@ export interface InvoiceRow {
 /** The calendar date in the invoice's own offset (sevDesk sends Berlin time): "2026-03-02T00:00:00+01:00" -> 2026-03-02. */
 export function localDate(iso: string): string {
   const m = /^(\d{4}-\d{2}-\d{2})/.exec(iso);
-  if (!m?.[1]) throw new Error(`not an ISO date: ${iso}`);
+  if (!m?.[1]) throw new RecordError(`not an ISO date: ${iso.slice(0, 40)}`);
   return m[1];
 }
 
@@ -57,30 +67,74 @@ export function addDays(date: string, days: number): string {
   return d.toISOString().slice(0, 10);
 }
 
+/**
+ * invoiceDate + timeToPay, or null when there is no term ("", null) or the term is not a sane number of days:
+ * the invoice is kept either way, only without a due date.
+ */
+export function dueDate(invoiceDate: string, timeToPay: string | null | undefined): string | null {
+  if (timeToPay === null || timeToPay === undefined || !/^\s*-?\d+\s*$/.test(timeToPay)) return null;
+  const days = Number(timeToPay);
+  if (!Number.isSafeInteger(days) || Math.abs(days) > MAX_TIME_TO_PAY_DAYS) return null;
+  const due = addDays(invoiceDate, days);
+  return sensibleDate(due) ? due : null;
+}
+
+/** A money field as stored: two decimals, within numeric(14,2). */
+function money(value: string | number, field: string): string {
+  const d = parseMoney(value, field).toDecimalPlaces(2);
+  if (!amountInRange(d)) {
+    throw new RecordError(
+      `${field} out of range: ${String(value).slice(0, 40)} (at most 12 digits before the decimal point)`,
+    );
+  }
+  return formatMoney(d);
+}
+
+function instant(value: string, field: string): string {
+  const d = new Date(value);
+  if (!sensibleInstant(d)) {
+    throw new RecordError(`${field} out of range: ${value.slice(0, 40)} (years ${MIN_YEAR} to ${MAX_YEAR})`);
+  }
+  return d.toISOString();
+}
+
+/**
+ * The stored row of one invoice. Text is made storable (no NUL, no lone surrogates, bounded), a due date that
+ * cannot be computed is left empty; what cannot be stored at all (an amount beyond numeric(14,2), a date
+ * outside 1900..2200, a foreign invoice without its foreign amount) throws a RecordError with the reason.
+ */
 export function toInvoiceRow(inv: Invoice, baseCurrency: string): InvoiceRow {
   const invoiceDate = localDate(inv.invoiceDate);
-  const days = inv.timeToPay === null ? null : Number(inv.timeToPay);
+  if (!sensibleDate(invoiceDate)) {
+    throw new RecordError(
+      `invoiceDate out of range: ${inv.invoiceDate.slice(0, 40)} (years ${MIN_YEAR} to ${MAX_YEAR})`,
+    );
+  }
   const foreign = inv.currency !== baseCurrency;
+  if (foreign && inv.sumGrossForeignCurrency === undefined) {
+    throw new RecordError(`sumGrossForeignCurrency missing on a ${inv.currency} invoice`);
+  }
   const row: Omit<InvoiceRow, 'content_hash'> = {
     source_id: inv.id,
     contact_source_id: inv.contact?.id ?? null,
     origin_source_id: inv.invoiceType === 'SR' ? (inv.origin?.id ?? null) : null,
-    number: inv.invoiceNumber,
-    type: inv.invoiceType,
+    number: cleanText(inv.invoiceNumber, 200),
+    type: cleanText(inv.invoiceType, 20) ?? '?',
     invoice_date: invoiceDate,
-    due_date: days === null ? null : addDays(invoiceDate, days),
+    due_date: dueDate(invoiceDate, inv.timeToPay),
     source_status: inv.status,
     status: inv.status === '1000' ? 'paid' : 'open',
-    amount_gross: formatMoney(parseMoney(inv.sumGross, 'sumGross')),
-    amount_net: formatMoney(parseMoney(inv.sumNet, 'sumNet')),
-    paid_amount: formatMoney(parseMoney(inv.paidAmount, 'paidAmount')),
+    amount_gross: money(inv.sumGross, 'sumGross'),
+    amount_net: money(inv.sumNet, 'sumNet'),
+    paid_amount: money(inv.paidAmount, 'paidAmount'),
     // sumGross is in the account's base currency; a foreign invoice keeps its own amount for display.
     currency: baseCurrency,
-    foreign_amount: foreign
-      ? formatMoney(parseMoney(inv.sumGrossForeignCurrency, 'sumGrossForeignCurrency'))
-      : null,
+    foreign_amount:
+      foreign && inv.sumGrossForeignCurrency !== undefined
+        ? money(inv.sumGrossForeignCurrency, 'sumGrossForeignCurrency')
+        : null,
     foreign_currency: foreign ? inv.currency : null,
-    source_update: new Date(inv.update).toISOString(),
+    source_update: instant(inv.update, 'update'),
   };
   return { ...row, content_hash: createHash('sha1').update(JSON.stringify(row)).digest('hex') };
 }

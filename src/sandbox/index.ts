@@ -1,5 +1,5 @@
-// The sevDesk sandbox: an HTTP server that behaves like the sevDesk API v1 as described in
-// shared/sevdesk/API-NOTES.md, over lazily generated, seed-deterministic German business data.
+// The sevDesk sandbox: an HTTP server that behaves like the sevDesk API v1 as described in docs/sevdesk.md,
+// over lazily generated, seed-deterministic German business data.
 export { startSandbox, type Sandbox, type SandboxOptions } from './server';
 export {
   SandboxStore,

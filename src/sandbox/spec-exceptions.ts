@@ -1,5 +1,5 @@
-// Where the live sevDesk API differs from its official OpenAPI spec (shared/sevdesk/openapi.yaml), in one
-// place. The conformance tests patch the spec's component schemas with exactly these exceptions and then
+// Where the live sevDesk API differs from its official OpenAPI spec (test/fixtures/sevdesk/openapi.yaml), in
+// one place. The conformance tests patch the spec's component schemas with exactly these exceptions and then
 // validate sandbox responses against them (with the response objects closed: no undeclared fields), so
 // every difference between the sandbox and the spec is listed here, with the API-NOTES section that
 // documents it. Nothing else is weakened.

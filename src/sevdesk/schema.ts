@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// The sevDesk wire format as measured (see shared/sevdesk/API-NOTES.md). Strict on the fields the sync
+// The sevDesk wire format as measured (see docs/sevdesk.md). Strict on the fields the sync
 // reads, loose on everything else: sevDesk adds fields without notice, and an unknown field must not fail a
 // sync. Schema and type share one name, as in renovate's per-integration schema.ts.
 
@@ -24,7 +24,11 @@ export type Timestamp = z.infer<typeof Timestamp>;
 export const ObjectRef = z.looseObject({ id: SevdeskId, objectName: z.string().min(1) });
 export type ObjectRef = z.infer<typeof ObjectRef>;
 
-const text = z.string().nullable();
+/** Scalars are always sent (null when empty) [COMM]; a missing one is read as null rather than failing. */
+const text = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? null);
 const passthroughField = z.unknown().optional();
 
 /** `countAll=true` adds `total`: the spec prose shows a string, the community spec an integer. */
@@ -77,18 +81,29 @@ export const Invoice = z.looseObject({
   contact: ObjectRef.optional(),
   origin: ObjectRef.optional(),
   invoiceDate: Timestamp,
-  /** Days as a string ("14"); due date = invoiceDate + timeToPay (there is no dueDate field). */
+  /**
+   * Days as a string ("14"); due date = invoiceDate + timeToPay (there is no dueDate field). "", null and a
+   * missing field mean "no due date" (read as null).
+   */
   timeToPay: z
-    .string()
-    .regex(/^-?\d+$/, 'expected a whole number of days')
-    .nullable(),
+    .union([z.literal(''), z.string().regex(/^\s*-?\d+\s*$/, 'expected a whole number of days')])
+    .nullish()
+    .transform((v) => (v === undefined || v === null || v === '' ? null : v.trim())),
   currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code'),
   sumNet: MoneyString,
   sumGross: MoneyString,
-  sumNetForeignCurrency: MoneyString,
-  sumGrossForeignCurrency: MoneyString,
-  /** The one money field sent as a JSON number; convert with parseMoney (via String(n)), never float maths. */
-  paidAmount: z.number().finite(),
+  /** Missing on some EUR invoices; required (checked by the domain) only when the currency is foreign. */
+  sumNetForeignCurrency: MoneyString.optional(),
+  sumGrossForeignCurrency: MoneyString.optional(),
+  /**
+   * The one money field sent as a JSON number; convert with parseMoney (via String(n)), never float maths.
+   * null (nothing paid yet, allowed by the spec) is read as 0.
+   */
+  paidAmount: z
+    .number()
+    .finite()
+    .nullish()
+    .transform((v) => v ?? 0),
   create: Timestamp,
   update: Timestamp,
   // Read for display only; loose so a surprise there cannot drop an invoice.
@@ -125,7 +140,28 @@ export type Contact = z.infer<typeof Contact>;
 export const COMMUNICATION_WAY_TYPES = ['EMAIL', 'PHONE', 'WEB', 'MOBILE', 'FAX'] as const;
 export type CommunicationWayType = (typeof COMMUNICATION_WAY_TYPES)[number];
 
-export const CommunicationWay = z.looseObject({
+/**
+ * The reading of an object that failed its schema but still names its contact: kept, with `malformed` saying
+ * why, so that the problem stays with that one contact (whose data is then not guessed) instead of failing
+ * the whole read or silently dropping, say, its main e-mail.
+ */
+const malformedOf = <T>(strict: z.ZodType, rest: (raw: Record<string, unknown>) => T) =>
+  z.looseObject({ id: z.unknown(), contact: ObjectRef }).transform((raw): T & { malformed: string } => {
+    const issue = strict.safeParse(raw).error?.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    return {
+      ...rest(raw),
+      malformed: `${where}${issue?.message ?? 'invalid object'}`,
+    };
+  });
+
+const idOf = (raw: Record<string, unknown>): string => {
+  const id = raw['id'];
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : '?';
+};
+const refOf = (raw: Record<string, unknown>): ObjectRef => raw['contact'] as ObjectRef;
+
+const CommunicationWayStrict = z.looseObject({
   id: SevdeskId,
   objectName: z.literal('CommunicationWay').optional(),
   contact: ObjectRef.optional(),
@@ -134,14 +170,35 @@ export const CommunicationWay = z.looseObject({
   /** As entered: an address, a number or a URL. */
   value: text,
   key: ObjectRef.optional(),
-  /** Primary per type, "0"/"1". */
-  main: Flag,
+  /** Primary per type, "0"/"1"; null is allowed by the spec (read as "0"). */
+  main: Flag.nullish().transform((v) => v ?? '0'),
   create: passthroughField,
   update: passthroughField,
+  malformed: z.undefined().optional(),
 });
-export type CommunicationWay = z.infer<typeof CommunicationWay>;
+export type CommunicationWay = z.infer<typeof CommunicationWayStrict> | MalformedCommunicationWay;
+export interface MalformedCommunicationWay {
+  id: string;
+  contact: ObjectRef;
+  type: string;
+  value: null;
+  main: '0';
+  key?: undefined;
+  /** Why the object failed its schema. */
+  malformed: string;
+}
+export const CommunicationWay: z.ZodType<CommunicationWay> = z.union([
+  CommunicationWayStrict,
+  malformedOf<Omit<MalformedCommunicationWay, 'malformed'>>(CommunicationWayStrict, (raw) => ({
+    id: idOf(raw),
+    contact: refOf(raw),
+    type: typeof raw['type'] === 'string' && raw['type'] ? raw['type'] : 'UNKNOWN',
+    value: null,
+    main: '0',
+  })),
+]);
 
-export const ContactAddress = z.looseObject({
+const ContactAddressStrict = z.looseObject({
   id: SevdeskId,
   objectName: z.literal('ContactAddress').optional(),
   contact: ObjectRef.optional(),
@@ -154,8 +211,28 @@ export const ContactAddress = z.looseObject({
   name: passthroughField,
   create: passthroughField,
   update: passthroughField,
+  malformed: z.undefined().optional(),
 });
-export type ContactAddress = z.infer<typeof ContactAddress>;
+export type ContactAddress = z.infer<typeof ContactAddressStrict> | MalformedContactAddress;
+export interface MalformedContactAddress {
+  id: string;
+  contact: ObjectRef;
+  street: null;
+  zip: null;
+  city: null;
+  country?: undefined;
+  malformed: string;
+}
+export const ContactAddress: z.ZodType<ContactAddress> = z.union([
+  ContactAddressStrict,
+  malformedOf<Omit<MalformedContactAddress, 'malformed'>>(ContactAddressStrict, (raw) => ({
+    id: idOf(raw),
+    contact: refOf(raw),
+    street: null,
+    zip: null,
+    city: null,
+  })),
+]);
 
 export const StaticCountry = z.looseObject({
   id: SevdeskId,

@@ -55,7 +55,10 @@ describe('a CommunicationWay that arrives malformed once', () => {
     );
     // Failing the load (to be retried) is fine; loading Eva with her other address is not.
     if (!(loaded instanceof Error)) {
-      expect(loaded.rows.find((r) => r.source_id === evaId)?.email).toBe('eva.main@example.com');
+      const eva = loaded.rows.find((r) => r.source_id === evaId);
+      // Not guessed either: a row marked unreadable keeps the stored contact (see upsertSourceContacts).
+      if (eva?.read_error) expect(eva.email).toBeNull();
+      else expect(eva?.email).toBe('eva.main@example.com');
     }
   });
 });
