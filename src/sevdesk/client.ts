@@ -110,6 +110,8 @@ export interface SevdeskClient {
   listStaticCountries(): Promise<StaticCountry[]>;
   /** HTTP requests actually sent by this client, the in-call 429 wait included. */
   requestCount(): number;
+  /** The API base URL this client talks to (keys caches shared by all clients of one sevDesk, e.g. countries). */
+  readonly baseUrl?: string;
 }
 
 /** Guards against a caller passing Date.now() where sevDesk expects seconds (year 2286 in seconds). */
@@ -137,6 +139,7 @@ export function createSevdeskClient(opts: SevdeskClientOptions): SevdeskClient {
     ...countryReads(transport),
     checkToken: () => checkToken(transport),
     requestCount: () => transport.sent(),
+    baseUrl: opts.baseUrl,
   };
 }
 
