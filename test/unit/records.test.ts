@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newestPerId } from '../../src/activities/pages';
 import { clearCountryCache, COUNTRY_CACHE_TTL_MS, countryNames } from '../../src/activities/sevdesk-reads';
@@ -10,10 +8,9 @@ import { RecordError } from '../../src/domain/limits';
 import { cleanText, storableText } from '../../src/domain/text';
 import type { SevdeskClient } from '../../src/sevdesk/client';
 import { CommunicationWay, Contact, Invoice } from '../../src/sevdesk/schema';
+import { sevdeskFixture } from '../fixtures';
 
-const fixtures = path.resolve(__dirname, '../../../shared/sevdesk/fixtures');
-const load = (name: string) =>
-  JSON.parse(readFileSync(path.join(fixtures, name), 'utf8')) as { objects: Record<string, unknown>[] };
+const load = (name: string) => sevdeskFixture(name) as { objects: Record<string, unknown>[] };
 const baseInvoice = load('invoice_list.json').objects[0]!;
 const inv = (patch: Record<string, unknown>) => Invoice.parse({ ...baseInvoice, ...patch });
 const way = (over: Record<string, unknown>): CommunicationWay =>
