@@ -141,6 +141,56 @@ describe('fault injection', () => {
     expect(sandbox.faults.pending()).toHaveLength(1);
   });
 
+  it('empty-page, short-page, duplicate-rows: a list page that lies about its length, total unchanged', async () => {
+    const sandbox = sb.get();
+    const query = '/Invoice?limit=40&countAll=true';
+    const good = (await api<ListBody<Invoice>>(sandbox, query)).body;
+    expect(good.objects).toHaveLength(40);
+
+    sandbox.faults.add({ kind: 'empty-page' });
+    expect((await api<ListBody<Invoice>>(sandbox, query)).body).toEqual({ ...good, objects: [] });
+
+    sandbox.faults.add({ kind: 'short-page' });
+    expect((await api<ListBody<Invoice>>(sandbox, query)).body).toEqual({
+      ...good,
+      objects: good.objects.slice(0, 20),
+    });
+
+    sandbox.faults.add({ kind: 'duplicate-rows' });
+    const dup = (await api<ListBody<Invoice>>(sandbox, query)).body;
+    expect(dup.total).toBe(good.total);
+    expect(dup.objects.map((i) => i.id)).toEqual(
+      [...good.objects.slice(0, 30), ...good.objects.slice(0, 10)].map((i) => i.id),
+    );
+    expect(sandbox.faults.pending()).toEqual([]);
+    expect((await api<ListBody<Invoice>>(sandbox, query)).body).toEqual(good);
+  });
+
+  it('skip: lets matching requests through first; an error answer is not distorted and keeps the fault', async () => {
+    const sandbox = sb.get();
+    const page = (offset: number) => `/Invoice?limit=10&offset=${offset}`;
+    sandbox.faults.add({ kind: 'empty-page', path: /^\/Invoice$/, skip: 2 });
+    // Another path neither fires the fault nor counts towards its skip.
+    expect((await api<ListBody<unknown>>(sandbox, '/Contact?depth=1&limit=10')).body.objects).toHaveLength(
+      10,
+    );
+    expect(sandbox.faults.pending()).toEqual([
+      { kind: 'empty-page', path: /^\/Invoice$/, skip: 2, times: 1 },
+    ]);
+    expect((await api<ListBody<Invoice>>(sandbox, page(0))).body.objects).toHaveLength(10);
+    expect(sandbox.faults.pending()).toEqual([
+      { kind: 'empty-page', path: /^\/Invoice$/, skip: 1, times: 1 },
+    ]);
+    expect((await api<ListBody<Invoice>>(sandbox, page(10))).body.objects).toHaveLength(10);
+    expect((await api<ListBody<Invoice>>(sandbox, page(20))).body.objects).toEqual([]);
+    expect((await api<ListBody<Invoice>>(sandbox, page(20))).body.objects).toHaveLength(10);
+
+    sandbox.faults.add({ kind: 'short-page' });
+    expect((await api(sandbox, '/Invoice?limit=0')).status).toBe(400);
+    expect(sandbox.faults.pending()).toHaveLength(1);
+    expect((await api<ListBody<Invoice>>(sandbox, page(0))).body.objects).toHaveLength(5);
+  });
+
   it('invalid-token: 401 although the token is right', async () => {
     const sandbox = sb.get();
     sandbox.faults.add({ kind: 'invalid-token' });
