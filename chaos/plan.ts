@@ -16,6 +16,9 @@ export const FAULT_KINDS = [
   'truncated',
   'malformed',
   'slow',
+  'empty-page',
+  'short-page',
+  'duplicate-rows',
   'invoices-added',
   'invoices-paid',
   'invoices-cancelled',
@@ -34,6 +37,9 @@ const WEIGHTS: Record<FaultKind, number> = {
   truncated: 8,
   malformed: 8,
   slow: 6,
+  'empty-page': 6,
+  'short-page': 5,
+  'duplicate-rows': 5,
   'invoices-added': 9,
   'invoices-paid': 8,
   'invoices-cancelled': 6,
@@ -48,6 +54,9 @@ export const SANDBOX_KIND: Partial<Record<FaultKind, SandboxFaultKind>> = {
   truncated: 'truncated',
   malformed: 'malformed',
   slow: 'slow',
+  'empty-page': 'empty-page',
+  'short-page': 'short-page',
+  'duplicate-rows': 'duplicate-rows',
 };
 
 /** Which sevDesk requests a sandbox fault hits: invoice pages most, the contact load too. */
@@ -140,6 +149,11 @@ export function planFaults(opts: PlanOptions): FaultEvent[] {
         const path = rng.pick(['/Invoice', '/Invoice', '/Invoice', '/Contact', '/CommunicationWay']);
         return { ...e, times: rng.range(1, 3), path, field: rng.pick(MALFORMED_FIELDS[path]!) };
       }
+      // Pages that lie about their length: the invoice list (and the reconcile's GET by id) of a walk.
+      case 'empty-page':
+      case 'short-page':
+      case 'duplicate-rows':
+        return { ...e, times: rng.range(1, 3), path: '/Invoice' };
       case 'slow':
         return { ...e, times: rng.range(1, 8), path: rng.weighted(PATHS), delayMs: rng.range(300, 4000) };
       case 'invoices-added':

@@ -39,7 +39,20 @@ async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<
 /** Waits for the account's current import (if any) to end; a failed import is a problem. */
 export async function finishImports(ops: OpsDeps, accountId: string, statusOf: StatusOf): Promise<string[]> {
   try {
-    const s = await eventually('status', 60_000, () => statusOf(accountId));
+    let s = await eventually('status', 60_000, () => statusOf(accountId));
+    // A stopped import is what the user would start again ("Massenimport starten"): it resumes.
+    for (let attempt = 0; s.import?.state === 'error' && attempt < 3; attempt += 1) {
+      await startImport(ops, accountId, { dryRun: false, kind: s.import.kind ?? 'import' });
+      s = await eventually('status', 60_000, () => statusOf(accountId));
+      if (s.import && (s.import.state === 'running' || s.import.state === 'paused')) {
+        await withTimeout(
+          waitForImport(ops, s.import.workflowId, () => {}),
+          240_000,
+          'import',
+        );
+        s = await eventually('status', 60_000, () => statusOf(accountId));
+      }
+    }
     if (s.import && (s.import.state === 'running' || s.import.state === 'paused')) {
       await withTimeout(
         waitForImport(ops, s.import.workflowId, () => {}),
@@ -51,7 +64,10 @@ export async function finishImports(ops: OpsDeps, accountId: string, statusOf: S
       const st = await statusOf(accountId);
       return st.import?.state === 'running' || st.import?.state === 'paused' ? undefined : st;
     });
-    return after.import?.state === 'failed' ? [`import ${after.import.importId} failed`] : [];
+    const st = after.import?.state;
+    return st === 'failed' || st === 'error'
+      ? [`import ${after.import?.importId} ${st}${after.import?.error ? `: ${after.import.error}` : ''}`]
+      : [];
   } catch (err) {
     return [(err as Error).message];
   }

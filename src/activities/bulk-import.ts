@@ -379,7 +379,8 @@ export function createImportActivities(deps: ActivityDeps) {
       try {
         found.push(await client.getInvoice(id));
       } catch (err) {
-        if (err instanceof SevdeskNotFoundError) gone.push(id);
+        // Only sevDesk's own 404 says gone: an empty 200 or any other answer is a glitch, not a deletion.
+        if (err instanceof SevdeskNotFoundError && err.status === 404) gone.push(id);
         else result.unconfirmed += 1;
       }
     }
