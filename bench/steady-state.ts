@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { request } from 'undici';
 import type { OpsDeps } from '../src/cli/operations';
 import { addInterface, syncNow } from '../src/cli/operations';
-import { requireSecretKey } from '../src/config';
+import { requireKeyring } from '../src/config';
 import { createDb } from '../src/db/client';
 import { ensureAccount, insertInterface } from '../src/db/interfaces';
 import { encryptToken } from '../src/secrets';
@@ -125,7 +125,11 @@ export type Onboarding = 'sync' | 'import';
  */
 async function addWithoutImport(ops: OpsDeps, accountId: string, sb: HostedSandbox, intervalSeconds: number) {
   await ensureAccount(ops.db.sql, accountId);
-  const encrypted = encryptToken(requireSecretKey(ops.config), sb.token);
+  const encrypted = encryptToken(
+    requireKeyring(ops.config),
+    { accountId, provider: 'sevdesk', baseUrl: sb.url },
+    sb.token,
+  );
   await insertInterface(ops.db.sql, {
     accountId,
     baseUrl: sb.url,

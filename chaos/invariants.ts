@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Sql } from '../src/db/client';
-import { listCustomers, recomputedInvoiceValues, statusFacts } from '../src/db/views';
+import { listCustomers, statusFacts } from '../src/db/views';
 import type { SandboxStore } from '../src/sandbox';
+import { recomputedInvoiceValues } from '../test/helpers/oracle';
 import type { Truth } from '../test/helpers/truth';
 import { truthOf, viewOf } from '../test/helpers/truth';
 

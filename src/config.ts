@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseBaseUrl } from './app/base-url';
+import type { Keyring, SecretKey } from './secrets';
+import { createKeyring, keyId } from './secrets';
 
 const secretKey = z
   .string()
@@ -6,6 +10,37 @@ const secretKey = z
     (v) => Buffer.from(v, 'base64').length === 32,
     'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
   );
+
+/** `id1:base64,id2:base64`: the first key encrypts, all of them decrypt (key rotation). */
+const secretKeyList = z.string().transform((v, ctx) => {
+  const keys: SecretKey[] = [];
+  for (const [n, part] of v
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .entries()) {
+    const m = /^([A-Za-z0-9_.-]{1,32}):(.+)$/.exec(part);
+    const key = m ? Buffer.from(m[2]!, 'base64') : undefined;
+    if (!m || key?.length !== 32) {
+      // The value is a secret: name the position, never echo it.
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${n + 1} must be id:key with a 32-byte base64 key (openssl rand -base64 32)`,
+      });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.id === m[1])) {
+      ctx.addIssue({ code: 'custom', message: `key id ${m[1]} appears twice` });
+      return z.NEVER;
+    }
+    keys.push({ id: m[1]!, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'must list at least one id:key' });
+    return z.NEVER;
+  }
+  return keys;
+});
 
 const ConfigSchema = z.object({
   DATABASE_URL: z
@@ -19,19 +54,68 @@ const ConfigSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   SEVSYNC_TASK_QUEUE: z.string().min(1).default('sevsync'),
   SEVSYNC_SECRET_KEY: secretKey.optional(),
-  SEVDESK_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://my.sevdesk.de/api/v1'),
+  SEVSYNC_SECRET_KEYS: secretKeyList.optional(),
+  SEVDESK_BASE_URL: z
+    .string()
+    .default('https://my.sevdesk.de/api/v1')
+    .superRefine((v, ctx) => {
+      const r = parseBaseUrl(v);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.reason });
+    }),
   SEVSYNC_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  // Operations (the worker process); every one has a production default.
+  SEVSYNC_SECRET_KEY_FILE: z.string().min(1).optional(),
+  SEVSYNC_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  SEVSYNC_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  SEVSYNC_WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SEVSYNC_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  SEVSYNC_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
+  SEVSYNC_SEVDESK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
+  SEVSYNC_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  SEVSYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
+
+/** How the worker process runs (issue 14); see README "Running it for real". */
+export interface OpsConfig {
+  /** PostgreSQL statement_timeout (and idle_in_transaction_session_timeout) in ms; 0 disables. */
+  statementTimeoutMs: number;
+  /** /healthz, /readyz and /metrics; undefined: no HTTP listener. */
+  workerHttpPort: number | undefined;
+  workerHttpHost: string;
+  /** A prebuilt workflow bundle (`npm run build:workflows`); undefined: bundle at start. */
+  workflowBundlePath: string | undefined;
+  /** How long a deploy lets running activities (the current page) finish before cancelling them. */
+  shutdownGraceSeconds: number;
+  /** sevDesk requests in flight per worker process, all accounts together. */
+  sevdeskWorkerConcurrency: number;
+  logFormat: 'auto' | 'json' | 'pretty';
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+export const DEFAULT_OPS: OpsConfig = {
+  statementTimeoutMs: 60_000,
+  workerHttpPort: undefined,
+  workerHttpHost: '127.0.0.1',
+  workflowBundlePath: undefined,
+  shutdownGraceSeconds: 60,
+  sevdeskWorkerConcurrency: 16,
+  logFormat: 'auto',
+  logLevel: 'INFO',
+};
 
 export interface Config {
   databaseUrl: string;
   temporalAddress: string;
   temporalNamespace: string;
   taskQueue: string;
-  /** Absent only for commands that never touch tokens (e.g. migrate). */
+  /** The key that encrypts tokens; absent only for commands that never touch tokens (e.g. migrate). */
   secretKey: Buffer | undefined;
+  /** Every configured key, the encrypting one first (SEVSYNC_SECRET_KEYS, then SEVSYNC_SECRET_KEY). */
+  secretKeys?: SecretKey[];
   sevdeskBaseUrl: string;
   syncIntervalSeconds: number;
+  /** Worker-process settings; optional so hand-built configs (tests) may leave them to DEFAULT_OPS. */
+  ops?: OpsConfig;
 }
 
 export class ConfigError extends Error {
@@ -43,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const relevant = Object.fromEntries(
     Object.keys(ConfigSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
   );
+  readSecretKeyFile(relevant);
   const parsed = ConfigSchema.safeParse(relevant);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
@@ -54,17 +139,71 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     temporalAddress: c.TEMPORAL_ADDRESS,
     temporalNamespace: c.TEMPORAL_NAMESPACE,
     taskQueue: c.SEVSYNC_TASK_QUEUE,
-    secretKey: c.SEVSYNC_SECRET_KEY ? Buffer.from(c.SEVSYNC_SECRET_KEY, 'base64') : undefined,
+    ...secretKeys(c.SEVSYNC_SECRET_KEYS, c.SEVSYNC_SECRET_KEY),
     sevdeskBaseUrl: c.SEVDESK_BASE_URL.replace(/\/+$/, ''),
     syncIntervalSeconds: c.SEVSYNC_SYNC_INTERVAL_SECONDS,
+    ops: {
+      statementTimeoutMs: c.SEVSYNC_DB_STATEMENT_TIMEOUT_MS,
+      workerHttpPort: c.SEVSYNC_WORKER_HTTP_PORT,
+      workerHttpHost: c.SEVSYNC_WORKER_HTTP_HOST,
+      workflowBundlePath: c.SEVSYNC_WORKFLOW_BUNDLE,
+      shutdownGraceSeconds: c.SEVSYNC_SHUTDOWN_GRACE_SECONDS,
+      sevdeskWorkerConcurrency: c.SEVSYNC_SEVDESK_WORKER_CONCURRENCY,
+      logFormat: c.SEVSYNC_LOG_FORMAT,
+      logLevel: c.SEVSYNC_LOG_LEVEL,
+    },
   };
 }
 
-export function requireSecretKey(config: Config): Buffer {
-  if (!config.secretKey) {
-    throw new ConfigError(
-      'SEVSYNC_SECRET_KEY is not set: it must be 32 bytes, base64-encoded (openssl rand -base64 32)',
-    );
+/**
+ * SEVSYNC_SECRET_KEY_FILE (compose/Kubernetes secrets): the key is read from that file when
+ * SEVSYNC_SECRET_KEY is not set. Messages name the path, never the content.
+ */
+function readSecretKeyFile(relevant: Record<string, string | undefined>): void {
+  const file = relevant['SEVSYNC_SECRET_KEY_FILE'];
+  if (!file) return;
+  if (relevant['SEVSYNC_SECRET_KEY']) {
+    throw new ConfigError('set SEVSYNC_SECRET_KEY or SEVSYNC_SECRET_KEY_FILE, not both');
   }
+  try {
+    relevant['SEVSYNC_SECRET_KEY'] = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? String(err.code) : 'unreadable';
+    throw new ConfigError(`SEVSYNC_SECRET_KEY_FILE: cannot read ${file} (${code})`);
+  }
+}
+
+function secretKeys(
+  list: SecretKey[] | undefined,
+  single: string | undefined,
+): Pick<Config, 'secretKey' | 'secretKeys'> {
+  const keys = [...(list ?? [])];
+  if (single) {
+    const key = Buffer.from(single, 'base64');
+    // SEVSYNC_SECRET_KEY alone encrypts; next to SEVSYNC_SECRET_KEYS it is one more key that decrypts.
+    if (!keys.some((k) => k.key.equals(key))) keys.push({ id: keyId(key), key });
+  }
+  return { secretKey: keys[0]?.key, secretKeys: keys };
+}
+
+const MISSING_KEY =
+  'SEVSYNC_SECRET_KEY is not set: it must be 32 bytes, base64-encoded (openssl rand -base64 32); ' +
+  'or set SEVSYNC_SECRET_KEYS=id:key,... for key rotation';
+
+export function requireSecretKey(config: Config): Buffer {
+  if (!config.secretKey) throw new ConfigError(MISSING_KEY);
   return config.secretKey;
+}
+
+/** The keys that encrypt and decrypt stored tokens; the first one encrypts. */
+export function requireKeyring(config: Config): Keyring {
+  const keys = config.secretKeys?.length
+    ? config.secretKeys
+    : config.secretKey
+      ? [{ id: keyId(config.secretKey), key: config.secretKey }]
+      : [];
+  if (keys.length === 0) throw new ConfigError(MISSING_KEY);
+  // secretKey is the encrypting key even when a test builds a Config by hand with both fields.
+  const first = config.secretKey ? keys.find((k) => k.key.equals(config.secretKey!)) : undefined;
+  return createKeyring(first ? [first, ...keys.filter((k) => k !== first)] : keys);
 }

@@ -1,59 +1,344 @@
-import { NativeConnection, Worker } from '@temporalio/worker';
-import type { WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities } from './activities';
-import type { Config } from './config';
-import { requireSecretKey } from './config';
+// The worker: workflows and activities on one task queue, plus what an operator needs to run it (a
+// shutdown grace time, health and readiness, metrics, JSON logs, a fatal-error handler).
+//
+// Worker versioning: sevsync rolls workflow changes out with replay tests plus `patched()`. Every saved
+// history under test/replay/histories must replay against the new code (`npm test` runs them); a change
+// that would alter the command sequence of a running workflow goes behind `patched('<change-id>')`, and the
+// old branch is deleted once no execution started before the deploy is still open. Worker Deployments
+// (build ids, server >= 1.29.1) are not used: one worker fleet, rolled one replica at a time, needs nothing
+// more, and a replica can then run any history it gets.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import http from 'node:http';
+import net from 'node:net';
+import { Context } from '@temporalio/activity';
+import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import type { State, WorkflowBundleOption } from '@temporalio/worker';
+import type { LimitFunction } from 'p-limit';
+import { createActivities, type Activities } from './activities';
+import type { Config, OpsConfig } from './config';
+import { DEFAULT_OPS, requireKeyring } from './config';
 import { createDb } from './db/client';
-import { decryptToken } from './secrets';
-import { createSevdeskClient } from './sevdesk/client';
+import { createLogger, redactText } from './log';
+import { metrics, renderMetrics, statusClass } from './metrics';
+import { openInterfaceToken } from './secrets';
+import { closeDefaultDispatchers, createSevdeskClient, createWorkerLimit } from './sevdesk/client';
 
 export interface WorkerHandle {
   worker: Worker;
-  /** Runs until shutdown() (or a signal) and then releases the database and the connection. */
+  /** Runs until shutdown() (or a signal) and then releases the database, the connection and HTTP pools. */
   run(): Promise<void>;
   shutdown(): void;
+  /** The SDK worker's state (RUNNING while it polls). */
+  state(): State;
+  /** true when the database answers within a second. */
+  databaseReachable(): Promise<boolean>;
 }
 
 export interface WorkerOptions {
   config: Config;
-  /** A pre-built bundle (tests build once); otherwise the workflows are bundled from source. */
+  /** A pre-built bundle (tests build once); else config.ops.workflowBundlePath; else bundled from source. */
   workflowBundle?: WorkflowBundleOption;
   overlapSeconds?: number;
   maxConcurrentActivityTaskExecutions?: number;
 }
 
+/** The account an activity works for, so the sevDesk client factory can label its requests. */
+const activityAccount = new AsyncLocalStorage<{ accountId: string }>();
+
+function accountOf(arg: unknown): string {
+  if (typeof arg === 'object' && arg !== null && 'accountId' in arg) {
+    const a = (arg as { accountId: unknown }).accountId;
+    if (typeof a === 'string') return a;
+  }
+  return 'unknown';
+}
+
+/** The activity's cancellation signal when called inside one (the client then stops with the activity). */
+function currentCancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Counts what an activity did from its result, in one place (see src/metrics.ts). */
+function observe(name: string, account: string, result: unknown, arg: unknown): void {
+  const r = (typeof result === 'object' && result !== null ? result : {}) as Record<string, unknown>;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  if (name === 'syncAccount') {
+    const counts = (r['counts'] ?? {}) as Record<string, unknown>;
+    metrics.syncs.inc({ account, outcome: r['skipped'] ? 'skipped' : 'ok' });
+    metrics.invoicesWritten.inc({ account, source: 'sync' }, num(counts['written']));
+    metrics.recordsInvalid.inc({ account, source: 'sync' }, num(counts['invalid']));
+  } else if (name === 'importPage') {
+    const k = typeof arg === 'object' && arg !== null && 'kind' in arg ? arg.kind : undefined;
+    const kind = typeof k === 'string' ? k : 'import';
+    metrics.importPages.inc({ account, kind });
+    metrics.importDone.set({ account, kind }, num(r['done']));
+    if (typeof r['total'] === 'number') metrics.importTotal.set({ account, kind }, r['total']);
+  } else if (name === 'finishImport') {
+    metrics.invoicesWritten.inc({ account, source: 'import' }, num(r['written']));
+    metrics.recordsInvalid.inc({ account, source: 'import' }, num(r['invalid']));
+  }
+}
+
+/** Wraps every activity: account context for the sevDesk client, metrics from results and failures. */
+function instrument(activities: Activities): Activities {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+    wrapped[name] = async (...args: unknown[]) => {
+      const account = accountOf(args[0]);
+      try {
+        const result = await activityAccount.run({ accountId: account }, () => fn(...args));
+        observe(name, account, result, args[0]);
+        return result;
+      } catch (err) {
+        if (name === 'syncAccount') metrics.syncs.inc({ account, outcome: 'failed' });
+        const type =
+          typeof err === 'object' && err !== null && 'type' in err && typeof err.type === 'string'
+            ? err.type
+            : err instanceof Error
+              ? err.name
+              : 'unknown';
+        metrics.activityFailures.inc({ activity: name, type });
+        throw err;
+      }
+    };
+  }
+  return wrapped as Activities;
+}
+
+function sevdeskFactory(workerLimit: LimitFunction) {
+  return ({ baseUrl, token }: { baseUrl: string; token: string }) => {
+    const account = activityAccount.getStore()?.accountId ?? 'unknown';
+    const signal = currentCancellationSignal();
+    return createSevdeskClient({
+      baseUrl,
+      token,
+      workerLimit,
+      ...(signal ? { signal } : {}),
+      onRequest: (e) => {
+        metrics.sevdeskRequests.inc({ account, status: statusClass(e.status) });
+        if (e.rateLimited) metrics.sevdeskRateLimited.inc({ account });
+      },
+    });
+  };
+}
+
 export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const { config } = opts;
-  const key = requireSecretKey(config);
-  const db = createDb(config.databaseUrl, { max: 10 });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const activities = createActivities({
-    sql: db.sql,
-    sevdesk: ({ baseUrl, token }) => createSevdeskClient({ baseUrl, token }),
-    decryptToken: (iface) =>
-      decryptToken(key, { ciphertext: iface.tokenCiphertext, keyId: iface.tokenKeyId }),
-    ...(opts.overlapSeconds === undefined ? {} : { overlapSeconds: opts.overlapSeconds }),
+  const ops: OpsConfig = config.ops ?? DEFAULT_OPS;
+  const keys = requireKeyring(config);
+  const db = createDb(config.databaseUrl, {
+    max: 10,
+    statementTimeoutMs: ops.statementTimeoutMs,
+    applicationName: 'sevsync-worker',
   });
-  const worker = await Worker.create({
-    connection,
-    namespace: config.temporalNamespace,
-    taskQueue: config.taskQueue,
-    activities,
-    ...(opts.workflowBundle
-      ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('./workflows') }),
-    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
-  });
-  return {
-    worker,
-    shutdown: () => worker.shutdown(),
-    run: async () => {
-      try {
-        await worker.run();
-      } finally {
-        await db.close();
-        await connection.close();
+  const workflowBundle =
+    opts.workflowBundle ?? (ops.workflowBundlePath ? { codePath: ops.workflowBundlePath } : undefined);
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await NativeConnection.connect({ address: config.temporalAddress });
+    const activities = createActivities({
+      sql: db.sql,
+      sevdesk: sevdeskFactory(createWorkerLimit(ops.sevdeskWorkerConcurrency)),
+      decryptToken: (iface) => openInterfaceToken(keys, iface),
+      ...(opts.overlapSeconds === undefined ? {} : { overlapSeconds: opts.overlapSeconds }),
+    });
+    const worker = await Worker.create({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      activities: instrument(activities),
+      ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+      maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
+      // A deploy (SIGTERM) stops polling at once and lets running activities finish their current page
+      // for this long; only then are they cancelled (and retried elsewhere from their checkpoint).
+      shutdownGraceTime: `${ops.shutdownGraceSeconds}s`,
+    });
+    const conn = connection;
+    return {
+      worker,
+      shutdown: () => {
+        if (worker.getState() === 'RUNNING' || worker.getState() === 'INITIALIZED') worker.shutdown();
+      },
+      state: () => worker.getState(),
+      databaseReachable: async () => {
+        try {
+          await Promise.race([
+            db.sql`select 1`,
+            new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
+          ]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      run: async () => {
+        try {
+          await worker.run();
+        } finally {
+          await db.close();
+          await conn.close();
+          await closeDefaultDispatchers();
+        }
+      },
+    };
+  } catch (err) {
+    await db.close();
+    await connection?.close();
+    throw err;
+  }
+}
+
+export interface OpsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * /healthz (liveness: the process answers and the worker has not failed), /readyz (the worker polls and
+ * the database answers) and /metrics (sevsync's counters, then the SDK's own when `sdkMetricsUrl` is set).
+ */
+export async function startOpsServer(
+  handle: Pick<WorkerHandle, 'state' | 'databaseReachable'>,
+  opts: { port: number; host: string; sdkMetricsUrl?: string },
+): Promise<OpsServer> {
+  const server = http.createServer((req, res) => {
+    const send = (status: number, body: string, type = 'application/json') => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    const path = (req.url ?? '/').split('?')[0];
+    void (async () => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, '{"error":"method not allowed"}');
+      if (path === '/healthz') {
+        const state = handle.state();
+        const alive = state !== 'FAILED' && state !== 'STOPPED';
+        return send(alive ? 200 : 503, JSON.stringify({ status: alive ? 'ok' : 'down', worker: state }));
       }
-    },
+      if (path === '/readyz') {
+        const state = handle.state();
+        const database = await handle.databaseReachable();
+        const ready = state === 'RUNNING' && database;
+        return send(ready ? 200 : 503, JSON.stringify({ ready, worker: state, database }));
+      }
+      if (path === '/metrics') {
+        let text = await renderMetrics();
+        if (opts.sdkMetricsUrl) text += await fetchText(opts.sdkMetricsUrl);
+        return send(200, text, 'text/plain; version=0.0.4; charset=utf-8');
+      }
+      send(404, '{"error":"not found"}');
+    })().catch((err: unknown) => send(500, JSON.stringify({ error: String(err) })));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const address = server.address() as net.AddressInfo;
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
+}
+
+async function fetchText(url: string): Promise<string> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? `\n${await res.text()}` : '';
+  } catch {
+    // The SDK exporter starts with the first worker; until then there is nothing to add.
+    return '';
+  }
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class WorkerFatalError extends Error {
+  override readonly name = 'WorkerFatalError';
+}
+
+/**
+ * `sevsync worker`: the process entry point. Installs the Temporal Runtime (logger, SDK metrics), a
+ * fatal-error handler, the ops HTTP server, and runs the worker until SIGINT/SIGTERM. An uncaught error
+ * or unhandled rejection shuts the worker down cleanly (running activities get the grace time) and the
+ * process then exits non-zero for its supervisor (compose `restart:`, Kubernetes) to start it again.
+ */
+export async function runWorkerMain(config: Config): Promise<void> {
+  const ops = config.ops ?? DEFAULT_OPS;
+  const log = createLogger({
+    level: ops.logLevel,
+    format: ops.logFormat,
+    base: { service: 'sevsync-worker' },
+  });
+  const sdkMetricsPort = ops.workerHttpPort !== undefined ? await freeLoopbackPort() : undefined;
+  Runtime.install({
+    logger: log,
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+      ...(sdkMetricsPort !== undefined
+        ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } }
+        : {}),
+    },
+  });
+
+  const current: { handle?: WorkerHandle } = {};
+  let fatal: unknown;
+  const onFatal = (kind: string) => (err: unknown) => {
+    if (fatal !== undefined) return;
+    fatal = err ?? new Error(kind);
+    log.error(`fatal ${kind}: shutting the worker down`, { error: err });
+    current.handle?.shutdown();
+    // If the clean shutdown itself hangs, the supervisor still gets its exit.
+    setTimeout(() => process.exit(1), (ops.shutdownGraceSeconds + 15) * 1000).unref();
+    if (!current.handle) process.exit(1);
+  };
+  process.on('uncaughtException', onFatal('uncaughtException'));
+  process.on('unhandledRejection', onFatal('unhandledRejection'));
+
+  const started = performance.now();
+  const handle = await createWorker({ config });
+  current.handle = handle;
+  const server =
+    ops.workerHttpPort !== undefined
+      ? await startOpsServer(handle, {
+          port: ops.workerHttpPort,
+          host: ops.workerHttpHost,
+          ...(sdkMetricsPort !== undefined
+            ? { sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics` }
+            : {}),
+        })
+      : undefined;
+  log.info('worker polling', {
+    taskQueue: config.taskQueue,
+    namespace: config.temporalNamespace,
+    workflowBundle: ops.workflowBundlePath ?? null,
+    startMs: Math.round(performance.now() - started),
+    httpPort: server?.port ?? null,
+  });
+  try {
+    await handle.run();
+  } finally {
+    await server?.close();
+    log.info('worker stopped', { fatal: fatal !== undefined });
+  }
+  if (fatal !== undefined) {
+    throw new WorkerFatalError(
+      `the worker stopped after a fatal error: ${redactText(fatal instanceof Error ? fatal.message : String(fatal))}`,
+    );
+  }
 }

@@ -1,6 +1,6 @@
 import type { ImportStats } from '../activities/bulk-import';
+import type { StatusView } from '../app';
 import type { CustomerView } from '../db/views';
-import type { StatusView } from './operations';
 
 const STATUS_DE: Record<string, string> = { open: 'offen', paid: 'bezahlt', cancelled: 'storniert' };
 
@@ -30,18 +30,33 @@ export function formatCustomers(customers: CustomerView[], opts: { maxInvoices?:
   return lines.join('\n');
 }
 
+/** `status --json` (DESIGN.md "Operator CLI", with its additions): everything but the text view's `live`. */
+export function statusJson(s: StatusView): Omit<StatusView, 'live'> {
+  const { live: _live, ...contract } = s;
+  return contract;
+}
+
 export function formatStatus(s: StatusView): string {
   const lines = [
     `account ${s.account}: ${s.active ? 'active' : 'deactivated'}, ${s.state}${s.live ? '' : ' (worker not answering: from the database)'}`,
     `last sync: ${s.lastSyncAt ?? 'never'}   next sync: ${s.nextSyncAt ?? '-'}`,
-    `customers: ${s.counts.customers}   invoices: ${s.counts.invoices}   unassigned: ${s.counts.unassigned}`,
+    `customers: ${s.counts.customers}   invoices: ${s.counts.invoices}   unassigned: ${s.counts.unassigned}` +
+      `   invalid: ${s.counts.invalid}`,
   ];
   if (s.error) lines.push(`error: ${s.error.type}: ${s.error.message}`);
   if (s.import) lines.push(`import: ${s.import.state} ${s.import.done}/${s.import.total ?? '?'}`);
   for (const u of s.unassigned) lines.push(`  unassigned ${u.invoiceNumber ?? u.sourceId}: ${u.reason}`);
   for (const c of s.conflicts)
     lines.push(`  conflict ${c.invoiceNumber}: issued by ${c.sources.join(' and ')}`);
-  for (const x of s.invalid) lines.push(`  invalid sevDesk invoice ${x.sourceId}: ${x.reason}`);
+  for (const x of s.invalid)
+    lines.push(
+      `  invalid sevDesk invoice ${x.invoiceNumber ? `${x.invoiceNumber} (id ${x.sourceId})` : x.sourceId}: ${x.reason}`,
+    );
+  if (s.heldSweep)
+    lines.push(
+      `held for confirmation: a reconcile would mark ${s.heldSweep.count} of ${s.heldSweep.total} invoices as ` +
+        `deleted (${s.heldSweep.heldAt}); check the token's sevDesk company, then: sevsync reconcile --account ${s.account} --confirm`,
+    );
   return lines.join('\n');
 }
 

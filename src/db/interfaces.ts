@@ -1,13 +1,38 @@
+import { and, eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import type { ErrorInfo, InterfaceState, SyncCounts } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
-import type { Sql } from './client';
+import type { Db, Sql } from './client';
 import type { Tx } from './crm-writes';
 import { recomputeCustomerValues } from './crm-writes';
+import * as schema from './schema';
+import type { InterfaceSettings } from './schema';
 
-/** drizzle replaces postgres.js's JSON serializer, so JSON goes in as text with an explicit ::jsonb cast. */
+// The interface row and its account. Plain CRUD goes through drizzle's typed query builder (tsc checks the
+// columns); the purge and the sync-run log stay raw SQL because they run inside postgres.js transactions
+// shared with crm-writes.
+//
+// Writers (one per fact): `active`, `settings`, `base_url` and the token are written only by the use cases
+// in src/app; `state`, `last_error`, the cursors and `last_synced_at` only by the sync activities.
+
+/** drizzle replaces postgres.js's JSON serializer, so raw JSON goes in as text with an explicit ::jsonb cast. */
 export const jsonb = (value: unknown): string | null =>
   value === null || value === undefined ? null : JSON.stringify(value);
-import type { InterfaceSettings } from './schema';
+
+const orms = new WeakMap<Sql, Db>();
+/** The typed query builder over a postgres.js client (created by createDb, which set drizzle's parsers up). */
+function orm(sql: Sql): Db {
+  let db = orms.get(sql);
+  if (!db) {
+    db = drizzle(sql, { schema });
+    orms.set(sql, db);
+  }
+  return db;
+}
+
+const { accounts, interfaces } = schema;
+const sevdeskOf = (accountId: string) =>
+  and(eq(interfaces.accountId, accountId), eq(interfaces.provider, SOURCE_SEVDESK));
 
 export interface InterfaceRecord {
   accountId: string;
@@ -24,42 +49,31 @@ export interface InterfaceRecord {
   lastSyncedAt: Date | null;
 }
 
-interface Row {
-  account_id: string;
-  base_url: string;
-  base_currency: string;
-  token_ciphertext: string;
-  token_key_id: string;
-  active: boolean;
-  settings: InterfaceSettings;
-  state: InterfaceState;
-  last_error: ErrorInfo | null;
-  invoice_cursor: string | null;
-  contact_cursor: string | null;
-  /** drizzle's driver setup leaves timestamps as strings. */
-  last_synced_at: string | Date | null;
-}
-
 export async function loadInterface(sql: Sql, accountId: string): Promise<InterfaceRecord | undefined> {
-  const [r] = await sql<Row[]>`
-    select i.account_id, i.base_url, a.base_currency, i.token_ciphertext, i.token_key_id, i.active, i.settings,
-      i.state, i.last_error, i.invoice_cursor, i.contact_cursor, i.last_synced_at
-    from interfaces i join accounts a on a.id = i.account_id
-    where i.account_id = ${accountId} and i.provider = ${SOURCE_SEVDESK}`;
+  const [r] = await orm(sql)
+    .select({
+      accountId: interfaces.accountId,
+      baseUrl: interfaces.baseUrl,
+      baseCurrency: accounts.baseCurrency,
+      tokenCiphertext: interfaces.tokenCiphertext,
+      tokenKeyId: interfaces.tokenKeyId,
+      active: interfaces.active,
+      settings: interfaces.settings,
+      state: interfaces.state,
+      lastError: interfaces.lastError,
+      invoiceCursor: interfaces.invoiceCursor,
+      contactCursor: interfaces.contactCursor,
+      lastSyncedAt: interfaces.lastSyncedAt,
+    })
+    .from(interfaces)
+    .innerJoin(accounts, eq(accounts.id, interfaces.accountId))
+    .where(sevdeskOf(accountId));
   if (!r) return undefined;
   return {
-    accountId: r.account_id,
-    baseUrl: r.base_url,
-    baseCurrency: r.base_currency,
-    tokenCiphertext: r.token_ciphertext,
-    tokenKeyId: r.token_key_id,
-    active: r.active,
-    settings: r.settings,
-    state: r.state,
-    lastError: r.last_error,
-    invoiceCursor: r.invoice_cursor === null ? null : Number(r.invoice_cursor),
-    contactCursor: r.contact_cursor === null ? null : Number(r.contact_cursor),
-    lastSyncedAt: r.last_synced_at === null ? null : new Date(r.last_synced_at),
+    ...r,
+    state: r.state as InterfaceState,
+    invoiceCursor: r.invoiceCursor === null ? null : Number(r.invoiceCursor),
+    contactCursor: r.contactCursor === null ? null : Number(r.contactCursor),
   };
 }
 
@@ -86,9 +100,18 @@ export async function recordSyncRun(
 }
 
 export async function ensureAccount(sql: Sql, accountId: string, name?: string) {
-  await sql`insert into accounts (id, name) values (${accountId}, ${name ?? accountId}) on conflict (id) do nothing`;
+  await orm(sql)
+    .insert(accounts)
+    .values({ id: accountId, name: name ?? accountId })
+    .onConflictDoNothing({ target: accounts.id });
 }
 
+export async function accountExists(sql: Sql, accountId: string): Promise<boolean> {
+  const rows = await orm(sql).select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId));
+  return rows.length === 1;
+}
+
+/** Inserts the interface unless the account has one; false when it already had one. */
 export async function insertInterface(
   sql: Sql,
   i: {
@@ -100,39 +123,88 @@ export async function insertInterface(
     active: boolean;
   },
 ): Promise<boolean> {
-  const rows = await sql`
-    insert into interfaces (account_id, provider, token_ciphertext, token_key_id, base_url, active, settings, state)
-    values (${i.accountId}, ${SOURCE_SEVDESK}, ${i.ciphertext}, ${i.keyId}, ${i.baseUrl}, ${i.active},
-      ${jsonb(i.settings)}::jsonb, ${i.active ? 'idle' : 'paused'})
-    on conflict (account_id, provider) do nothing
-    returning id`;
+  const rows = await orm(sql)
+    .insert(interfaces)
+    .values({
+      accountId: i.accountId,
+      provider: SOURCE_SEVDESK,
+      tokenCiphertext: i.ciphertext,
+      tokenKeyId: i.keyId,
+      baseUrl: i.baseUrl,
+      active: i.active,
+      settings: i.settings,
+    })
+    .onConflictDoNothing({ target: [interfaces.accountId, interfaces.provider] })
+    .returning({ id: interfaces.id });
   return rows.length === 1;
 }
 
+/** Settings, base URL and token (the token and base URL change together: the ciphertext is bound to it). */
 export async function updateInterface(
   sql: Sql,
   accountId: string,
   patch: { baseUrl?: string; ciphertext?: string; keyId?: string; settings?: InterfaceSettings },
 ) {
-  await sql`
-    update interfaces set
-      base_url = coalesce(${patch.baseUrl ?? null}, base_url),
-      token_ciphertext = coalesce(${patch.ciphertext ?? null}, token_ciphertext),
-      token_key_id = coalesce(${patch.keyId ?? null}, token_key_id),
-      settings = coalesce(${patch.settings ? jsonb(patch.settings) : null}::jsonb, settings),
-      state = case when state = 'error' then 'paused' else state end,
-      last_error = null,
-      updated_at = now()
-    where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
+  await orm(sql)
+    .update(interfaces)
+    .set({
+      ...(patch.baseUrl === undefined ? {} : { baseUrl: patch.baseUrl }),
+      ...(patch.ciphertext === undefined ? {} : { tokenCiphertext: patch.ciphertext }),
+      ...(patch.keyId === undefined ? {} : { tokenKeyId: patch.keyId }),
+      ...(patch.settings === undefined ? {} : { settings: patch.settings }),
+      updatedAt: new Date(),
+    })
+    .where(sevdeskOf(accountId));
 }
 
 export async function setActive(sql: Sql, accountId: string, active: boolean) {
-  await sql`
-    update interfaces set active = ${active}, state = case when ${active} then 'idle' else 'paused' end,
-      updated_at = now()
-    where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
+  await orm(sql).update(interfaces).set({ active, updatedAt: new Date() }).where(sevdeskOf(accountId));
 }
 
+export interface StoredToken {
+  accountId: string;
+  provider: string;
+  baseUrl: string;
+  ciphertext: string;
+  keyId: string;
+}
+
+/** Every stored token (for key rotation), in a stable order. */
+export async function listStoredTokens(sql: Sql): Promise<StoredToken[]> {
+  return orm(sql)
+    .select({
+      accountId: interfaces.accountId,
+      provider: interfaces.provider,
+      baseUrl: interfaces.baseUrl,
+      ciphertext: interfaces.tokenCiphertext,
+      keyId: interfaces.tokenKeyId,
+    })
+    .from(interfaces)
+    .orderBy(interfaces.accountId, interfaces.provider);
+}
+
+/** Replaces a token's ciphertext only if nobody changed it meanwhile (compare-and-set); false otherwise. */
+export async function replaceStoredToken(
+  sql: Sql,
+  t: StoredToken,
+  next: { ciphertext: string; keyId: string },
+): Promise<boolean> {
+  const rows = await orm(sql)
+    .update(interfaces)
+    .set({ tokenCiphertext: next.ciphertext, tokenKeyId: next.keyId, updatedAt: new Date() })
+    .where(
+      and(
+        eq(interfaces.accountId, t.accountId),
+        eq(interfaces.provider, t.provider),
+        eq(interfaces.tokenCiphertext, t.ciphertext),
+        eq(interfaces.baseUrl, t.baseUrl),
+      ),
+    )
+    .returning({ id: interfaces.id });
+  return rows.length === 1;
+}
+
+/** Deletes the interface; with `purge` also the account's synced invoices, issues, contacts and checkpoints. */
 export async function deleteInterface(sql: Sql, accountId: string, purge: boolean) {
   await sql.begin(async (tx) => {
     await tx`delete from interfaces where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;

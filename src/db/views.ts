@@ -1,6 +1,4 @@
-import { SOURCE_SEVDESK } from '../shared';
 import type { Sql } from './client';
-import { counted } from './crm-writes';
 
 // What OneCockpit shows (the CLI's `customers` and `status`), one named function per query.
 
@@ -64,10 +62,17 @@ export async function listCustomers(sql: Sql, accountId: string): Promise<Custom
 }
 
 export interface StatusFacts {
-  counts: { customers: number; invoices: number; unassigned: number };
-  unassigned: { invoiceNumber: string | null; sourceId: string; reason: string }[];
+  counts: { customers: number; invoices: number; unassigned: number; invalid: number };
+  unassigned: IssueView[];
   conflicts: { invoiceNumber: string; sources: string[] }[];
-  invalid: { sourceId: string; reason: string }[];
+  /** sevDesk records that could not be stored, with the reason (they resolve when they read fine later). */
+  invalid: IssueView[];
+}
+
+export interface IssueView {
+  invoiceNumber: string | null;
+  sourceId: string;
+  reason: string;
 }
 
 export async function statusFacts(sql: Sql, accountId: string): Promise<StatusFacts> {
@@ -75,13 +80,14 @@ export async function statusFacts(sql: Sql, accountId: string): Promise<StatusFa
     select (select count(*)::int from customers where account_id = ${accountId}) as customers,
       (select count(*)::int from invoices i where i.account_id = ${accountId} and i.removed_at is null
         and i.type <> 'SR') as invoices`;
-  const unassigned = await sql<{ invoiceNumber: string | null; sourceId: string; reason: string }[]>`
+  const unassigned = await sql<IssueView[]>`
     select invoice_number as "invoiceNumber", source_id as "sourceId", reason from invoice_issues
     where account_id = ${accountId} and kind = 'unassigned' and resolved_at is null
     order by invoice_number nulls last, source_id`;
-  const invalid = await sql<{ sourceId: string; reason: string }[]>`
-    select source_id as "sourceId", reason from invoice_issues
-    where account_id = ${accountId} and kind = 'invalid' and resolved_at is null order by source_id`;
+  const invalid = await sql<IssueView[]>`
+    select invoice_number as "invoiceNumber", source_id as "sourceId", reason from invoice_issues
+    where account_id = ${accountId} and kind = 'invalid' and resolved_at is null
+    order by invoice_number nulls last, source_id`;
   // The same number from two invoicing programs: both are kept (keyed by source) and listed here.
   const conflicts = await sql<{ invoiceNumber: string; sources: string[] }[]>`
     select number as "invoiceNumber", array_agg(distinct source order by source) as sources from invoices
@@ -92,20 +98,10 @@ export async function statusFacts(sql: Sql, accountId: string): Promise<StatusFa
       customers: counts?.customers ?? 0,
       invoices: counts?.invoices ?? 0,
       unassigned: unassigned.length,
+      invalid: invalid.length,
     },
     unassigned: [...unassigned],
     conflicts: [...conflicts],
     invalid: [...invalid],
   };
-}
-
-/** From-scratch recomputation of the "Invoices" value per customer e-mail, to check the stored values. */
-export async function recomputedInvoiceValues(sql: Sql, accountId: string): Promise<Map<string, string>> {
-  const rows = await sql.unsafe<{ email: string; amount: string }[]>(
-    `select c.email, coalesce(sum(i.amount) filter (where ${counted('i')}), 0)::numeric(14,2)::text as amount
-     from customers c left join invoices i on i.customer_id = c.id and i.source = $2
-     where c.account_id = $1 group by c.email order by c.email`,
-    [accountId, SOURCE_SEVDESK],
-  );
-  return new Map(rows.map((r) => [r.email, r.amount]));
 }

@@ -5,7 +5,7 @@ import type { ImportRef } from '../../src/activities/bulk-import';
 import { ensureAccount, insertInterface } from '../../src/db/interfaces';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
-import { decryptToken, encryptToken } from '../../src/secrets';
+import { encryptToken, keyringOf, openInterfaceToken } from '../../src/secrets';
 import { closeDefaultDispatchers, createSevdeskClient } from '../../src/sevdesk/client';
 import { randomId, TEST_SECRET_KEY, testDb } from '../helpers/env';
 
@@ -34,7 +34,11 @@ describe('a reconcile whose finishImport is retried after it committed', () => {
   it('leaves the invoices sevDesk still has alone', async () => {
     const accountId = randomId('acct');
     await ensureAccount(db.sql, accountId);
-    const token = encryptToken(TEST_SECRET_KEY, sb.token);
+    const token = encryptToken(
+      keyringOf(TEST_SECRET_KEY),
+      { accountId, provider: 'sevdesk', baseUrl: sb.url },
+      sb.token,
+    );
     await insertInterface(db.sql, {
       accountId,
       baseUrl: sb.url,
@@ -47,7 +51,7 @@ describe('a reconcile whose finishImport is retried after it committed', () => {
       sql: db.sql,
       sevdesk: ({ baseUrl, token: t }) => createSevdeskClient({ baseUrl, token: t }),
       decryptToken: (iface) =>
-        decryptToken(TEST_SECRET_KEY, { ciphertext: iface.tokenCiphertext, keyId: iface.tokenKeyId }),
+        openInterfaceToken(keyringOf(TEST_SECRET_KEY), iface),
     });
     const env = new MockActivityEnvironment();
     const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>

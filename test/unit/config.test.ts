@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, requireSecretKey } from '../../src/config';
+import { ConfigError, loadConfig, requireKeyring, requireSecretKey } from '../../src/config';
+import { keyId } from '../../src/secrets';
 
 describe('loadConfig', () => {
   it('has the defaults of DESIGN.md', () => {
@@ -40,5 +41,49 @@ describe('loadConfig', () => {
   it('rejects a bad interval and treats empty strings as unset', () => {
     expect(() => loadConfig({ SEVSYNC_SYNC_INTERVAL_SECONDS: '0' })).toThrow(/SEVSYNC_SYNC_INTERVAL_SECONDS/);
     expect(loadConfig({ TEMPORAL_ADDRESS: '' }).temporalAddress).toBe('127.0.0.1:7233');
+  });
+
+  it('reads several keys for rotation: the first encrypts, SEVSYNC_SECRET_KEY joins as a decrypting key', () => {
+    const a = Buffer.alloc(32, 1).toString('base64');
+    const b = Buffer.alloc(32, 2).toString('base64');
+    const c = Buffer.alloc(32, 3);
+    const cfg = loadConfig({
+      SEVSYNC_SECRET_KEYS: `new:${b}, old:${a}`,
+      SEVSYNC_SECRET_KEY: c.toString('base64'),
+    });
+    const ring = requireKeyring(cfg);
+    expect(ring.current.id).toBe('new');
+    expect(ring.keys.map((k) => k.id)).toEqual(['new', 'old', keyId(c)]);
+    expect(cfg.secretKey?.equals(Buffer.alloc(32, 2))).toBe(true);
+    // SEVSYNC_SECRET_KEY alone still works, named by its hash.
+    expect(requireKeyring(loadConfig({ SEVSYNC_SECRET_KEY: c.toString('base64') })).current.id).toBe(
+      keyId(c),
+    );
+    expect(() => requireKeyring(loadConfig({}))).toThrow(/SEVSYNC_SECRET_KEY is not set/);
+  });
+
+  it('names a bad key list without echoing it', () => {
+    const a = Buffer.alloc(32, 1).toString('base64');
+    for (const bad of [`k1:${a},k2:c2hvcnQ=`, `k1:${a},k1:${a}`, 'justakey', ',']) {
+      let msg = '';
+      try {
+        loadConfig({ SEVSYNC_SECRET_KEYS: bad });
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        msg = (e as Error).message;
+      }
+      expect(msg, bad).toContain('SEVSYNC_SECRET_KEYS');
+      expect(msg).not.toContain(a);
+      expect(msg).not.toContain('c2hvcnQ=');
+    }
+  });
+
+  it('refuses a sevDesk base URL that is not https (plain http only on loopback)', () => {
+    expect(() => loadConfig({ SEVDESK_BASE_URL: 'http://my.sevdesk.de/api/v1' })).toThrow(
+      /SEVDESK_BASE_URL: must use https:\/\//,
+    );
+    expect(loadConfig({ SEVDESK_BASE_URL: 'http://127.0.0.1:4010/api/v1/' }).sevdeskBaseUrl).toBe(
+      'http://127.0.0.1:4010/api/v1',
+    );
   });
 });

@@ -1,0 +1,36 @@
+// The application layer: every use case of sevsync, as functions over injected dependencies (AppDeps).
+// The CLI (src/client.ts, src/cli/) and the HTTP API only parse input, call these and format the result;
+// errors the caller can act on are AppError with a `type` (httpStatusOf maps it to a status code).
+//
+// One writer per fact:
+// - The `interfaces` row is the truth for whether an interface exists, `active`, its settings, base URL
+//   and (encrypted) token. Only these use cases write them.
+// - The account workflow's view of `active` and the interval is derived: the use cases send `setActive` /
+//   `settingsChanged` after writing the row (signal-with-start, so a missing workflow is started from the
+//   row), and the sync activity re-reads the row on every cycle, so an inactive row is never synced.
+// - `state`, `last_error`, the cursors and `last_synced_at` in the row are written only by the sync
+//   activities; the live state (idle / syncing / paused / error) comes from the workflow's `status` query,
+//   with the row as the fallback when no worker answers. `active = false` always shows as `paused`.
+// - Imports: the bulk-import workflow owns its progress; the checkpoint row (written by its activities) is
+//   the durable copy a stopped import resumes from.
+//
+// `interface add` is idempotent: insert the row (nothing stored if sevDesk rejects the token), then start
+// the workflow with workflowIdConflictPolicy USE_EXISTING; a retry with the same token and settings
+// finishes a half-done add instead of failing with "already exists".
+
+export type { AppDeps } from './deps';
+export { connectApp } from './deps';
+export type { AppErrorType } from './errors';
+export { AppError, httpStatusOf, isAppError } from './errors';
+export type { AddInput, AddResult, AmountBasis, UpdateInput } from './interfaces';
+export { addInterface, removeInterface, setInterfaceActive, updateInterfaceSettings } from './interfaces';
+export type { WalkKind, WalkStart } from './sync';
+export { followImport, startImport, startReconcile, syncNow, waitForImport } from './sync';
+export type { HeldSweep } from './reconcile';
+export { confirmReconcile } from './reconcile';
+export type { ImportView, StatusView } from './status';
+export { getCustomers, getStatus } from './status';
+export type { RotateResult } from './keys';
+export { rotateKeys } from './keys';
+export { isLoopbackHost, parseBaseUrl } from './base-url';
+export { requireBaseUrl } from './tokens';

@@ -1,0 +1,325 @@
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AppDeps } from '../../src/app';
+import {
+  AppError,
+  addInterface,
+  confirmReconcile,
+  connectApp,
+  followImport,
+  getStatus,
+  removeInterface,
+  rotateKeys,
+  setInterfaceActive,
+  startImport,
+  syncNow,
+  updateInterfaceSettings,
+} from '../../src/app';
+import { createDb } from '../../src/db/client';
+import { loadInterface } from '../../src/db/interfaces';
+import { migrateDatabase } from '../../src/db/migrate';
+import type { Sandbox } from '../../src/sandbox';
+import { startSandbox } from '../../src/sandbox';
+import { createKeyring, encryptToken, keyId, keyringOf, openInterfaceToken } from '../../src/secrets';
+import { accountSyncWorkflowId } from '../../src/shared';
+import type { RunningWorker } from '../helpers/env';
+import { TEST_SECRET_KEY, eventually, randomId, startWorker, testConfig } from '../helpers/env';
+
+// The use cases of src/app on the real dev server, PostgreSQL and the sandbox.
+const config = testConfig();
+let worker: RunningWorker;
+let app: AppDeps;
+const sandboxes: Sandbox[] = [];
+
+async function sandbox(seed: number, invoices = 60): Promise<Sandbox> {
+  const sb = await startSandbox({ seed, data: { invoices } });
+  sandboxes.push(sb);
+  return sb;
+}
+
+/** The AppError a promise rejects with (fails the test if it resolves or rejects with something else). */
+async function appError(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+beforeAll(async () => {
+  worker = await startWorker(config);
+  app = await connectApp(config);
+});
+
+afterAll(async () => {
+  await app?.close();
+  await worker?.stop();
+  for (const sb of sandboxes) await sb.close();
+});
+
+describe('interface add', () => {
+  it('stores nothing when sevDesk rejects the token or the base URL is not https', async () => {
+    const sb = await sandbox(11);
+    const accountId = randomId('app');
+    const bad = await appError(addInterface(app, { accountId, token: 'f'.repeat(32), baseUrl: sb.url }));
+    expect(bad.type).toBe('invalid_token');
+    expect(bad.message).toContain('sevDesk rejected the API token');
+    const http = await appError(
+      addInterface(app, { accountId, token: sb.token, baseUrl: 'http://sevdesk.example/api/v1' }),
+    );
+    expect(http.type).toBe('invalid_input');
+    expect(http.message).toMatch(/must use https:\/\//);
+    expect(http.message).not.toContain(sb.token);
+    expect(await loadInterface(app.db.sql, accountId)).toBeUndefined();
+    expect(sb.requests.entries().length).toBeGreaterThan(0);
+  });
+
+  it('never puts the token in an error message', async () => {
+    const sb = await sandbox(12);
+    sb.faults.add({ kind: 'server-error-html', times: 10 });
+    const err = await appError(
+      addInterface(app, { accountId: randomId('app'), token: sb.token, baseUrl: sb.url }),
+    );
+    expect(err.type).toBe('unavailable');
+    expect(err.message).toContain('could not check the token');
+    expect(err.message).not.toContain(sb.token);
+  });
+
+  it('is idempotent: a start that failed halfway is finished by the retry; another token is a conflict', async () => {
+    const sb = await sandbox(13);
+    const accountId = randomId('app');
+    // Temporal refuses the start after the row is stored.
+    const broken: AppDeps = {
+      ...app,
+      temporal: {
+        workflow: { start: () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')) },
+      } as unknown as Client,
+    };
+    const half = await appError(
+      addInterface(broken, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 }),
+    );
+    expect(half.type).toBe('unavailable');
+    expect(half.message).toContain('run the same command again');
+    expect(await loadInterface(app.db.sql, accountId)).toBeDefined();
+
+    const retry = await addInterface(app, {
+      accountId,
+      token: sb.token,
+      baseUrl: sb.url,
+      intervalSeconds: 3600,
+    });
+    expect(retry).toEqual({ workflowId: accountSyncWorkflowId(accountId), created: false });
+    const desc = await app.temporal.workflow.getHandle(retry.workflowId).describe();
+    expect(desc.status.name).toBe('RUNNING');
+    // Once more: nothing changes, the same workflow keeps running.
+    const again = await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url });
+    expect(again.created).toBe(false);
+    expect((await app.temporal.workflow.getHandle(retry.workflowId).describe()).runId).toBe(desc.runId);
+
+    const other = await appError(addInterface(app, { accountId, token: 'a'.repeat(32), baseUrl: sb.url }));
+    expect(other.type).toBe('conflict');
+    expect(other.message).toContain('another token');
+    const interval = await appError(
+      addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 60 }),
+    );
+    expect(interval.message).toContain('another interval');
+    expect((await syncNow(app, accountId, true))?.fetched).toBeGreaterThanOrEqual(0);
+    await removeInterface(app, accountId, true);
+  });
+});
+
+describe('interface update and activation', () => {
+  it('a new base URL needs the token again and rebinds the stored token to it', async () => {
+    const sb = await sandbox(14);
+    const sb2 = await sandbox(14);
+    const accountId = randomId('app');
+    await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
+    const active = await appError(updateInterfaceSettings(app, { accountId, intervalSeconds: 30 }));
+    expect(active.type).toBe('conflict');
+    await setInterfaceActive(app, accountId, false);
+
+    const noToken = await appError(updateInterfaceSettings(app, { accountId, baseUrl: sb2.url }));
+    expect(noToken.type).toBe('invalid_input');
+    expect(noToken.message).toContain('needs the sevDesk API token again');
+    expect(noToken.message).not.toMatch(/--token <|--token [0-9a-f]/);
+    const plain = await appError(
+      updateInterfaceSettings(app, { accountId, baseUrl: 'http://sevdesk.example/api/v1', token: sb.token }),
+    );
+    expect(plain.type).toBe('invalid_input');
+    // The old token against the new sandbox: refused there, nothing changes.
+    const wrong = await appError(
+      updateInterfaceSettings(app, { accountId, baseUrl: sb2.url, token: sb.token }),
+    );
+    expect(wrong.type).toBe('invalid_token');
+    expect((await loadInterface(app.db.sql, accountId))?.baseUrl).toBe(sb.url);
+
+    await updateInterfaceSettings(app, { accountId, baseUrl: sb2.url, token: sb2.token });
+    const row = (await loadInterface(app.db.sql, accountId))!;
+    expect(row.baseUrl).toBe(sb2.url);
+    const ring = keyringOf(TEST_SECRET_KEY);
+    expect(openInterfaceToken(ring, row)).toBe(sb2.token);
+    // Bound to the origin: the same ciphertext with the old base URL does not open.
+    expect(() => openInterfaceToken(ring, { ...row, baseUrl: sb.url })).toThrow();
+
+    await setInterfaceActive(app, accountId, true);
+    const before = sb2.requests.entries().length;
+    await syncNow(app, accountId, true);
+    expect(sb2.requests.entries().length).toBeGreaterThan(before);
+    await removeInterface(app, accountId, true);
+  });
+
+  it('activate starts the account workflow from the row when it is not running', async () => {
+    const sb = await sandbox(15);
+    const accountId = randomId('app');
+    await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
+    const h = app.temporal.workflow.getHandle(accountSyncWorkflowId(accountId));
+    await h.terminate('test: lost workflow');
+    await setInterfaceActive(app, accountId, true);
+    expect((await h.describe()).status.name).toBe('RUNNING');
+    const s = await eventually(async () => {
+      const st = await getStatus(app, accountId);
+      return st.live && st.active ? st : undefined;
+    });
+    expect(s.state).not.toBe('paused');
+    await setInterfaceActive(app, accountId, false);
+    expect((await getStatus(app, accountId)).state).toBe('paused');
+    const inactive = await appError(syncNow(app, accountId, true));
+    expect(inactive.type).toBe('inactive');
+    await removeInterface(app, accountId, true);
+    expect((await appError(getStatus(app, accountId))).type).toBe('not_found');
+  });
+});
+
+describe('imports', () => {
+  it('a second start while one runs returns that import, and both followers see it end', async () => {
+    const sb = await sandbox(16, 400);
+    const accountId = randomId('app');
+    await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
+    // Wait for the initial import to end, then slow sevDesk down so the next one is still running.
+    await eventually(async () => {
+      const s = await getStatus(app, accountId);
+      return s.import?.state === 'done' ? s : undefined;
+    }, 120_000);
+    sb.faults.add({ kind: 'slow', delayMs: 1500, path: '/Invoice', times: 3 });
+    const a = await startImport(app, accountId, { dryRun: false });
+    expect(a.alreadyRunning).toBe(false);
+    const b = await startImport(app, accountId, { dryRun: false });
+    expect(b).toMatchObject({ importId: a.importId, workflowId: a.workflowId, alreadyRunning: true });
+    const c = await startImport(app, accountId, { dryRun: false });
+    expect(c).toMatchObject({ importId: a.importId, alreadyRunning: true });
+    const dry = await appError(startImport(app, accountId, { dryRun: true }));
+    expect(dry.type).toBe('conflict');
+    expect(dry.message).toContain('an import is already running');
+    const [x, y] = await Promise.all([
+      followImport(app, a.workflowId, () => {}),
+      followImport(app, b.workflowId, () => {}),
+    ]);
+    expect(x).toEqual(y);
+    expect(x.invoices).toBeGreaterThan(0);
+    const s = await getStatus(app, accountId);
+    expect(s.import).toMatchObject({ importId: a.importId, state: 'done', dryRun: false });
+    expect(s.heldSweep).toBeNull();
+    expect(s.counts.invalid).toBe(s.invalid.length);
+    const nothing = await appError(confirmReconcile(app, accountId));
+    expect(nothing.type).toBe('not_found');
+    await removeInterface(app, accountId, true);
+  });
+});
+
+describe('imports, two clicks at the same moment', () => {
+  it('two concurrent starts give one import', async () => {
+    const sb = await sandbox(17, 300);
+    const accountId = randomId('app');
+    await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
+    await eventually(async () => {
+      const s = await getStatus(app, accountId);
+      return s.import?.state === 'done' ? s : undefined;
+    }, 120_000);
+    sb.faults.add({ kind: 'slow', delayMs: 1500, path: '/Invoice', times: 3 });
+    const [a, b] = await Promise.all([
+      startImport(app, accountId, { dryRun: false }),
+      startImport(app, accountId, { dryRun: false }),
+    ]);
+    expect(a.importId).toBe(b.importId);
+    expect([a.alreadyRunning, b.alreadyRunning].sort()).toEqual([false, true]);
+    await followImport(app, a.workflowId, () => {});
+    await removeInterface(app, accountId, true);
+  });
+});
+
+describe('keys rotate', () => {
+  it('re-encrypts every token with the current key and upgrades rows without associated data', async () => {
+    // Its own database: rotation rewrites every row, and other tests share theirs.
+    const url = new URL(config.databaseUrl);
+    url.pathname = `/${url.pathname.slice(1)}_rot`;
+    await migrateDatabase(url.toString());
+    const db = createDb(url.toString(), { max: 2 });
+    try {
+      const oldKey = TEST_SECRET_KEY;
+      const newKey = Buffer.alloc(32, 9);
+      const token = 'c'.repeat(32);
+      const base = { provider: 'sevdesk', baseUrl: 'https://my.sevdesk.de/api/v1' };
+      const oldRing = keyringOf(oldKey);
+      const { createCipheriv, randomBytes } = await import('node:crypto');
+      const legacy = (plain: string) => {
+        const iv = randomBytes(12);
+        const c = createCipheriv('aes-256-gcm', oldKey, iv);
+        const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+        return Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
+      };
+      await db.sql`insert into accounts (id, name) values ('r1', 'r1'), ('r2', 'r2'), ('r3', 'r3')`;
+      const v2 = encryptToken(oldRing, { accountId: 'r1', ...base }, token);
+      const rows = [
+        { account: 'r1', ciphertext: v2.ciphertext, keyId: v2.keyId },
+        { account: 'r2', ciphertext: legacy(token), keyId: keyId(oldKey) },
+        { account: 'r3', ciphertext: legacy(token), keyId: 'gone' },
+      ];
+      for (const r of rows)
+        await db.sql`
+          insert into interfaces (account_id, provider, token_ciphertext, token_key_id, base_url, settings)
+          values (${r.account}, 'sevdesk', ${r.ciphertext}, ${r.keyId}, ${base.baseUrl},
+            ${JSON.stringify({ intervalSeconds: 60, amountBasis: 'gross' })}::jsonb)`;
+
+      const cfg = {
+        ...config,
+        databaseUrl: url.toString(),
+        secretKey: newKey,
+        secretKeys: [
+          { id: 'k2', key: newKey },
+          { id: 'k1', key: oldKey },
+        ],
+      };
+      const res = await rotateKeys({ db, config: cfg });
+      expect(res.rotated).toEqual(['r1', 'r2']);
+      expect(res.current).toEqual([]);
+      expect(res.failed.map((f) => f.accountId)).toEqual(['r3']);
+      expect(JSON.stringify(res)).not.toContain(token);
+
+      const newOnly = createKeyring([{ id: 'k2', key: newKey }]);
+      for (const account of ['r1', 'r2']) {
+        const [row] = await db.sql<{ token_ciphertext: string; token_key_id: string }[]>`
+          select token_ciphertext, token_key_id from interfaces where account_id = ${account}`;
+        expect(row!.token_key_id).toBe('k2');
+        expect(row!.token_ciphertext.startsWith('v2:')).toBe(true);
+        const iface = {
+          accountId: account,
+          baseUrl: base.baseUrl,
+          tokenCiphertext: row!.token_ciphertext,
+          tokenKeyId: 'k2',
+        };
+        expect(openInterfaceToken(newOnly, iface)).toBe(token);
+        // Bound to its own account now (r2 had no associated data before).
+        expect(() => openInterfaceToken(newOnly, { ...iface, accountId: 'r3' })).toThrow();
+      }
+      const second = await rotateKeys({ db, config: cfg });
+      expect(second.rotated).toEqual([]);
+      expect(second.current).toEqual(['r1', 'r2']);
+    } finally {
+      await db.close();
+      const admin = createDb(inject('adminDatabaseUrl'), { max: 1 });
+      await admin.sql.unsafe(`drop database if exists "${url.pathname.slice(1)}" with (force)`);
+      await admin.close();
+    }
+  });
+});
