@@ -1,0 +1,146 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PageInput } from '../../src/db/crm-writes';
+import {
+  applyAmountBasis,
+  reassignContacts,
+  upsertSourceContacts,
+  writeInvoicePage,
+} from '../../src/db/crm-writes';
+import { ensureAccount } from '../../src/db/interfaces';
+import { listCustomers } from '../../src/db/views';
+import type { ContactRow } from '../../src/domain/contact';
+import type { InvoiceRow } from '../../src/domain/invoice';
+import { randomId, testDb } from '../helpers/env';
+
+// Issue 9 item 6: matching that OneCockpit data cannot break. Customers typed in OneCockpit keep their
+// spelling; the match key is email_key(email) on both sides, unique per account (migration 0001).
+
+const db = testDb();
+afterAll(() => db.close());
+
+const contact = (id: string, email: string | null): ContactRow => ({
+  source_id: id,
+  email,
+  company: `Firma ${id}`,
+  title: null,
+  first_name: null,
+  last_name: null,
+  street: 'Hauptstr. 1',
+  zip: null,
+  city: null,
+  country: null,
+  phone: null,
+  source_update: null,
+});
+
+const invoice = (id: string, contactId: string, gross: string, net = gross): InvoiceRow => ({
+  source_id: id,
+  contact_source_id: contactId,
+  origin_source_id: null,
+  number: `RE-${id}`,
+  type: 'RE',
+  invoice_date: '2026-03-02',
+  due_date: null,
+  source_status: '200',
+  status: 'open',
+  amount_gross: gross,
+  amount_net: net,
+  paid_amount: '0.00',
+  currency: 'EUR',
+  foreign_amount: null,
+  foreign_currency: null,
+  source_update: '2026-03-02T09:00:00.000Z',
+  content_hash: `${id}-${gross}`,
+});
+
+let accountId: string;
+const page = (over: Partial<PageInput>): PageInput => ({
+  accountId,
+  source: 'sevdesk',
+  amountBasis: 'gross',
+  contacts: [],
+  invoices: [],
+  stornos: [],
+  withdrawnIds: [],
+  invalid: [],
+  ...over,
+});
+
+beforeEach(async () => {
+  accountId = randomId('acct');
+  await ensureAccount(db.sql, accountId);
+});
+
+describe('matching OneCockpit customers', () => {
+  it('matches a customer typed as "Anna@X.de " to the sevDesk e-mail anna@x.de', async () => {
+    await db.sql`
+      insert into customers (account_id, email, company, phone)
+      values (${accountId}, ${'Anna@X.de '}, 'Von Hand GmbH', null)`;
+    await writeInvoicePage(
+      db.sql,
+      page({ contacts: [contact('1', 'anna@x.de')], invoices: [invoice('10', '1', '12.50')] }),
+    );
+    const customers = await listCustomers(db.sql, accountId);
+    expect(customers).toHaveLength(1);
+    expect(customers[0]).toMatchObject({
+      email: 'Anna@X.de ',
+      company: 'Von Hand GmbH',
+      street: 'Hauptstr. 1',
+      values: { invoices: '12.50', total: '12.50' },
+    });
+    expect(customers[0]?.invoices.map((i) => i.number)).toEqual(['RE-10']);
+  });
+
+  it('moves invoices to an OneCockpit customer when the sevDesk e-mail changes to its address', async () => {
+    await db.sql`insert into customers (account_id, email) values (${accountId}, ${'\u00a0BOB@x.de'})`;
+    await writeInvoicePage(
+      db.sql,
+      page({ contacts: [contact('1', 'old@x.de')], invoices: [invoice('10', '1', '5.00')] }),
+    );
+    await upsertSourceContacts(db.sql, accountId, 'sevdesk', [contact('1', 'bob@x.de')]);
+    await reassignContacts(db.sql, accountId, 'sevdesk', ['1']);
+    const byEmail = Object.fromEntries(
+      (await listCustomers(db.sql, accountId)).map((c) => [c.email, c.values.invoices]),
+    );
+    expect(byEmail).toEqual({ '\u00a0BOB@x.de': '5.00', 'old@x.de': '0.00' });
+  });
+
+  it('creates one customer for two sevDesk contacts whose e-mails differ only in case', async () => {
+    await writeInvoicePage(
+      db.sql,
+      page({
+        contacts: [contact('1', 'eva@x.de'), contact('2', 'eva@x.de')],
+        invoices: [invoice('10', '1', '1.00'), invoice('11', '2', '2.00')],
+      }),
+    );
+    await db.sql`
+      insert into customers (account_id, email) values (${accountId}, ${'EVA@X.DE'})
+      on conflict do nothing`;
+    const customers = await listCustomers(db.sql, accountId);
+    expect(customers.map((c) => [c.email, c.values.invoices])).toEqual([['eva@x.de', '3.00']]);
+  });
+});
+
+describe('the gross/net switch', () => {
+  it('recomputes only the invoices of this interface (source sevdesk)', async () => {
+    await writeInvoicePage(
+      db.sql,
+      page({ contacts: [contact('1', 'a@x.de')], invoices: [invoice('10', '1', '119.00', '100.00')] }),
+    );
+    const [cu] = await db.sql<{ id: number }[]>`select id from customers where account_id = ${accountId}`;
+    // An invoice from another program, counted gross by its own interface.
+    await db.sql`
+      insert into invoices (account_id, customer_id, source, source_id, number, type, source_status, status,
+        amount_gross, amount_net, amount, paid_amount, currency, content_hash)
+      values (${accountId}, ${cu!.id}, 'lexoffice', 'L1', 'LX-1', 'RE', '200', 'open', 238, 200, 238, 0, 'EUR', 'x')`;
+    await applyAmountBasis(db.sql, accountId, 'net');
+    const amounts = await db.sql<{ source: string; amount: string }[]>`
+      select source, amount::text from invoices where account_id = ${accountId} order by source`;
+    expect(amounts).toEqual([
+      { source: 'lexoffice', amount: '238.00' },
+      { source: 'sevdesk', amount: '100.00' },
+    ]);
+    const [c] = await listCustomers(db.sql, accountId);
+    expect(c?.values.invoices).toBe('338.00');
+  });
+});
