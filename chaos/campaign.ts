@@ -125,6 +125,7 @@ const UNITS: Record<FaultKind, string> = {
   'empty-page': 'pages sent empty',
   'short-page': 'pages cut short',
   'duplicate-rows': 'pages with repeated rows',
+  poison: 'odd records served',
   'invoices-added': 'invoices added',
   'invoices-paid': 'payments booked',
   'invoices-cancelled': 'invoices cancelled',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FaultKind as SandboxFaultKind } from '../src/sandbox';
+import { POISON_VALUES } from '../src/sandbox/faults';
 import { Rng } from '../src/sandbox/random';
 
 // The fault schedule is a pure function of (seed, faults, accounts): the same seed always injects the same
@@ -19,6 +20,7 @@ export const FAULT_KINDS = [
   'empty-page',
   'short-page',
   'duplicate-rows',
+  'poison',
   'invoices-added',
   'invoices-paid',
   'invoices-cancelled',
@@ -40,6 +42,7 @@ const WEIGHTS: Record<FaultKind, number> = {
   'empty-page': 6,
   'short-page': 5,
   'duplicate-rows': 5,
+  poison: 6,
   'invoices-added': 9,
   'invoices-paid': 8,
   'invoices-cancelled': 6,
@@ -57,6 +60,7 @@ export const SANDBOX_KIND: Partial<Record<FaultKind, SandboxFaultKind>> = {
   'empty-page': 'empty-page',
   'short-page': 'short-page',
   'duplicate-rows': 'duplicate-rows',
+  poison: 'poison',
 };
 
 /** Which sevDesk requests a sandbox fault hits: invoice pages most, the contact load too. */
@@ -77,6 +81,8 @@ const MALFORMED_FIELDS: Record<string, readonly string[]> = {
   '/Contact': ['id', 'update'],
   '/CommunicationWay': ['id', 'main'],
 };
+
+const POISON_FIELDS = Object.keys(POISON_VALUES);
 
 export interface FaultEvent {
   seq: number;
@@ -154,6 +160,9 @@ export function planFaults(opts: PlanOptions): FaultEvent[] {
       case 'short-page':
       case 'duplicate-rows':
         return { ...e, times: rng.range(1, 3), path: '/Invoice' };
+      // A record the schema accepts and the database may not: cleaned or reported, never a stuck page.
+      case 'poison':
+        return { ...e, times: rng.range(1, 3), path: '/Invoice', field: rng.pick(POISON_FIELDS) };
       case 'slow':
         return { ...e, times: rng.range(1, 8), path: rng.weighted(PATHS), delayMs: rng.range(300, 4000) };
       case 'invoices-added':

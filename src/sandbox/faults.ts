@@ -14,7 +14,8 @@ export type FaultKind =
   | 'error-200'
   | 'empty-page'
   | 'short-page'
-  | 'duplicate-rows';
+  | 'duplicate-rows'
+  | 'poison';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'rate-limit',
@@ -28,6 +29,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'empty-page',
   'short-page',
   'duplicate-rows',
+  'poison',
 ];
 
 export interface FaultSpec {
@@ -43,7 +45,11 @@ export interface FaultSpec {
    * included) by prefix at a segment boundary; a RegExp is tested against both forms. Default: all.
    */
   path?: string | RegExp;
-  /** malformed: the field of one object to corrupt; default 'sumGross' ('id' becomes a JSON number). */
+  /**
+   * malformed: the field of one object to corrupt; default 'sumGross' ('id' becomes a JSON number).
+   * poison: the field that gets a value people could type and the schema accepts, but a database may refuse
+   * (see POISON_VALUES).
+   */
   field?: string;
   /** Let this many matching requests through first (e.g. to hit the third page of a walk). */
   skip?: number;
@@ -66,6 +72,7 @@ export const POST_RESPONSE_FAULTS: ReadonlySet<FaultKind> = new Set([
   'empty-page',
   'short-page',
   'duplicate-rows',
+  'poison',
 ]);
 
 export class FaultInjector {
@@ -160,5 +167,29 @@ export function distortPage(body: unknown, kind: 'empty-page' | 'short-page' | '
     const n = Math.max(1, Math.floor(objects.length / 4));
     page.objects = [...objects.slice(0, objects.length - n), ...objects.slice(0, n)];
   }
+  return true;
+}
+
+/**
+ * Values that pass the wire schema but that no `numeric(14,2)`, text column or calendar takes as they are
+ * [GUESS: typed by people or produced by an import]: a NUL character, an amount of 10^15, a payment term of
+ * 10^8 days, a date in the year 9999.
+ */
+export const POISON_VALUES: Record<string, unknown> = {
+  invoiceNumber: 'RE-\u0000-2026',
+  sumGross: '1000000000000000',
+  timeToPay: '100000000',
+  invoiceDate: '9999-12-31T00:00:00+01:00',
+  customerInternalNote: 'Notiz \u0000 mit NUL',
+};
+
+/** Puts one poison value into the middle object of a list page. */
+export function poisonPage(body: unknown, field = 'sumGross'): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const objects = (body as { objects?: unknown }).objects;
+  if (!Array.isArray(objects) || objects.length === 0) return false;
+  const at = Math.floor(objects.length / 2);
+  const key = field in POISON_VALUES ? field : 'sumGross';
+  objects[at] = { ...(objects[at] as Record<string, unknown>), [key]: POISON_VALUES[key] };
   return true;
 }

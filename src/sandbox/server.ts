@@ -10,6 +10,7 @@ import {
   POST_RESPONSE_FAULTS,
   corruptPage,
   distortPage,
+  poisonPage,
   type FaultSpec,
 } from './faults';
 import { RequestLog, type RequestLogEntry } from './request-log';
