@@ -67,7 +67,8 @@ export function toFailure(err: unknown): unknown {
 
 export const invalidTokenMessage = (accountId: string): string =>
   `sevDesk rejected the API token (HTTP 401). Set a new one: sevsync interface deactivate --account ${accountId}; ` +
-  `sevsync interface update --account ${accountId} --token <new token>; sevsync interface activate --account ${accountId}`;
+  `sevsync interface update --account ${accountId} --token - (the new token on standard input, or --token-file F); ` +
+  `sevsync interface activate --account ${accountId}`;
 
 /** The interface and a client for it; the decrypted token goes straight into the client and nowhere else. */
 export async function openInterface(deps: ActivityDeps, accountId: string) {
