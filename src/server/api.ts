@@ -1,0 +1,212 @@
+// The JSON API under /api/accounts/:account/...: the CLI's use cases and `--json` shapes over HTTP.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Sessions } from './auth';
+import { ownOrigin, safeNext } from './auth';
+import {
+  AccountParams,
+  AddInterfaceBody,
+  CustomersBody,
+  DeleteInterfaceQuery,
+  ErrorBody,
+  ImportBody,
+  ImportFiguresBody,
+  ImportStartedBody,
+  PatchInterfaceBody,
+  ReconcileBody,
+  ReconcileConfirmedBody,
+  SignInLinkBody,
+  SignInLinkCreatedBody,
+  StatusBody,
+  SyncCountsBody,
+  SyncNowBody,
+  SyncRequestedBody,
+} from './schemas';
+import type { UseCases } from './use-cases';
+
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  503: ErrorBody,
+};
+
+export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; sessions: Sessions }): void {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const uc = deps.useCases;
+  const base = '/api/accounts/:account';
+
+  app.post(
+    `${base}/interface`,
+    {
+      schema: {
+        summary:
+          'Add the sevDesk interface: checks the token against sevDesk, stores it encrypted, starts syncing',
+        tags: ['interface'],
+        params: AccountParams,
+        body: AddInterfaceBody,
+        response: { 201: StatusBody, 422: ErrorBody, ...errors },
+      },
+    },
+    async (req, reply) => {
+      await uc.addInterface({ accountId: req.params.account, ...req.body });
+      return reply.code(201).send(await uc.getStatus(req.params.account));
+    },
+  );
+
+  app.patch(
+    `${base}/interface`,
+    {
+      schema: {
+        summary: 'Activate / deactivate (`{active}`), or change settings (only while deactivated)',
+        tags: ['interface'],
+        params: AccountParams,
+        body: PatchInterfaceBody,
+        response: { 200: StatusBody, 422: ErrorBody, ...errors },
+      },
+    },
+    async (req) => {
+      const { active, ...settings } = req.body;
+      const accountId = req.params.account;
+      const changesSettings = Object.keys(settings).length > 0;
+      // Settings change only while deactivated: deactivate first, activate last.
+      if (active === false) await uc.setInterfaceActive(accountId, false);
+      if (changesSettings) await uc.updateInterfaceSettings({ accountId, ...settings });
+      if (active === true) await uc.setInterfaceActive(accountId, true);
+      return uc.getStatus(accountId);
+    },
+  );
+
+  app.delete(
+    `${base}/interface`,
+    {
+      schema: {
+        summary: 'Stop syncing and remove the interface (`?purge=true` also deletes the synced invoices)',
+        tags: ['interface'],
+        params: AccountParams,
+        querystring: DeleteInterfaceQuery,
+        response: { 204: z.null().describe('removed'), ...errors },
+      },
+    },
+    async (req, reply) => {
+      await uc.removeInterface(req.params.account, req.query.purge === 'true');
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    `${base}/sync-now`,
+    {
+      schema: {
+        summary: 'Sync now (`{wait: true}` answers with the counts when it has finished)',
+        tags: ['sync'],
+        params: AccountParams,
+        body: SyncNowBody,
+        response: { 200: SyncCountsBody, 202: SyncRequestedBody, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const counts = await uc.syncNow(req.params.account, req.body?.wait ?? false);
+      if (!counts) return reply.code(202).send({ requested: true as const });
+      return counts;
+    },
+  );
+
+  app.post(
+    `${base}/import`,
+    {
+      schema: {
+        summary: 'Start the bulk import ("Massenimport"); a dry run previews it without writing',
+        tags: ['import'],
+        params: AccountParams,
+        body: ImportBody,
+        response: { 200: ImportFiguresBody, 202: ImportStartedBody, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const dryRun = req.body?.dryRun ?? false;
+      const started = await uc.startImport(req.params.account, { dryRun });
+      if (!dryRun && !req.body?.wait) return reply.code(202).send(started);
+      const figures = await uc.followImport(started.workflowId);
+      return { importId: started.importId, dryRun: started.dryRun, ...figures };
+    },
+  );
+
+  app.post(
+    `${base}/reconcile`,
+    {
+      schema: {
+        summary: 'Start the reconcile walk (deleted drafts); `{confirm: true}` applies a held sweep',
+        tags: ['import'],
+        params: AccountParams,
+        body: ReconcileBody,
+        response: { 200: ImportFiguresBody.or(ReconcileConfirmedBody), 202: ImportStartedBody, ...errors },
+      },
+    },
+    async (req, reply) => {
+      if (req.body?.confirm) return uc.confirmReconcile(req.params.account);
+      const started = await uc.startReconcile(req.params.account);
+      if (!req.body?.wait) return reply.code(202).send(started);
+      const figures = await uc.followImport(started.workflowId);
+      return { importId: started.importId, dryRun: started.dryRun, ...figures };
+    },
+  );
+
+  app.get(
+    `${base}/status`,
+    {
+      schema: {
+        summary: 'State, counts, unassigned invoices, conflicts, invalid records, the import',
+        tags: ['status'],
+        params: AccountParams,
+        response: { 200: StatusBody, ...errors },
+      },
+    },
+    (req) => uc.getStatus(req.params.account),
+  );
+
+  app.get(
+    `${base}/customers`,
+    {
+      schema: {
+        summary: 'What OneCockpit shows: customers (sorted by e-mail), values, invoices',
+        tags: ['customers'],
+        params: AccountParams,
+        response: { 200: CustomersBody, ...errors },
+      },
+    },
+    (req) => uc.getCustomers(req.params.account),
+  );
+
+  app.post(
+    '/api/sign-in-links',
+    {
+      schema: {
+        summary:
+          'A one-time sign-in link (15 minutes) for a browser; with `account` the session sees only it',
+        tags: ['auth'],
+        body: SignInLinkBody,
+        response: { 201: SignInLinkCreatedBody, ...errors },
+      },
+    },
+    async (req, reply) => {
+      if (req.principal?.via !== 'bearer' || req.principal.account !== null) {
+        return reply.code(403).send({
+          error: { type: 'forbidden', message: 'sign-in links need the API token (Authorization: Bearer)' },
+        });
+      }
+      const account = req.body.account ?? null;
+      const next = safeNext(
+        req.body.next ?? (account ? `/ui/accounts/${encodeURIComponent(account)}/interface` : '/ui/'),
+      );
+      const link = deps.sessions.createLink(account, next);
+      return reply.code(201).send({
+        url: `${ownOrigin(req)}/ui/sign-in/link#${link.code}`,
+        expiresAt: link.expiresAt.toISOString(),
+      });
+    },
+  );
+}

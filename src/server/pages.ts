@@ -1,0 +1,288 @@
+// The pages under /ui/: forms post here, the handler calls the use case and redirects back (303), or shows
+// the page again with the error. German messages for the coach; the use cases' own text is appended.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Sessions } from './auth';
+import { clearSessionCookie, safeNext, sameSecret, sessionId, setSessionCookie } from './auth';
+import type { PageContext } from './views';
+import {
+  accountPickerPage,
+  customerPage,
+  customersPage,
+  errorPage,
+  interfacePage,
+  liveFragment,
+  signInLinkPage,
+  signInPage,
+} from './views';
+import type { CallerError, UseCases } from './use-cases';
+
+const NOTICES: Record<string, string> = {
+  added: 'Die sevDesk-Schnittstelle ist gespeichert. Der Massenimport der bisherigen Rechnungen läuft.',
+  activated: 'Die Schnittstelle ist aktiv.',
+  deactivated: 'Die Schnittstelle ist deaktiviert. Jetzt kannst du die Einstellungen ändern.',
+  saved: 'Die Einstellungen sind gespeichert. Aktiviere die Schnittstelle wieder, damit sie synchronisiert.',
+  removed: 'Die Schnittstelle ist entfernt.',
+  import: 'Der Massenimport läuft.',
+  reconciled: 'Der Abgleich ist bestätigt.',
+};
+
+const TOKEN_SHAPE =
+  'Der API-Token muss aus 32 Zeichen bestehen (Ziffern 0–9 und Buchstaben a–f). Kopiere ihn in sevDesk unter Erweiterungen – API (Einblenden).';
+
+/** The coach-facing sentence for an error the use cases classified. */
+export function germanError(e: CallerError): string {
+  switch (e.type) {
+    case 'invalid_token':
+      return `sevDesk hat den API-Token abgelehnt. Kopiere den API-Token in sevDesk unter Erweiterungen – API (Einblenden) erneut und füge ihn hier ein. (${e.message})`;
+    case 'invalid_input':
+      return `Ungültige Eingabe: ${e.message}`;
+    case 'conflict':
+      return `Das geht gerade nicht: ${e.message}`;
+    case 'inactive':
+      return `Die Schnittstelle ist deaktiviert: ${e.message}`;
+    case 'unavailable':
+      return `Der Dienst ist gerade nicht erreichbar; versuche es gleich noch einmal. (${e.message})`;
+    case 'not_found':
+      return `Nicht gefunden: ${e.message}`;
+    default:
+      return `Das hat nicht geklappt: ${e.message}`;
+  }
+}
+
+const Account = z.object({ account: z.string().min(1).max(128) });
+const TokenForm = z.object({
+  token: z
+    .string()
+    .trim()
+    .regex(/^[0-9a-fA-F]{32}$/),
+});
+const SettingsForm = z.object({
+  token: z.string().trim().optional(),
+  intervalSeconds: z.string().trim().optional(),
+  amountBasis: z.enum(['', 'gross', 'net']).optional(),
+});
+
+/** A page, or with `?live=1` only its live region (what the live refresh swaps in). */
+function html(reply: FastifyReply, code: number, body: string) {
+  const live = (reply.request.query as { live?: unknown } | undefined)?.live === '1';
+  return reply
+    .code(code)
+    .type('text/html; charset=utf-8')
+    .send(live ? liveFragment(body) : body);
+}
+
+const pagePath = (account: string, page = 'interface') =>
+  `/ui/accounts/${encodeURIComponent(account)}/${page}`;
+
+export function registerPages(
+  app: FastifyInstance,
+  deps: { useCases: UseCases; sessions: Sessions; apiToken: string },
+): void {
+  const uc = deps.useCases;
+  const publicRoute = { config: { public: true }, schema: { hide: true } };
+  const page = { schema: { hide: true } };
+
+  const ctxOf = (req: FastifyRequest): PageContext => ({
+    nonce: req.nonce,
+    account: Account.parse(req.params).account,
+  });
+
+  /** Runs a use case for a page; a caller's error comes back as a message to show (anything else throws). */
+  async function attempt(fn: () => Promise<unknown>): Promise<{ error?: string; status?: number }> {
+    try {
+      await fn();
+      return {};
+    } catch (err) {
+      const known = uc.classify(err);
+      if (!known) throw err;
+      return { error: germanError(known), status: known.status };
+    }
+  }
+
+  async function renderInterface(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    code: number,
+    extra: { error?: string | undefined; notice?: string | undefined },
+  ) {
+    const ctx = ctxOf(req);
+    let status = null;
+    try {
+      status = await uc.getStatus(ctx.account);
+    } catch (err) {
+      const known = uc.classify(err);
+      if (!known) throw err;
+      if (known.type !== 'not_found')
+        return html(
+          reply,
+          known.status,
+          errorPage(ctx, { title: 'Schnittstellen', message: germanError(known) }),
+        );
+    }
+    return html(reply, code, interfacePage(ctx, { status, ...extra }));
+  }
+
+  app.get('/ui/sign-in', publicRoute, (req, reply) => {
+    const next = safeNext((req.query as { next?: unknown }).next);
+    return html(reply, 200, signInPage({ nonce: req.nonce, next }));
+  });
+
+  app.post('/ui/sign-in', publicRoute, (req, reply) => {
+    const body = (req.body ?? {}) as { token?: unknown; next?: unknown };
+    const next = safeNext(body.next);
+    if (typeof body.token !== 'string' || !sameSecret(body.token.trim(), deps.apiToken)) {
+      return html(
+        reply,
+        401,
+        signInPage({ nonce: req.nonce, next, error: 'Der Zugangsschlüssel stimmt nicht.' }),
+      );
+    }
+    setSessionCookie(reply, deps.sessions.create(null));
+    return reply.redirect(next, 303);
+  });
+
+  app.get('/ui/sign-in/link', publicRoute, (req, reply) =>
+    html(reply, 200, signInLinkPage({ nonce: req.nonce })),
+  );
+
+  app.post('/ui/sign-in/link', publicRoute, (req, reply) => {
+    const code = (req.body as { code?: unknown } | undefined)?.code;
+    const link = typeof code === 'string' ? deps.sessions.redeemLink(code) : undefined;
+    if (!link) {
+      return html(
+        reply,
+        401,
+        signInPage({
+          nonce: req.nonce,
+          next: '/ui/',
+          error:
+            'Der Anmeldelink ist abgelaufen oder wurde schon benutzt. Melde dich mit dem Zugangsschlüssel an.',
+        }),
+      );
+    }
+    setSessionCookie(reply, deps.sessions.create(link.account));
+    return reply.redirect(link.next, 303);
+  });
+
+  app.post('/ui/sign-out', page, (req, reply) => {
+    const id = sessionId(req);
+    if (id) deps.sessions.end(id);
+    clearSessionCookie(reply);
+    return reply.redirect('/ui/sign-in', 303);
+  });
+
+  app.get('/ui/', page, (req, reply) => {
+    const account = req.principal?.account;
+    if (account) return reply.redirect(pagePath(account), 302);
+    return html(reply, 200, accountPickerPage({ nonce: req.nonce }));
+  });
+
+  app.get('/ui/open', page, (req, reply) => {
+    const account = (req.query as { account?: unknown }).account;
+    if (typeof account !== 'string' || !account.trim()) return reply.redirect('/ui/', 302);
+    return reply.redirect(pagePath(account.trim()), 302);
+  });
+
+  app.get('/ui/accounts/:account/interface', page, (req, reply) => {
+    const ok = (req.query as { ok?: unknown }).ok;
+    return renderInterface(req, reply, 200, { notice: typeof ok === 'string' ? NOTICES[ok] : undefined });
+  });
+
+  app.post('/ui/accounts/:account/interface', page, async (req, reply) => {
+    const { account } = ctxOf(req);
+    const form = TokenForm.safeParse(req.body ?? {});
+    if (!form.success) return renderInterface(req, reply, 400, { error: TOKEN_SHAPE });
+    const res = await attempt(() => uc.addInterface({ accountId: account, token: form.data.token }));
+    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
+    return reply.redirect(`${pagePath(account)}?ok=added`, 303);
+  });
+
+  app.post('/ui/accounts/:account/interface/active', page, async (req, reply) => {
+    const { account } = ctxOf(req);
+    const active = (req.body as { active?: unknown } | undefined)?.active === 'true';
+    const res = await attempt(() => uc.setInterfaceActive(account, active));
+    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
+    return reply.redirect(`${pagePath(account)}?ok=${active ? 'activated' : 'deactivated'}`, 303);
+  });
+
+  app.post('/ui/accounts/:account/interface/settings', page, async (req, reply) => {
+    const { account } = ctxOf(req);
+    const form = SettingsForm.safeParse(req.body ?? {});
+    if (!form.success) return renderInterface(req, reply, 400, { error: 'Ungültige Eingabe.' });
+    const { token, intervalSeconds, amountBasis } = form.data;
+    if (token && !/^[0-9a-fA-F]{32}$/.test(token))
+      return renderInterface(req, reply, 400, { error: TOKEN_SHAPE });
+    const interval = intervalSeconds ? Number(intervalSeconds) : undefined;
+    if (interval !== undefined && !(Number.isInteger(interval) && interval >= 1 && interval <= 86_400)) {
+      return renderInterface(req, reply, 400, {
+        error: 'Das Intervall muss eine ganze Zahl von 1 bis 86400 Sekunden sein.',
+      });
+    }
+    const res = await attempt(() =>
+      uc.updateInterfaceSettings({
+        accountId: account,
+        token: token || undefined,
+        intervalSeconds: interval,
+        amountBasis: amountBasis || undefined,
+      }),
+    );
+    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
+    return reply.redirect(`${pagePath(account)}?ok=saved`, 303);
+  });
+
+  app.post('/ui/accounts/:account/interface/remove', page, async (req, reply) => {
+    const { account } = ctxOf(req);
+    const purge = (req.body as { purge?: unknown } | undefined)?.purge === 'true';
+    const res = await attempt(() => uc.removeInterface(account, purge));
+    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
+    return reply.redirect(`${pagePath(account)}?ok=removed`, 303);
+  });
+
+  app.post('/ui/accounts/:account/import', page, async (req, reply) => {
+    const { account } = ctxOf(req);
+    const res = await attempt(() => uc.startImport(account, { dryRun: false }));
+    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
+    return reply.redirect(`${pagePath(account)}?ok=import`, 303);
+  });
+
+  app.post('/ui/accounts/:account/reconcile', page, async (req, reply) => {
+    const { account } = ctxOf(req);
+    const res = await attempt(() => uc.confirmReconcile(account));
+    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
+    return reply.redirect(`${pagePath(account)}?ok=reconciled`, 303);
+  });
+
+  app.get('/ui/accounts/:account/customers', page, async (req, reply) => {
+    const ctx = ctxOf(req);
+    try {
+      return html(reply, 200, customersPage(ctx, await uc.getCustomers(ctx.account)));
+    } catch (err) {
+      const known = uc.classify(err);
+      if (!known) throw err;
+      return html(reply, known.status, errorPage(ctx, { title: 'Kunden', message: germanError(known) }));
+    }
+  });
+
+  app.get('/ui/accounts/:account/customers/:email', page, async (req, reply) => {
+    const ctx = ctxOf(req);
+    const email = String((req.params as { email?: unknown }).email ?? '').toLowerCase();
+    let customers;
+    try {
+      customers = await uc.getCustomers(ctx.account);
+    } catch (err) {
+      const known = uc.classify(err);
+      if (!known) throw err;
+      return html(reply, known.status, errorPage(ctx, { title: 'Kunde', message: germanError(known) }));
+    }
+    const customer = customers.find((c) => c.email === email);
+    if (!customer) {
+      return html(
+        reply,
+        404,
+        errorPage(ctx, { title: 'Kunde', message: 'Diesen Kunden gibt es in diesem Konto nicht.' }),
+      );
+    }
+    return html(reply, 200, customerPage(ctx, customer));
+  });
+}

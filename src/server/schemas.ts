@@ -1,0 +1,153 @@
+// zod schemas of the JSON API: request validation (400 names the field) and the OpenAPI document.
+// Response objects are loose: an extension of the CLI's shapes passes through unchanged.
+import { z } from 'zod';
+
+export const AccountParams = z.object({
+  account: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$/, 'must be 1-128 letters, digits or . _ @ : -')
+    .describe('OneCockpit account id'),
+});
+
+const SevdeskToken = z
+  .string()
+  .trim()
+  .regex(/^[0-9a-fA-F]{32}$/, 'must be the 32 hexadecimal characters of the sevDesk API token')
+  .describe('sevDesk API token (sevDesk: Erweiterungen – API)');
+const IntervalSeconds = z.number().int().min(1).max(86_400).describe('sync interval in seconds');
+const AmountBasis = z.enum(['gross', 'net']).describe('which invoice amount counts');
+
+export const AddInterfaceBody = z.strictObject({
+  token: SevdeskToken,
+  intervalSeconds: IntervalSeconds.optional(),
+  amountBasis: AmountBasis.optional(),
+  inactive: z.boolean().optional().describe('add it deactivated (preview with a dry-run import)'),
+});
+
+export const PatchInterfaceBody = z
+  .strictObject({
+    active: z.boolean().optional().describe('activate / deactivate (idempotent)'),
+    token: SevdeskToken.optional(),
+    intervalSeconds: IntervalSeconds.optional(),
+    amountBasis: AmountBasis.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'give active, or settings (token, intervalSeconds, amountBasis)');
+
+export const DeleteInterfaceQuery = z.strictObject({
+  purge: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe("also delete the account's synced invoices (customers stay)"),
+});
+
+export const SyncNowBody = z
+  .strictObject({ wait: z.boolean().optional().describe('answer when the sync has finished') })
+  .nullish();
+
+export const ImportBody = z
+  .strictObject({
+    dryRun: z.boolean().optional().describe('preview without writing (waits for its figures)'),
+    wait: z.boolean().optional().describe('answer with the final figures when it has finished'),
+  })
+  .nullish();
+
+export const ReconcileBody = z
+  .strictObject({
+    confirm: z.boolean().optional().describe('apply a held sweep (one that would remove many invoices)'),
+    wait: z.boolean().optional().describe('answer with the final figures when it has finished'),
+  })
+  .nullish();
+
+export const SignInLinkBody = z.strictObject({
+  account: AccountParams.shape.account.optional().describe('the one account the session may see'),
+  next: z.string().max(500).optional().describe('page to open, e.g. /ui/accounts/A/interface'),
+});
+
+export const ErrorBody = z.object({
+  error: z.object({ type: z.string(), message: z.string() }),
+});
+
+const Issue = z.looseObject({
+  invoiceNumber: z.string().nullable(),
+  sourceId: z.string(),
+  reason: z.string(),
+});
+
+export const StatusBody = z.looseObject({
+  account: z.string(),
+  active: z.boolean(),
+  state: z.enum(['idle', 'syncing', 'paused', 'error']),
+  error: z.object({ type: z.string(), message: z.string() }).nullable(),
+  lastSyncAt: z.string().nullable(),
+  nextSyncAt: z.string().nullable(),
+  counts: z.looseObject({
+    customers: z.number(),
+    invoices: z.number(),
+    unassigned: z.number(),
+    invalid: z.number().optional(),
+  }),
+  unassigned: z.array(Issue),
+  conflicts: z.array(z.looseObject({ invoiceNumber: z.string(), sources: z.array(z.string()) })),
+  invalid: z.array(Issue.extend({ invoiceNumber: z.string().nullable().optional() })).optional(),
+  import: z.looseObject({ state: z.string(), done: z.number(), total: z.number().nullable() }).nullable(),
+  heldSweep: z
+    .looseObject({ importId: z.string(), count: z.number(), total: z.number(), heldAt: z.string() })
+    .nullable()
+    .optional(),
+});
+
+const Money = z.string().describe('decimal with two places, e.g. "1487.50"');
+
+export const CustomersBody = z.array(
+  z.looseObject({
+    email: z.string(),
+    company: z.string().nullable(),
+    title: z.string().nullable(),
+    firstName: z.string().nullable(),
+    lastName: z.string().nullable(),
+    street: z.string().nullable(),
+    zip: z.string().nullable(),
+    city: z.string().nullable(),
+    country: z.string().nullable(),
+    phone: z.string().nullable(),
+    values: z.looseObject({ invoices: Money, total: Money }),
+    currency: z.string(),
+    invoices: z.array(
+      z.looseObject({
+        number: z.string().nullable(),
+        date: z.string().nullable(),
+        dueDate: z.string().nullable(),
+        status: z.enum(['open', 'paid', 'cancelled']),
+        amount: Money,
+        paidAmount: Money,
+        currency: z.string(),
+        source: z.string(),
+      }),
+    ),
+  }),
+);
+
+export const ImportStartedBody = z.looseObject({
+  importId: z.string(),
+  workflowId: z.string(),
+  state: z.string(),
+  done: z.number(),
+  total: z.number().nullable(),
+  dryRun: z.boolean(),
+});
+
+export const ImportFiguresBody = z.looseObject({ importId: z.string(), dryRun: z.boolean() });
+
+export const SyncCountsBody = z.looseObject({
+  pages: z.number(),
+  fetched: z.number(),
+  written: z.number(),
+  unassigned: z.number(),
+  invalid: z.number(),
+});
+
+export const SyncRequestedBody = z.object({ requested: z.literal(true) });
+
+export const ReconcileConfirmedBody = z.object({ deleted: z.number() });
+
+export const SignInLinkCreatedBody = z.object({ url: z.string(), expiresAt: z.string() });

@@ -1,0 +1,101 @@
+// The shapes the server returns (DESIGN.md's `--json` shapes, the CLI's) and what it needs from the
+// application layer. The server never talks to the database or Temporal itself.
+import type { ErrorInfo } from '../shared';
+
+export type StatusJson = {
+  account: string;
+  active: boolean;
+  state: 'idle' | 'syncing' | 'paused' | 'error';
+  error: ErrorInfo | null;
+  lastSyncAt: string | null;
+  nextSyncAt: string | null;
+  counts: { customers: number; invoices: number; unassigned: number; invalid?: number };
+  unassigned: { invoiceNumber: string | null; sourceId: string; reason: string }[];
+  conflicts: { invoiceNumber: string; sources: string[] }[];
+  invalid?: { invoiceNumber?: string | null; sourceId: string; reason: string }[];
+  import: { state: string; done: number; total: number | null } | null;
+  heldSweep?: { importId: string; count: number; total: number; heldAt: string } | null;
+};
+
+export type InvoiceJson = {
+  number: string | null;
+  date: string | null;
+  dueDate: string | null;
+  status: 'open' | 'paid' | 'cancelled';
+  amount: string;
+  paidAmount: string;
+  currency: string;
+  source: string;
+  foreignAmount?: string | null;
+  foreignCurrency?: string | null;
+};
+
+export type CustomerJson = {
+  email: string;
+  company: string | null;
+  title: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  street: string | null;
+  zip: string | null;
+  city: string | null;
+  country: string | null;
+  phone: string | null;
+  values: { invoices: string; total: string };
+  currency: string;
+  invoices: InvoiceJson[];
+};
+
+export type ImportStartedJson = {
+  importId: string;
+  workflowId: string;
+  state: string;
+  done: number;
+  total: number | null;
+  dryRun: boolean;
+};
+
+export type SyncCountsJson = {
+  pages: number;
+  fetched: number;
+  written: number;
+  unassigned: number;
+  invalid: number;
+};
+
+/** A failure the caller can act on, as the application layer classified it. */
+export interface CallerError {
+  status: number;
+  type: string;
+  message: string;
+}
+
+/** The application's use cases, bound to their dependencies (see app-binding.ts). */
+export interface UseCases {
+  addInterface(input: {
+    accountId: string;
+    token: string;
+    intervalSeconds?: number | undefined;
+    amountBasis?: 'gross' | 'net' | undefined;
+    inactive?: boolean | undefined;
+  }): Promise<void>;
+  setInterfaceActive(accountId: string, active: boolean): Promise<void>;
+  updateInterfaceSettings(input: {
+    accountId: string;
+    token?: string | undefined;
+    intervalSeconds?: number | undefined;
+    amountBasis?: 'gross' | 'net' | undefined;
+  }): Promise<void>;
+  removeInterface(accountId: string, purge: boolean): Promise<void>;
+  syncNow(accountId: string, wait: boolean): Promise<SyncCountsJson | null>;
+  startImport(accountId: string, opts: { dryRun: boolean }): Promise<ImportStartedJson>;
+  /** Follows an import or reconcile until it ends; its final figures. */
+  followImport(workflowId: string): Promise<Record<string, unknown>>;
+  startReconcile(accountId: string): Promise<ImportStartedJson>;
+  confirmReconcile(accountId: string): Promise<{ deleted: number }>;
+  getStatus(accountId: string): Promise<StatusJson>;
+  getCustomers(accountId: string): Promise<CustomerJson[]>;
+  /** undefined: not a caller's error (answered 500 without details). */
+  classify(err: unknown): CallerError | undefined;
+  close(): Promise<void>;
+}
