@@ -28,7 +28,8 @@ import { ConfigError, loadConfig } from './config';
 import { createDb } from './db/client';
 import type { DbHandle } from './db/client';
 import { migrateDatabase } from './db/migrate';
-import { createWorker } from './worker';
+import { addServeCommands } from './server/command';
+import { runWorkerMain } from './worker';
 
 const config = () => loadConfig(process.env);
 
@@ -100,9 +101,8 @@ function addMaintenanceCommands(program: CommandType) {
     .command('worker')
     .description('run the worker (workflows and activities) until SIGINT/SIGTERM')
     .action(async () => {
-      const w = await createWorker({ config: config() });
-      console.error(`worker polling task queue ${w.worker.options.taskQueue}`);
-      await w.run();
+      // Runtime, fatal-error handler, health/metrics server and JSON logs: src/worker.ts.
+      await runWorkerMain(config());
     });
 
   const keys = program.command('keys').description('the keys that encrypt the stored sevDesk tokens');
@@ -344,6 +344,7 @@ export const commandGroups: ((program: CommandType) => void)[] = [
   addInterfaceCommands,
   addSyncCommands,
   addViewCommands,
+  addServeCommands,
 ];
 
 export function buildProgram(): CommandType {

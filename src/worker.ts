@@ -323,7 +323,8 @@ export async function runWorkerMain(config: Config): Promise<void> {
             : {}),
         })
       : undefined;
-  log.info('worker polling', {
+  // `worker polling task queue` is what scripts (chaos, bench) wait for: keep the words.
+  log.info(`worker polling task queue ${config.taskQueue}`, {
     taskQueue: config.taskQueue,
     namespace: config.temporalNamespace,
     workflowBundle: ops.workflowBundlePath ?? null,

@@ -11,12 +11,33 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
-export function createDb(url: string, opts: { max?: number } = {}): DbHandle {
+export interface DbOptions {
+  max?: number;
+  /**
+   * Server-side bound per statement, and per idle-in-transaction pause, in ms (0: none). A query stuck on
+   * a lock or a transaction left open (e.g. across an HTTP call) then fails and is retried by Temporal
+   * instead of holding a connection and its locks for ever. Default 60 000.
+   */
+  statementTimeoutMs?: number;
+  /** Shown in pg_stat_activity (which process holds a connection). */
+  applicationName?: string;
+}
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+
+export function createDb(url: string, opts: DbOptions = {}): DbHandle {
+  const timeout = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const sql = postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
     // numeric stays a string: money is never a JS float.
     types: {},
+    // Startup parameters: they hold for every connection of the pool, also after a reconnect.
+    connection: {
+      application_name: opts.applicationName ?? 'sevsync',
+      statement_timeout: timeout,
+      idle_in_transaction_session_timeout: timeout,
+    },
   });
   const db = drizzle(sql, { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
