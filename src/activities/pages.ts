@@ -24,11 +24,13 @@ export interface PageOutcome extends PageResult {
   maxUpdate: number | null;
 }
 
+/** Contacts not stored yet, or stored as unreadable last time (read again: the fault is usually gone). */
 async function missingContacts(ctx: PageContext, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const known = await ctx.sql<{ source_id: string }[]>`
     select source_id from source_contacts
-    where account_id = ${ctx.accountId} and source = ${ctx.source} and source_id = any(${ids}::text[])`;
+    where account_id = ${ctx.accountId} and source = ${ctx.source} and source_id = any(${ids}::text[])
+      and read_error is null`;
   const have = new Set(known.map((r) => r.source_id));
   return ids.filter((id) => !have.has(id));
 }

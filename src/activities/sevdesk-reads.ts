@@ -84,6 +84,9 @@ export async function collectTolerant<T>(
   return { objects, invalid };
 }
 
+const hasMalformed = (list: { objects: { malformed?: string | undefined }[]; invalid: InvalidObject[] }) =>
+  list.invalid.length > 0 || list.objects.some((o) => o.malformed !== undefined);
+
 const describeInvalid = (what: string, bad: InvalidObject): string =>
   `${what} ${bad.id ?? '(no id)'} is malformed (${bad.error.message})`;
 
@@ -120,7 +123,8 @@ export async function fetchAllContacts(
     countryNames(client),
   ]);
   let [ways, addresses] = first;
-  if (ways.invalid.length + addresses.invalid.length > 0) [ways, addresses] = await readParts();
+  // Malformed objects are usually transient: one more read of the two lists before anything is reported.
+  if (hasMalformed(ways) || hasMalformed(addresses)) [ways, addresses] = await readParts();
   const unattributed = [
     ...ways.invalid.map((b) => describeInvalid('CommunicationWay', b)),
     ...addresses.invalid.map((b) => describeInvalid('ContactAddress', b)),
@@ -171,8 +175,8 @@ export async function fetchContacts(client: SevdeskClient, ids: string[]): Promi
   if (ids.length === 0) return [];
   const countries = await countryNames(client);
   const parents = new Map<string, Promise<Contact | SevdeskSchemaError | undefined>>();
-  const getParent = (id: string) => {
-    let p = parents.get(id);
+  const getParent = (id: string, fresh: boolean) => {
+    let p = fresh ? undefined : parents.get(id);
     if (!p) {
       p = client.getContact(id).catch((err: unknown) => {
         if (err instanceof SevdeskNotFoundError) return undefined;
@@ -183,45 +187,49 @@ export async function fetchContacts(client: SevdeskClient, ids: string[]): Promi
     }
     return p;
   };
-  const rows = await Promise.all(
-    [...new Set(ids)].map(async (id) => {
-      let contact: Contact;
-      try {
-        contact = await client.getContact(id);
-      } catch (err) {
-        if (err instanceof SevdeskNotFoundError) return null;
-        if (err instanceof SevdeskSchemaError) return unreadableContactRow(id, err.message);
-        throw err;
-      }
-      const [ways, addresses, parent] = await Promise.all([
-        collectTolerant<CommunicationWay>((offset, limit) =>
-          client.listCommunicationWays({ contactId: id, offset, limit }),
-        ),
-        collectTolerant<ContactAddress>((offset, limit) =>
-          client.listContactAddresses({ contactId: id, offset, limit }),
-        ),
-        contact.parent ? getParent(contact.parent.id) : Promise.resolve(undefined),
-      ]);
-      const [badWay] = ways.invalid;
-      const [badAddress] = addresses.invalid;
-      const problem =
-        parent instanceof SevdeskSchemaError
-          ? `its organisation ${contact.parent?.id ?? ''} is malformed (${parent.message})`
-          : badWay
-            ? describeInvalid('CommunicationWay', badWay)
-            : badAddress
-              ? describeInvalid('ContactAddress', badAddress)
-              : undefined;
-      return toContactRow({
-        contact,
-        parent: parent instanceof SevdeskSchemaError ? undefined : parent,
-        ways: ways.objects,
-        addresses: addresses.objects,
-        countries,
-        problem,
-      });
-    }),
-  );
+  const readOne = async (id: string): Promise<ContactRow | null> => {
+    const first = await readContact(id, false);
+    // A malformed reply is usually transient: read that one contact once more before reporting it.
+    return first?.read_error ? readContact(id, true) : first;
+  };
+  const readContact = async (id: string, fresh: boolean): Promise<ContactRow | null> => {
+    let contact: Contact;
+    try {
+      contact = await client.getContact(id);
+    } catch (err) {
+      if (err instanceof SevdeskNotFoundError) return null;
+      if (err instanceof SevdeskSchemaError) return unreadableContactRow(id, err.message);
+      throw err;
+    }
+    const [ways, addresses, parent] = await Promise.all([
+      collectTolerant<CommunicationWay>((offset, limit) =>
+        client.listCommunicationWays({ contactId: id, offset, limit }),
+      ),
+      collectTolerant<ContactAddress>((offset, limit) =>
+        client.listContactAddresses({ contactId: id, offset, limit }),
+      ),
+      contact.parent ? getParent(contact.parent.id, fresh) : Promise.resolve(undefined),
+    ]);
+    const [badWay] = ways.invalid;
+    const [badAddress] = addresses.invalid;
+    const problem =
+      parent instanceof SevdeskSchemaError
+        ? `its organisation ${contact.parent?.id ?? ''} is malformed (${parent.message})`
+        : badWay
+          ? describeInvalid('CommunicationWay', badWay)
+          : badAddress
+            ? describeInvalid('ContactAddress', badAddress)
+            : undefined;
+    return toContactRow({
+      contact,
+      parent: parent instanceof SevdeskSchemaError ? undefined : parent,
+      ways: ways.objects,
+      addresses: addresses.objects,
+      countries,
+      problem,
+    });
+  };
+  const rows = await Promise.all([...new Set(ids)].map(readOne));
   return rows.filter((r): r is ContactRow => r !== null);
 }
 

@@ -137,6 +137,23 @@ export async function upsertSourceContacts(tx: Tx, accountId: string, source: st
   }
 }
 
+/**
+ * Contacts whose last read failed (`read_error`), oldest first: to be read again on a later cycle so that
+ * their invalid issue resolves and their data is fresh. Budgeted by `limit`.
+ */
+export async function unreadableContactIds(
+  sql: Tx,
+  accountId: string,
+  source: string,
+  limit = 20,
+): Promise<string[]> {
+  const rows = await sql<{ source_id: string }[]>`
+    select source_id from source_contacts
+    where account_id = ${accountId} and source = ${source} and read_error is not null
+    order by fetched_at, source_id limit ${limit}`;
+  return rows.map((r) => r.source_id);
+}
+
 const FIELDS = [
   'company',
   'title',

@@ -3,7 +3,7 @@ import type { PageContext } from '../../src/activities/pages';
 import { processInvoicePage } from '../../src/activities/pages';
 import { clearCountryCache, fetchContacts } from '../../src/activities/sevdesk-reads';
 import { createDb } from '../../src/db/client';
-import { upsertSourceContacts, writeInvoicePage } from '../../src/db/crm-writes';
+import { unreadableContactIds, upsertSourceContacts, writeInvoicePage } from '../../src/db/crm-writes';
 import { ensureAccount } from '../../src/db/interfaces';
 import { listCustomers, statusFacts } from '../../src/db/views';
 import type { InvoiceRow } from '../../src/domain/invoice';
@@ -231,6 +231,16 @@ describe('a page with poison records', () => {
         reason: expect.stringMatching(/^sevDesk contact 302: /),
       },
     ]);
+    expect(await unreadableContactIds(db.sql, accountId, SOURCE_SEVDESK)).toEqual(['302']);
+
+    // The next page that needs the contact reads it again; once it reads fine, everything resolves.
+    world.contacts.set('302', { ...baseContact, id: '302', name: 'Wieder da GmbH' });
+    world.ways.push({ ...baseWay, id: '30200', contact: ref('302'), value: 'da@x.de', main: '1' });
+    await processInvoicePage(ctx, await page([invoice('32', '302')]));
+    const after = await statusFacts(db.sql, accountId);
+    expect(after.invalid).toEqual([]);
+    expect(after.unassigned).toEqual([]);
+    expect(await unreadableContactIds(db.sql, accountId, SOURCE_SEVDESK)).toEqual([]);
   });
 });
 
