@@ -40,6 +40,12 @@ export const DEFAULT_RECHECK_AGE_SECONDS = 3600;
 
 export const DEFAULT_OVERLAP_SECONDS = 300;
 
+export interface SyncInput {
+  accountId: string;
+  /** Also re-read every open and partly paid invoice (the workflow asks for it on a slow cadence). */
+  recheckOpen?: boolean;
+}
+
 export interface SyncResult {
   skipped: 'inactive' | null;
   counts: SyncCounts;
@@ -107,12 +113,12 @@ export function createSyncActivities(deps: ActivityDeps) {
    * One incremental cycle: contacts changed since the contact cursor, invoices changed since the invoice cursor
    * (minus the overlap; everything on the first run), then a re-check of unassigned invoices.
    */
-  async function syncAccount(input: { accountId: string }): Promise<SyncResult> {
+  async function syncAccount(input: SyncInput): Promise<SyncResult> {
     return withHeartbeat((report) => syncOnce(input, report));
   }
 
   async function syncOnce(
-    { accountId }: { accountId: string },
+    { accountId, recheckOpen }: SyncInput,
     report: (details: { offset: number }) => void,
   ): Promise<SyncResult> {
     const { iface, client } = await openInterface(deps, accountId);
@@ -168,6 +174,22 @@ export function createSyncActivities(deps: ActivityDeps) {
         report({ offset: offset + page.rawCount });
       }
       if (cursor === null && since !== null) cursor = since;
+      if (recheckOpen) {
+        // A payment booked without an `update` bump is invisible to `updateAfter`: open and partly paid
+        // invoices are read again on a slow cadence (unchanged rows are skipped by their content hash).
+        for (const status of ['200', '750']) {
+          for await (const { page } of walkPages(
+            (o, limit) => client.listInvoices({ offset: o, limit, status, countAll: true }),
+            { checkTotal: true },
+          )) {
+            const out = await processInvoicePage(ctx, page);
+            counts.pages += 1;
+            counts.fetched += out.fetched;
+            counts.written += out.written;
+            counts.invalid += out.invalid;
+          }
+        }
+      }
 
       // Unassigned invoices' contacts, a few per cycle and each at most once per re-check age: an e-mail
       // added in sevDesk is found within (unassigned contacts / limit) cycles or the age, whichever is longer.

@@ -48,7 +48,14 @@ export interface AccountSyncState {
   lastReconcileAt: string | null;
   /** The first load of an account is a bulk import (resumable, with progress), not one long sync. */
   initialImportStarted: boolean;
+  /** When open and partly paid invoices were last re-read (payments without an `update` bump). */
+  lastOpenRecheckAt?: string | null;
+  /** How often a blocked token has been re-checked since it was blocked (1 h, 6 h, then daily). */
+  tokenRechecks?: number;
 }
+
+/** Re-checks of a token sevDesk rejected: a proxy's 401 or a token blocked for a while may heal. */
+export const TOKEN_RECHECK_SECONDS = [3600, 6 * 3600, 24 * 3600] as const;
 
 export interface WalkTuning {
   importPagesPerRun?: number;
@@ -213,6 +220,7 @@ export class AccountState {
     setHandler(settingsChangedSignal, ({ intervalSeconds }) => {
       if (intervalSeconds) s.intervalSeconds = intervalSeconds;
       s.blocked = null;
+      s.tokenRechecks = 0;
       s.settingsSeq += 1;
     });
     setHandler(

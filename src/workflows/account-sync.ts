@@ -10,7 +10,7 @@ import {
 import type { Activities } from '../activities';
 import { ErrorTypes } from '../shared';
 import type { AccountSyncState } from './account-state';
-import { AccountState, initialState } from './account-state';
+import { AccountState, TOKEN_RECHECK_SECONDS, initialState } from './account-state';
 import { failureInfo } from './failure';
 
 export * from './account-state';
@@ -39,6 +39,8 @@ export interface AccountSyncInput {
   importPagesPerRun?: number;
   /** False when the interface was added deactivated (e.g. to preview an import first). */
   startActive?: boolean;
+  /** How often open and partly paid invoices are re-read in full; default hourly. */
+  openRecheckSeconds?: number;
   state?: AccountSyncState;
 }
 
@@ -62,7 +64,7 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
       const serving = s.requestSeq;
       a.syncing = true;
       show();
-      await runCycle(a);
+      await runCycle(a, input.openRecheckSeconds ?? 3600);
       a.syncing = false;
       s.servedSeq = serving;
       if (a.owed() && a.canSync()) continue;
@@ -91,6 +93,7 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
       workflowInfo().continueAsNewSuggested;
     if (a.canSync())
       await condition(wake, waitMs, { summary: `wait ${s.intervalSeconds} s for the next sync` });
+    else if (s.blocked && s.active && !a.realImportRunning()) await recheckTokenLater(a, wake);
     else await condition(wake);
   }
 }
@@ -105,13 +108,33 @@ async function startWalkOrRecord(a: AccountState, kind: 'import' | 'reconcile'):
   }
 }
 
-async function runCycle(a: AccountState): Promise<void> {
+/**
+ * A blocked token is tried again after 1 h, 6 h, then daily: a proxy's 401 or a token sevDesk blocked for a
+ * while heals without anyone noticing. A message (new settings, activation) wakes the loop at once.
+ */
+async function recheckTokenLater(a: AccountState, wake: () => boolean): Promise<void> {
+  const n = a.s.tokenRechecks ?? 0;
+  const seconds = TOKEN_RECHECK_SECONDS[Math.min(n, TOKEN_RECHECK_SECONDS.length - 1)] ?? 86_400;
+  const woken = await condition(wake, seconds * 1000, {
+    summary: `re-check the rejected token in ${seconds} s`,
+  });
+  if (woken || !a.s.blocked) return;
+  a.s.tokenRechecks = n + 1;
+  a.s.lastError = a.s.blocked;
+  a.s.blocked = null;
+}
+
+async function runCycle(a: AccountState, openRecheckSeconds: number): Promise<void> {
   const { s } = a;
+  s.lastOpenRecheckAt ??= new Date(Date.now()).toISOString();
+  const recheckOpen = Date.now() - Date.parse(s.lastOpenRecheckAt) >= openRecheckSeconds * 1000;
   try {
     const res = await syncAccount.executeWithOptions({ summary: `sync sevDesk invoices of ${a.accountId}` }, [
-      { accountId: a.accountId },
+      recheckOpen ? { accountId: a.accountId, recheckOpen } : { accountId: a.accountId },
     ]);
     if (res.skipped) return;
+    if (recheckOpen) s.lastOpenRecheckAt = new Date(Date.now()).toISOString();
+    s.tokenRechecks = 0;
     s.cycles += 1;
     s.lastCounts = res.counts;
     s.lastSyncAt = new Date(Date.now()).toISOString();
