@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { SandboxError } from './errors';
 import { FAULT_KINDS, type FaultInjector, type FaultSpec } from './faults';
 import type { RequestLog } from './request-log';
-import type { SandboxStore } from './store';
+import { POISON_OBJECTS, type SandboxStore } from './store';
 
 // The control API lets other processes (the demo, chaos runs) change the sandbox while it serves:
 // POST/DELETE under /__sandbox/, outside /api/v1 and its auth, answered to loopback clients only.
@@ -44,6 +44,13 @@ const AddContactBody = z.strictObject({
   phones: z.array(z.string()).optional(),
   mobiles: z.array(z.string()).optional(),
   address: AddressBody.optional(),
+});
+
+/** Raw wire fields served over an object's real ones: any JSON, on purpose (poison records). */
+const PoisonBody = z.strictObject({
+  objectName: z.enum(POISON_OBJECTS),
+  id: z.string().min(1),
+  fields: z.record(z.string(), z.unknown()).nullable(),
 });
 
 const PayBody = z.strictObject({ amount: z.string().optional() });
@@ -132,6 +139,19 @@ export function routeControl({
       store.setContactEmail(id, parse(EmailBody, body).email);
       return { status: 200, body: { objects: store.communicationWays(id) } };
     }
+  }
+
+  if (resource === 'poison' && parts.length === 1) {
+    if (method === 'POST') {
+      const { objectName, id: objectId, fields } = parse(PoisonBody, body);
+      store.setPoison(objectName, objectId, fields);
+      return { status: 201, body: { objects: store.poisonedObjects() } };
+    }
+    if (method === 'DELETE') {
+      store.clearPoison();
+      return { status: 200, body: { objects: [] } };
+    }
+    if (method === 'GET') return { status: 200, body: { objects: store.poisonedObjects() } };
   }
 
   if (resource === 'faults' && parts.length === 1) {

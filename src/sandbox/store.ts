@@ -68,6 +68,10 @@ export interface GenerateOptions {
   years?: number;
 }
 
+/** Objects whose wire fields can be poisoned (see SandboxStore.setPoison). */
+export const POISON_OBJECTS = ['Invoice', 'Contact', 'CommunicationWay', 'ContactAddress'] as const;
+export type PoisonObject = (typeof POISON_OBJECTS)[number];
+
 export interface StoreOptions {
   seed?: number;
   data?: GenerateOptions;
@@ -288,14 +292,14 @@ export class SandboxStore {
 
   getInvoice(id: string): Invoice | undefined {
     const i = this.invoiceIndex(id);
-    return i === undefined ? undefined : plainInvoice(this.invoiceAt(i));
+    return i === undefined ? undefined : plainInvoice(this.servedInvoice(i));
   }
 
   /** All current invoices in ascending id order, built one at a time. */
   *invoices(): Iterable<Invoice> {
     for (let i = 0; i < this.columns.length; i++) {
       if (this.deleted.size > 0 && this.deleted.has(i)) continue;
-      yield plainInvoice(this.invoiceAt(i));
+      yield plainInvoice(this.servedInvoice(i));
     }
   }
 
@@ -314,7 +318,7 @@ export class SandboxStore {
         i++
       ) {
         if (this.deleted.size > 0 && this.deleted.has(i)) continue;
-        items.push(this.invoiceAt(i));
+        items.push(this.servedInvoice(i));
       }
       return page.countAll ? { items, total } : { items };
     }
@@ -324,10 +328,10 @@ export class SandboxStore {
       for (let i = 0; i < this.columns.length; i++) if (match(i)) all.push(i);
       const dir = filter.orderByInvoiceNumber === 'DESC' ? -1 : 1;
       all.sort((a, b) => dir * this.compareNumbers(a, b));
-      const items = all.slice(page.offset, page.offset + page.limit).map((i) => this.invoiceAt(i));
+      const items = all.slice(page.offset, page.offset + page.limit).map((i) => this.servedInvoice(i));
       return page.countAll ? { items, total: all.length } : { items };
     }
-    return this.scan(this.columns.length, match, page, (i) => this.invoiceAt(i));
+    return this.scan(this.columns.length, match, page, (i) => this.servedInvoice(i));
   }
 
   // ---- invoices: mutations ----
@@ -785,6 +789,41 @@ export class SandboxStore {
     return c;
   }
 
+  // ---- poison records: raw wire fields served over the real ones (tests and the fault campaign) ----
+
+  private readonly poison = new Map<string, Record<string, unknown>>();
+
+  /**
+   * Serves `fields` in place of the wire values of one object (e.g. `sumGross: "1000000000000000"`, a name
+   * with a NUL character, `timeToPay: ""`) on every read until cleared (`null`). The stored data is unchanged,
+   * so mutations keep working on the real values.
+   */
+  setPoison(objectName: PoisonObject, id: string, fields: Record<string, unknown> | null): void {
+    if (fields === null) this.poison.delete(`${objectName}:${id}`);
+    else this.poison.set(`${objectName}:${id}`, { ...fields });
+  }
+
+  clearPoison(): void {
+    this.poison.clear();
+  }
+
+  poisonedObjects(): { objectName: string; id: string; fields: Record<string, unknown> }[] {
+    return [...this.poison].map(([key, fields]) => {
+      const at = key.indexOf(':');
+      return { objectName: key.slice(0, at), id: key.slice(at + 1), fields };
+    });
+  }
+
+  private poisoned<T extends { id: string }>(objectName: PoisonObject, wire: T): T {
+    if (this.poison.size === 0) return wire;
+    const fields = this.poison.get(`${objectName}:${wire.id}`);
+    return fields ? ({ ...wire, ...fields } as T) : wire;
+  }
+
+  private servedInvoice(i: number): Invoice {
+    return this.poisoned('Invoice', this.invoiceAt(i));
+  }
+
   /** The stored or generated invoice; not a copy, so callers must not change it. */
   private invoiceAt(i: number): Invoice {
     return this.invoiceOverrides.get(i) ?? this.factory.build(i);
@@ -916,20 +955,26 @@ export class SandboxStore {
       sevClient: this.world.sevClient,
     });
     wire.update = berlinIso(this.contactColumns.update[c] ?? data.update);
-    return wire;
+    return this.poisoned('Contact', wire);
   }
 
   private waysWire(c: number): CommunicationWay[] {
     const contactId = this.contactIds.id(c);
     return this.commWayData(c).map((way) =>
-      commWayToWire({ way, contactIndex: c, contactId, sevClient: this.world.sevClient }),
+      this.poisoned(
+        'CommunicationWay',
+        commWayToWire({ way, contactIndex: c, contactId, sevClient: this.world.sevClient }),
+      ),
     );
   }
 
   private addressesWire(c: number): ContactAddress[] {
     const contactId = this.contactIds.id(c);
     return this.addressData(c).map((address) =>
-      addressToWire({ address, contactIndex: c, contactId, sevClient: this.world.sevClient }),
+      this.poisoned(
+        'ContactAddress',
+        addressToWire({ address, contactIndex: c, contactId, sevClient: this.world.sevClient }),
+      ),
     );
   }
 

@@ -1,9 +1,9 @@
-// `sevsync serve [--port 8080] [--host 127.0.0.1]`. The server's modules load only when it runs, so other
-// commands do not pay for Fastify.
+// `sevsync serve [--port 8080] [--host 127.0.0.1]`.
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../config';
+import { startServe } from './serve';
 
 function port(value: string): number {
   const n = Number(value);
@@ -29,7 +29,6 @@ export function addServeCommands(program: Command): void {
     .option('--port <port>', 'TCP port (0: any free one)', port, 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (o: { port: number; host: string }) => {
-      const { startServe } = await import('./serve');
       const running = await startServe({
         config: loadConfig(process.env),
         host: o.host,

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
@@ -549,3 +551,59 @@ async function signInLink(account: string): Promise<string> {
   expect(twice.statusCode).toBe(401);
   return String(use.headers['set-cookie']).split(';')[0]!;
 }
+
+describe('sevsync serve (the command)', () => {
+  it('listens, answers 401 without the token and the documented shapes with it, logs no token, stops on SIGTERM', async () => {
+    const apiToken = randomId('api-token-for-serve');
+    const child = spawn(
+      process.execPath,
+      [path.resolve(__dirname, '../../bin/sevsync.cjs'), 'serve', '--port', '0'],
+      {
+        env: {
+          ...process.env,
+          DATABASE_URL: config.databaseUrl,
+          TEMPORAL_ADDRESS: config.temporalAddress,
+          SEVSYNC_TASK_QUEUE: config.taskQueue,
+          SEVSYNC_SECRET_KEY: config.secretKey!.toString('base64'),
+          SEVDESK_BASE_URL: sb.url,
+          SEVSYNC_API_TOKEN: apiToken,
+        },
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const url = await eventually(
+        async () => /listening on (http:\/\/\S+)/.exec(out)?.[1],
+        30_000,
+        'serve to listen',
+      );
+      expect(out).toMatch(/sign in once \(valid 15 minutes\): http:\/\/127\.0\.0\.1:\d+\/ui\/sign-in\/link#/);
+      const account = randomId('serve');
+      const anon = await fetch(`${url}/api/accounts/${account}/status`);
+      expect(anon.status).toBe(401);
+      const auth = { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' };
+      const add = await fetch(`${url}/api/accounts/${account}/interface`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ token: sb.token }),
+      });
+      expect(add.status).toBe(201);
+      expect(Object.keys((await add.json()) as object).sort()).toEqual(STATUS_KEYS);
+      const doc = await fetch(`${url}/api/openapi.json`, { headers: auth });
+      expect(doc.status).toBe(200);
+      const del = await fetch(`${url}/api/accounts/${account}/interface?purge=true`, {
+        method: 'DELETE',
+        headers: { authorization: auth.authorization },
+      });
+      expect(del.status).toBe(204);
+      expect(out).not.toContain(sb.token);
+      expect(out).not.toContain(apiToken);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
