@@ -7,6 +7,7 @@ import { unfinishedImportStart } from '../db/imports';
 import { loadInterface, recordSyncRun, setInterfaceState } from '../db/interfaces';
 import {
   countUnassigned,
+  storedOpenInvoiceIds,
   saveSyncCursors,
   staleContacts,
   touchContacts,
@@ -15,10 +16,17 @@ import {
 import type { SevdeskClient } from '../sevdesk/client';
 import { walkPages } from '../sevdesk/client';
 import { SevdeskShortPageError } from '../sevdesk/paging';
-import { isSevdeskError, SevdeskInvalidTokenError, SevdeskRateLimitedError } from '../sevdesk/errors';
+import {
+  isSevdeskError,
+  SevdeskInvalidTokenError,
+  SevdeskNotFoundError,
+  SevdeskRateLimitedError,
+} from '../sevdesk/errors';
+import type { Invoice } from '../sevdesk/schema';
 import type { ErrorInfo, SyncCounts } from '../shared';
 import { emptyCounts, ErrorTypes, SOURCE_SEVDESK } from '../shared';
 import { withHeartbeat } from './heartbeat';
+import type { PageContext, PageOutcome } from './pages';
 import { processInvoicePage } from './pages';
 import { changedContactIds, fetchAllContacts, fetchContacts } from './sevdesk-reads';
 
@@ -174,23 +182,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         report({ offset: offset + page.rawCount });
       }
       if (cursor === null && since !== null) cursor = since;
-      if (recheckOpen) {
-        // A payment booked without an `update` bump is invisible to `updateAfter`: open and partly paid
-        // invoices are read again on a slow cadence (unchanged rows are skipped by their content hash).
-        for (const status of ['200', '750']) {
-          for await (const { page } of walkPages(
-            (o, limit) => client.listInvoices({ offset: o, limit, status, countAll: true }),
-            { checkTotal: true },
-          )) {
-            const out = await processInvoicePage(ctx, page);
-            counts.pages += 1;
-            counts.fetched += out.fetched;
-            counts.written += out.written;
-            counts.invalid += out.invalid;
-          }
-        }
-      }
-
+      if (recheckOpen) await recheckOpenInvoices(ctx, counts);
       // Unassigned invoices' contacts, a few per cycle and each at most once per re-check age: an e-mail
       // added in sevDesk is found within (unassigned contacts / limit) cycles or the age, whichever is longer.
       const recheck = await unassignedContactsDue(
@@ -214,5 +206,46 @@ export function createSyncActivities(deps: ActivityDeps) {
     }
   }
 
+  /**
+   * A payment booked without an `update` bump is invisible to `updateAfter`: what sevDesk lists as open or
+   * partly paid is read again, and what we store as open but sevDesk no longer lists so is read by id
+   * (paid, cancelled or back to draft meanwhile). Unchanged rows are skipped by their content hash.
+   */
+  async function recheckOpenInvoices(ctx: PageContext, counts: SyncCounts): Promise<void> {
+    const seen = new Set<string>();
+    const add = (out: PageOutcome) => {
+      counts.pages += 1;
+      counts.fetched += out.fetched;
+      counts.written += out.written;
+      counts.invalid += out.invalid;
+    };
+    for (const status of ['200', '750']) {
+      for await (const { page } of walkPages(
+        (o, limit) => ctx.client.listInvoices({ offset: o, limit, status, countAll: true }),
+        { checkTotal: true },
+      )) {
+        for (const inv of page.objects) seen.add(inv.id);
+        add(await processInvoicePage(ctx, page));
+      }
+    }
+    const moved = (await storedOpenInvoiceIds(deps.sql, ctx.accountId)).filter((id) => !seen.has(id));
+    const found: Invoice[] = [];
+    for (const id of moved.slice(0, OPEN_RECHECK_BY_ID_BUDGET)) {
+      try {
+        found.push(await ctx.client.getInvoice(id));
+      } catch (err) {
+        // Gone is the reconcile's question (it confirms deletions); anything else is retried next time.
+        if (!(err instanceof SevdeskNotFoundError)) throw err;
+      }
+    }
+    if (found.length > 0)
+      add(
+        await processInvoicePage(ctx, { objects: found, invalid: [], rawCount: found.length, total: null }),
+      );
+  }
+
   return { syncAccount };
 }
+
+/** GET /Invoice/{id} requests one open-invoice re-check may spend on invoices that left the open lists. */
+export const OPEN_RECHECK_BY_ID_BUDGET = 100;

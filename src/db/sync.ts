@@ -81,3 +81,12 @@ export async function saveSyncCursors(
       last_error = null, last_synced_at = now(), updated_at = now()
     where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
 }
+
+/** Invoices stored as open (or partly paid), for the slow re-check of payments without an `update` bump. */
+export async function storedOpenInvoiceIds(sql: Sql, accountId: string): Promise<string[]> {
+  const rows = await sql<{ source_id: string }[]>`
+    select source_id from invoices
+    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and removed_at is null and status = 'open'
+      and type <> 'SR'`;
+  return rows.map((r) => r.source_id);
+}

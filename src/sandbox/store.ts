@@ -428,8 +428,11 @@ export class SandboxStore {
     return plainInvoice(invoice);
   }
 
-  /** A payment: the full remainder (→ 1000) or a part (→ 750, paidAmount increased). */
-  payInvoice(id: string, amount?: string): Invoice {
+  /**
+   * A payment: the full remainder (→ 1000) or a part (→ 750, paidAmount increased). `stamp: false` books it
+   * without an `update` bump [GUESS: whether sevDesk bumps it on every payment path is not documented].
+   */
+  payInvoice(id: string, amount?: string, opts: { stamp?: boolean } = {}): Invoice {
     const i = this.requireInvoice(id);
     const invoice = this.mutableInvoice(i);
     // [GUESS] HTTP statuses of these refusals; code 750 "already paid" is measured (API-NOTES §2).
@@ -451,7 +454,7 @@ export class SandboxStore {
     invoice.status = total === gross ? '1000' : '750';
     invoice.payDate = berlinDayIso(now);
     this.columns.status[i] = STATUS[invoice.status];
-    this.touchInvoice(i, invoice, now);
+    if (opts.stamp !== false) this.touchInvoice(i, invoice, now);
     return plainInvoice(invoice);
   }
 

@@ -41,6 +41,8 @@ export interface AccountSyncInput {
   startActive?: boolean;
   /** How often open and partly paid invoices are re-read in full; default hourly. */
   openRecheckSeconds?: number;
+  /** Waits before a rejected token is tried again; default 1 h, 6 h, then daily (tests use seconds). */
+  tokenRecheckSeconds?: readonly number[];
   state?: AccountSyncState;
 }
 
@@ -93,7 +95,8 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
       workflowInfo().continueAsNewSuggested;
     if (a.canSync())
       await condition(wake, waitMs, { summary: `wait ${s.intervalSeconds} s for the next sync` });
-    else if (s.blocked && s.active && !a.realImportRunning()) await recheckTokenLater(a, wake);
+    else if (s.blocked && s.active && !a.realImportRunning())
+      await recheckTokenLater(a, wake, input.tokenRecheckSeconds ?? TOKEN_RECHECK_SECONDS);
     else await condition(wake);
   }
 }
@@ -112,9 +115,13 @@ async function startWalkOrRecord(a: AccountState, kind: 'import' | 'reconcile'):
  * A blocked token is tried again after 1 h, 6 h, then daily: a proxy's 401 or a token sevDesk blocked for a
  * while heals without anyone noticing. A message (new settings, activation) wakes the loop at once.
  */
-async function recheckTokenLater(a: AccountState, wake: () => boolean): Promise<void> {
+async function recheckTokenLater(
+  a: AccountState,
+  wake: () => boolean,
+  schedule: readonly number[],
+): Promise<void> {
   const n = a.s.tokenRechecks ?? 0;
-  const seconds = TOKEN_RECHECK_SECONDS[Math.min(n, TOKEN_RECHECK_SECONDS.length - 1)] ?? 86_400;
+  const seconds = schedule[Math.min(n, schedule.length - 1)] ?? 86_400;
   const woken = await condition(wake, seconds * 1000, {
     summary: `re-check the rejected token in ${seconds} s`,
   });

@@ -1,0 +1,113 @@
+// What `updateAfter` cannot see, on slow cadences (issue 10 "change stamps" and "gateway answers"): a payment
+// booked without an `update` bump shows after the open-invoice re-check, and a rejected token is tried again
+// by itself on a schedule, so a token that works again unblocks the account without anyone's click.
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAccount, insertInterface } from '../../src/db/interfaces';
+import type { Sandbox } from '../../src/sandbox';
+import { startSandbox } from '../../src/sandbox';
+import { encryptToken, keyringOf } from '../../src/secrets';
+import { accountSyncWorkflowId } from '../../src/shared';
+import type { AccountSyncInput } from '../../src/workflows';
+import { accountSyncWorkflow, statusQuery, syncNowUpdate } from '../../src/workflows';
+import type { RunningWorker } from '../helpers/env';
+import { eventually, randomId, startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
+
+const config = testConfig();
+const db = testDb();
+let worker: RunningWorker;
+let temporal: { client: Client; close(): Promise<void> };
+const sandboxes: Sandbox[] = [];
+
+beforeAll(async () => {
+  worker = await startWorker(config);
+  temporal = await temporalClient(config);
+});
+
+afterAll(async () => {
+  await worker.stop();
+  await temporal.close();
+  await Promise.all(sandboxes.map((s) => s.close()));
+  await db.close();
+});
+
+async function startAccount(sb: Sandbox, tuning: Partial<AccountSyncInput>) {
+  const accountId = randomId('acct');
+  await ensureAccount(db.sql, accountId);
+  const t = encryptToken(
+    keyringOf(config.secretKey),
+    { accountId, provider: 'sevdesk', baseUrl: sb.url },
+    sb.token,
+  );
+  await insertInterface(db.sql, {
+    accountId,
+    baseUrl: sb.url,
+    ciphertext: t.ciphertext,
+    keyId: t.keyId,
+    settings: { intervalSeconds: 3600, amountBasis: 'gross' },
+    active: true,
+  });
+  const h = await temporal.client.workflow.start(accountSyncWorkflow, {
+    workflowId: accountSyncWorkflowId(accountId),
+    taskQueue: config.taskQueue,
+    args: [{ accountId, intervalSeconds: 3600, ...tuning }],
+  });
+  await eventually(
+    async () => {
+      const s = await h.query(statusQuery);
+      return s.import?.state === 'done' && s.state === 'idle' ? s : undefined;
+    },
+    60_000,
+    'the first import',
+  );
+  return { accountId, h };
+}
+
+describe('slow cadences', () => {
+  it('a payment without an update stamp shows after the open-invoice re-check', async () => {
+    const sb = await startSandbox({ seed: 5601, data: { invoices: 150 } });
+    sandboxes.push(sb);
+    const { accountId, h } = await startAccount(sb, { openRecheckSeconds: 2 });
+    const open = [...sb.store.invoices()].find((i) => i.status === '200' && i.invoiceType === 'RE');
+    if (!open) throw new Error('no open invoice');
+    sb.store.payInvoice(open.id, undefined, { stamp: false });
+    const status = async () =>
+      (
+        await db.sql<{ status: string }[]>`
+          select status from invoices where account_id = ${accountId} and source_id = ${open.id}`
+      )[0]?.status;
+    // A plain incremental cycle cannot see it: nothing changed after the cursor.
+    expect(await status()).toBe('open');
+    await eventually(
+      async () => {
+        await h.executeUpdate(syncNowUpdate, { args: [{ reason: 'test' }] });
+        return (await status()) === 'paid';
+      },
+      30_000,
+      'the payment to show',
+    );
+    await h.terminate('test done');
+  });
+
+  it('a rejected token is tried again on its schedule and the account unblocks when it works again', async () => {
+    const sb = await startSandbox({ seed: 5602, data: { invoices: 50 } });
+    sandboxes.push(sb);
+    const token = sb.token;
+    const { h } = await startAccount(sb, { tokenRecheckSeconds: [2, 4] });
+    sb.setToken('f'.repeat(32));
+    await h.signal('syncNow', { reason: 'test' });
+    await eventually(async () => (await h.query(statusQuery)).state === 'error', 30_000, 'blocked');
+    // sevDesk takes the token again (a proxy's 401 passed, or sevDesk lifted a block).
+    sb.setToken(token);
+    const back = await eventually(
+      async () => {
+        const s = await h.query(statusQuery);
+        return s.state === 'idle' && s.error === null ? s : undefined;
+      },
+      30_000,
+      'the account to unblock by itself',
+    );
+    expect(back.active).toBe(true);
+    await h.terminate('test done');
+  });
+});
