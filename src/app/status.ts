@@ -11,10 +11,14 @@ import { accountHandle, requireInterface } from './workflow';
 
 export interface ImportView {
   importId: string;
-  state: ImportProgress['state'] | 'error';
+  /** `error`: stopped after bounded retries; `import start` resumes it from its checkpoint. */
+  state: ImportProgress['state'];
   done: number;
   total: number | null;
   dryRun: boolean;
+  kind: 'import' | 'reconcile';
+  /** Why it stopped (state `error`), else null. */
+  error: string | null;
 }
 
 /** `status --json` (DESIGN.md), plus `live` for the text view (not part of the JSON contract). */
@@ -75,7 +79,15 @@ export async function getStatus(deps: AppDeps, accountId: string): Promise<Statu
     conflicts: facts.conflicts,
     invalid: facts.invalid,
     import: imp
-      ? { importId: imp.importId, state: imp.state, done: imp.done, total: imp.total, dryRun: imp.dryRun }
+      ? {
+          importId: imp.importId,
+          state: imp.state,
+          done: imp.done,
+          total: imp.total,
+          dryRun: imp.dryRun,
+          kind: imp.kind ?? (imp.importId.startsWith('rec-') ? 'reconcile' : 'import'),
+          error: imp.error ?? null,
+        }
       : null,
     heldSweep: held,
     live: live !== undefined,

@@ -44,7 +44,11 @@ export function formatStatus(s: StatusView): string {
       `   invalid: ${s.counts.invalid}`,
   ];
   if (s.error) lines.push(`error: ${s.error.type}: ${s.error.message}`);
-  if (s.import) lines.push(`import: ${s.import.state} ${s.import.done}/${s.import.total ?? '?'}`);
+  if (s.import)
+    lines.push(
+      `${s.import.kind}${s.import.dryRun ? ' (dry run)' : ''}: ${s.import.state} ${s.import.done}/${s.import.total ?? '?'}` +
+        (s.import.error ? ` (${s.import.error}; \`sevsync import start\` resumes it)` : ''),
+    );
   for (const u of s.unassigned) lines.push(`  unassigned ${u.invoiceNumber ?? u.sourceId}: ${u.reason}`);
   for (const c of s.conflicts)
     lines.push(`  conflict ${c.invoiceNumber}: issued by ${c.sources.join(' and ')}`);

@@ -9,8 +9,12 @@ export const TOKEN_SOURCES = '--token - (standard input), --token-file F or SEVD
 
 /** commander parser for `--token`: '-' reads standard input. */
 export function tokenArg(value: string): string {
-  const t = value === '-' ? readFileSync(0, 'utf8') : value;
-  return t.trim();
+  if (value === '-') return readFileSync(0, 'utf8').trim();
+  console.error(
+    'warning: a token typed on the command line stays in the shell history and is visible in `ps`; ' +
+      `next time use ${TOKEN_SOURCES}`,
+  );
+  return value.trim();
 }
 
 /** commander parser for `--token-file`: the file's content, trimmed; errors never show the content. */

@@ -12,6 +12,7 @@ import {
   rotateKeys,
   setInterfaceActive,
   startImport,
+  startReconcile,
   syncNow,
   updateInterfaceSettings,
 } from '../../src/app';
@@ -24,6 +25,7 @@ import { createKeyring, encryptToken, keyId, keyringOf, openInterfaceToken } fro
 import { accountSyncWorkflowId } from '../../src/shared';
 import type { RunningWorker } from '../helpers/env';
 import { TEST_SECRET_KEY, eventually, randomId, startWorker, testConfig } from '../helpers/env';
+import { truthOf } from '../helpers/truth';
 
 // The use cases of src/app on the real dev server, PostgreSQL and the sandbox.
 const config = testConfig();
@@ -244,6 +246,49 @@ describe('imports, two clicks at the same moment', () => {
     expect(a.importId).toBe(b.importId);
     expect([a.alreadyRunning, b.alreadyRunning].sort()).toEqual([false, true]);
     await followImport(app, a.workflowId, () => {});
+    await removeInterface(app, accountId, true);
+  });
+});
+
+describe('reconcile', () => {
+  it('a token of another sevDesk company: the sweep is held, status shows it, confirm applies it', async () => {
+    const a = await sandbox(18, 120);
+    const b = await sandbox(19, 20);
+    const accountId = randomId('app');
+    await addInterface(app, { accountId, token: a.token, baseUrl: a.url, intervalSeconds: 3600 });
+    const imported = await eventually(async () => {
+      const s = await getStatus(app, accountId);
+      return s.import?.state === 'done' ? s : undefined;
+    }, 120_000);
+    expect(imported.counts.invoices).toBeGreaterThan(40);
+    await setInterfaceActive(app, accountId, false);
+    await updateInterfaceSettings(app, { accountId, baseUrl: b.url, token: b.token });
+    await setInterfaceActive(app, accountId, true);
+
+    const walk = await startReconcile(app, accountId);
+    expect(walk).toMatchObject({ alreadyRunning: false, dryRun: false });
+    const again = await startReconcile(app, accountId);
+    expect(again.importId).toBe(walk.importId);
+    const stats = await followImport(app, walk.workflowId, () => {});
+    expect(stats.deleted).toBe(0);
+    const held = await getStatus(app, accountId);
+    expect(held.heldSweep).toMatchObject({ importId: walk.importId, count: expect.any(Number) });
+    expect(held.heldSweep!.count).toBeGreaterThan(20);
+    expect(held.import).toMatchObject({ importId: walk.importId, kind: 'reconcile', state: 'done' });
+    // Nothing was removed yet.
+    expect(held.counts.invoices).toBeGreaterThanOrEqual(imported.counts.invoices);
+
+    const confirmed = await confirmReconcile(app, accountId);
+    expect(confirmed.deleted).toBe(held.heldSweep!.count);
+    await syncNow(app, accountId, true);
+    const after = await getStatus(app, accountId);
+    expect(after.heldSweep).toBeNull();
+    // Now the account shows exactly what company B's sevDesk holds.
+    const truth = truthOf(b.store);
+    expect(after.counts.invoices).toBe(
+      Object.values(truth.customers).reduce((n, c) => n + c.list.length, 0) + truth.unassigned.length,
+    );
+    expect((await appError(confirmReconcile(app, accountId))).type).toBe('not_found');
     await removeInterface(app, accountId, true);
   });
 });

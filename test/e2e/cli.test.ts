@@ -257,7 +257,18 @@ describe('sevsync CLI', () => {
       ]);
       expect(move.code).toBe(1);
       expect(move.stderr).toContain('needs the sevDesk API token again');
-      for (const out of [missing, plain, add, again, a, b, move])
+      const nothingHeld = await cli(['reconcile', '--account', account, '--confirm']);
+      expect(nothingHeld.code).toBe(1);
+      expect(nothingHeld.stderr).toContain('nothing is held for confirmation');
+      // A literal token still works for old scripts, with a warning (and never echoed).
+      const literal = await cli(['interface', 'update', '--account', account, '--token', sb.token]);
+      expect(literal.code, literal.stderr).toBe(0);
+      expect(literal.stderr).toContain('warning: a token typed on the command line');
+      expect((await cli(['interface', 'activate', '--account', account])).code).toBe(0);
+      const rec = await cli(['reconcile', '--account', account, '--wait', '--json']);
+      expect(rec.code, rec.stderr).toBe(0);
+      expect(JSON.parse(rec.stdout)).toMatchObject({ importId: expect.stringMatching(/^rec-/), deleted: 0 });
+      for (const out of [missing, plain, add, again, a, b, move, nothingHeld, literal, rec])
         expect(out.stdout + out.stderr).not.toContain(sb.token);
       expect((await cli(['interface', 'remove', '--account', account, '--purge'])).code).toBe(0);
     },
