@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processInvoicePage } from '../../src/activities/pages';
+import { clearCountryCache, fetchAllContacts } from '../../src/activities/sevdesk-reads';
+import { upsertSourceContacts } from '../../src/db/crm-writes';
+import { ensureAccount } from '../../src/db/interfaces';
+import { listCustomers, statusFacts } from '../../src/db/views';
+import type { Sandbox } from '../../src/sandbox';
+import { startSandbox } from '../../src/sandbox';
+import { closeDefaultDispatchers, createSevdeskClient, walkPages } from '../../src/sevdesk/client';
+import { SOURCE_SEVDESK } from '../../src/shared';
+import { randomId, testDb } from '../helpers/env';
+
+// The import path (all contacts, then every invoice page) against the sandbox with poison records served
+// over real ones: a NUL character in a contact name, an amount of 1e15, "" and absurd payment terms, a null
+// paidAmount, and an e-mail typed as "Name <Addr>; other". Nothing stops a page; only the amount that cannot
+// be stored is missing, and it is reported with its number, id and reason.
+
+const db = testDb();
+let sb: Sandbox;
+
+beforeAll(async () => {
+  sb = await startSandbox({ seed: 909, data: { invoices: 600 } });
+});
+
+afterAll(async () => {
+  await sb.close();
+  await db.close();
+  await closeDefaultDispatchers();
+});
+
+const shown = (i: { invoiceType: string; status: string }) =>
+  ['RE', 'AR', 'TR', 'ER'].includes(i.invoiceType) && ['200', '750', '1000'].includes(i.status);
+
+describe('an import over poison records', () => {
+  it('stores everything that can be stored and reports the rest', async () => {
+    clearCountryCache();
+    const invoices = [...sb.store.invoices()].filter(shown);
+    const [huge, noTerm, absurd, nullPaid, nulName] = invoices;
+    sb.store.setPoison('Invoice', huge!.id, { sumGross: '1000000000000000' });
+    sb.store.setPoison('Invoice', noTerm!.id, { timeToPay: '' });
+    sb.store.setPoison('Invoice', absurd!.id, { timeToPay: '99999999' });
+    sb.store.setPoison('Invoice', nullPaid!.id, { paidAmount: null });
+    sb.store.setPoison('Contact', nulName!.contact.id, {
+      name: 'Nul\u0000l GmbH',
+      surename: null,
+      familyname: null,
+    });
+    const mainEmail = (contactId: string) =>
+      sb.store.communicationWays(contactId).find((w) => w.type === 'EMAIL' && w.main === '1' && w.value);
+    const typed = invoices.find(
+      (i) =>
+        i.contact.id !== nulName!.contact.id && i.contact.id !== huge!.contact.id && mainEmail(i.contact.id),
+    )!;
+    const typedWay = mainEmail(typed.contact.id)!;
+    sb.store.setPoison('CommunicationWay', typedWay.id, {
+      value: `Buchhaltung <${typedWay.value!.toUpperCase()}>; zweite@x.de`,
+    });
+
+    const accountId = randomId('acct');
+    await ensureAccount(db.sql, accountId);
+    const client = createSevdeskClient({ baseUrl: sb.url, token: sb.token });
+    const ctx = {
+      sql: db.sql,
+      client,
+      accountId,
+      source: SOURCE_SEVDESK,
+      amountBasis: 'gross' as const,
+      baseCurrency: 'EUR',
+    };
+    const contacts = await fetchAllContacts(client);
+    expect(contacts.problems).toEqual([]);
+    await upsertSourceContacts(db.sql, accountId, SOURCE_SEVDESK, contacts.rows);
+    const invalidIds: string[] = [];
+    for await (const { page } of walkPages((offset, limit) => client.listInvoices({ offset, limit }), {
+      limit: 100,
+    })) {
+      const out = await processInvoicePage(ctx, page);
+      invalidIds.push(...(out.invalidIds ?? []));
+    }
+    expect(invalidIds).toEqual([huge!.id]);
+
+    const facts = await statusFacts(db.sql, accountId);
+    expect(facts.invalid).toEqual([
+      {
+        invoiceNumber: huge!.invoiceNumber,
+        sourceId: huge!.id,
+        reason: expect.stringMatching(/^sumGross out of range/),
+      },
+    ]);
+    const stored = await db.sql<{ source_id: string; due_date: string | null; paid: string }[]>`
+      select source_id, due_date::text, paid_amount::text as paid from invoices
+      where account_id = ${accountId} and type <> 'SR'`;
+    expect(stored.length).toBe(invoices.length - 1);
+    const byId = new Map(stored.map((r) => [r.source_id, r]));
+    expect(byId.has(huge!.id)).toBe(false);
+    expect(byId.get(noTerm!.id)?.due_date).toBeNull();
+    expect(byId.get(absurd!.id)?.due_date).toBeNull();
+    expect(byId.get(nullPaid!.id)?.paid).toBe('0.00');
+
+    const customers = await listCustomers(db.sql, accountId);
+    expect(customers.some((c) => c.company === 'Null GmbH')).toBe(true);
+    if (typedWay) {
+      const key = typedWay.value!.trim().toLowerCase();
+      expect(customers.find((c) => c.email === key)?.invoices.map((i) => i.number)).toContain(
+        typed.invoiceNumber,
+      );
+      expect(customers.some((c) => c.email.includes('<') || c.email.includes(';'))).toBe(false);
+    }
+    sb.store.clearPoison();
+  });
+});
