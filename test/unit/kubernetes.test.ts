@@ -1,0 +1,139 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { loadConfig } from '../../src/config';
+
+// deploy/kubernetes (kustomize), checked without a cluster: what the resources say and how they fit.
+const dir = path.resolve(__dirname, '../../deploy/kubernetes');
+
+interface Kustomization {
+  resources: string[];
+  images: { name: string; newName?: string; newTag?: string; digest?: string }[];
+  namespace?: string;
+}
+// Manifests are checked field by field below; `any` keeps the walk short (a bad path fails the assertion).
+/* eslint-disable @typescript-eslint/no-explicit-any */
+interface Doc {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: any;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+const kustomization = parseAllDocuments(
+  readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8'),
+)[0]!.toJSON() as Kustomization;
+const docs: Doc[] = kustomization.resources.flatMap((f) =>
+  parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJSON() as Doc),
+);
+const one = (kind: string) => {
+  const found = docs.filter((d) => d.kind === kind);
+  expect(found, kind).toHaveLength(1);
+  return found[0]!;
+};
+
+const deployment = one('Deployment');
+const job = one('Job');
+const config = one('ConfigMap');
+const pod = deployment.spec.template.spec;
+const worker = pod.containers[0];
+
+describe('deploy/kubernetes', () => {
+  it('has the worker Deployment, a migrations Job, a PodDisruptionBudget, a NetworkPolicy, and no Secret', () => {
+    expect(docs.map((d) => d.kind).sort()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'Job',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+    ]);
+    // Secrets by reference only: nothing secret is ever committed here.
+    expect(docs.some((d) => d.kind === 'Secret')).toBe(false);
+    expect(job.spec.template.spec.containers[0].args).toEqual(['migrate']);
+    expect(worker.args).toEqual(['worker']);
+    expect(deployment.spec.replicas).toBeGreaterThan(1);
+  });
+
+  it('pins the image', () => {
+    const img = kustomization.images.find((i) => i.name === 'sevsync');
+    expect(img?.newTag ?? img?.digest).toMatch(/^(\d+\.\d+\.\d+|sha256:[0-9a-f]{64})$/);
+    for (const c of [worker, job.spec.template.spec.containers[0]]) expect(c.image).toBe('sevsync');
+  });
+
+  it('probes the port the worker really listens on', () => {
+    const port = Number(config.data.SEVSYNC_WORKER_HTTP_PORT);
+    expect(config.data.SEVSYNC_WORKER_HTTP_HOST).toBe('0.0.0.0');
+    const named = worker.ports.find((p: { name: string }) => p.name === 'http');
+    expect(named.containerPort).toBe(port);
+    expect(worker.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(worker.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(worker.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(port));
+  });
+
+  it('lets the current page finish: grace period above shutdownGraceTime', () => {
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(
+      Number(config.data.SEVSYNC_SHUTDOWN_GRACE_SECONDS) + 10,
+    );
+    expect(deployment.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+  });
+
+  it('runs non-root, read-only, without privileges, with a memory limit the heap fits in', () => {
+    for (const spec of [pod, job.spec.template.spec]) {
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+      expect(spec.automountServiceAccountToken).toBe(false);
+      const c = spec.containers[0];
+      expect(c.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(c.resources.limits.memory).toMatch(/^\d+Mi$/);
+      expect(c.resources.requests.memory).toMatch(/^\d+Mi$/);
+    }
+    const limitMi = Number(String(worker.resources.limits.memory).replace('Mi', ''));
+    const heapMb = Number(/--max-old-space-size=(\d+)/.exec(config.data.NODE_OPTIONS)?.[1]);
+    expect(heapMb).toBeLessThan(limitMi * 0.8);
+  });
+
+  it('takes the database URL and the key from Secrets by reference', () => {
+    const db = worker.env.find((e: { name: string }) => e.name === 'DATABASE_URL');
+    expect(db.valueFrom.secretKeyRef).toEqual({ name: 'sevsync-database', key: 'url' });
+    const mount = worker.volumeMounts.find((m: { name: string }) => m.name === 'secret-key');
+    const volume = pod.volumes.find((v: { name: string }) => v.name === 'secret-key');
+    expect(volume.secret.secretName).toBe('sevsync-secret-key');
+    expect(`${mount.mountPath}/${volume.secret.items[0].path}`).toBe(config.data.SEVSYNC_SECRET_KEY_FILE);
+  });
+
+  it('selects the worker pods in the PDB and the NetworkPolicy, and allows only the egress the worker needs', () => {
+    const labels = deployment.spec.template.metadata.labels;
+    expect(deployment.spec.selector.matchLabels).toEqual(labels);
+    expect(one('PodDisruptionBudget').spec.selector.matchLabels).toEqual(labels);
+    const np = one('NetworkPolicy').spec;
+    expect(np.podSelector.matchLabels).toEqual(labels);
+    expect(np.policyTypes).toEqual(['Ingress', 'Egress']);
+    const egressPorts = np.egress.flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port));
+    expect(new Set(egressPorts)).toEqual(new Set([53, 7233, 5432, 443]));
+    expect(np.ingress.flatMap((i: { ports: { port: number }[] }) => i.ports.map((p) => p.port))).toEqual([
+      Number(config.data.SEVSYNC_WORKER_HTTP_PORT),
+    ]);
+  });
+
+  it("gives the worker an environment that sevsync's config accepts", () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'sevsync-k8s-'));
+    const keyFile = path.join(tmp, 'key');
+    writeFileSync(keyFile, Buffer.alloc(32, 2).toString('base64'));
+    const env = {
+      ...config.data,
+      DATABASE_URL: 'postgres://sevsync:pw@postgres.postgres.svc:5432/sevsync',
+      SEVSYNC_SECRET_KEY_FILE: keyFile,
+    };
+    const c = loadConfig(env);
+    expect(c.secretKey?.length).toBe(32);
+    expect(c.temporalAddress).toBe('temporal-frontend.temporal.svc.cluster.local:7233');
+    expect(c.ops).toMatchObject({ workerHttpPort: 9464, workerHttpHost: '0.0.0.0', logFormat: 'json' });
+  });
+});
