@@ -1,6 +1,7 @@
 // `npm run demo`: everything on one machine. A Temporal dev server with its web UI, a sevDesk sandbox with
 // realistic data, migrations, the worker; then a OneCockpit account adds its sevDesk interface, the history is
-// imported, a few things happen in sevDesk and are synced, and the customers are shown. Runs until Ctrl-C
+// imported, a few things happen in sevDesk and are synced, and the customers are shown; `sevsync serve` runs
+// with the pages and the API, and a signed-in link to them is printed. Runs until Ctrl-C
 // (`npm run demo -- --exit` stops after printing).
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -11,20 +12,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import Decimal from 'decimal.js';
+import type { AppDeps } from '../src/app';
+import { addInterface, connectApp, getCustomers, getStatus, removeInterface, syncNow } from '../src/app';
 import { formatCustomers, formatStatus } from '../src/cli/format';
-import type { OpsDeps } from '../src/cli/operations';
-import {
-  addInterface,
-  connectOps,
-  getCustomers,
-  getStatus,
-  removeInterface,
-  syncNow,
-} from '../src/cli/operations';
 import { loadConfig } from '../src/config';
 import { migrateDatabase } from '../src/db/migrate';
 import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
 import { startSandbox } from '../src/sandbox';
+import type { RunningServer } from '../src/server/serve';
+import { startServe } from '../src/server/serve';
 import { createWorker } from '../src/worker';
 
 const ACCOUNT = 'demo-coaching';
@@ -95,7 +92,7 @@ async function main(): Promise<void> {
   const running = worker.run();
   say(`worker polling task queue "${config.taskQueue}"`);
 
-  const ops: OpsDeps = await connectOps(config);
+  const ops: AppDeps = await connectApp(config);
   if (await getStatus(ops, ACCOUNT).catch(() => undefined)) {
     await removeInterface(ops, ACCOUNT, true); // the sandbox is new each run: start the account fresh
   }
@@ -132,7 +129,7 @@ async function main(): Promise<void> {
 
   const customers = await getCustomers(ops, ACCOUNT);
   const shown = customers.filter((c) => c.invoices.length > 0);
-  const top = [...shown].sort((a, b) => Number(b.values.total) - Number(a.values.total)).slice(0, 5);
+  const top = [...shown].sort((a, b) => new Decimal(b.values.total).comparedTo(a.values.total)).slice(0, 5);
   const email = sandbox.store
     .communicationWays(contact.id)
     .find((w) => w.type === 'EMAIL')
@@ -148,7 +145,19 @@ async function main(): Promise<void> {
   say(`try (in another terminal, while this runs): npx sevsync status --account ${ACCOUNT}`);
   say(`                                            npx sevsync customers --account ${ACCOUNT} --json`);
 
+  const web = await startWeb(config, sandbox.url);
+  const page = `/ui/accounts/${ACCOUNT}/interface`;
+  const link = `${web.url}/ui/sign-in/link#${web.server.sessions.createLink(null, page).code}`;
+  say(`OneCockpit pages ("Mein Konto – Einstellungen – Schnittstellen"): ${web.url}${page}`);
+  say(`  signed in through this one-time link (15 minutes): ${link}`);
+  say(`  or sign in with the API token of this run: ${web.apiToken}`);
+  say(`  to add an interface on the page, try ${web.url}/ui/accounts/demo-neu/interface`);
+  say(`  with the sandbox's API-Token ${sandbox.token}`);
+  say(`HTTP API: curl -H 'Authorization: Bearer ${web.apiToken}' ${web.url}/api/accounts/${ACCOUNT}/status`);
+  say(`          OpenAPI: ${web.url}/api/openapi.json`);
+
   const stop = async () => {
+    await web.close();
     await ops.close();
     worker.shutdown();
     await running;
@@ -165,6 +174,26 @@ async function main(): Promise<void> {
     process.once('SIGTERM', resolve);
   });
   await stop();
+}
+
+/** `sevsync serve` in this process, on SEVSYNC_HTTP_PORT (default 8080, or any free port if taken). */
+async function startWeb(
+  config: ReturnType<typeof loadConfig>,
+  sandboxUrl: string,
+): Promise<RunningServer & { apiToken: string }> {
+  const apiToken = process.env.SEVSYNC_API_TOKEN || randomBytes(24).toString('hex');
+  // Interfaces added on the page talk to the sandbox too.
+  const webConfig = { ...config, sevdeskBaseUrl: sandboxUrl };
+  const wanted = Number(process.env.SEVSYNC_HTTP_PORT ?? 8080);
+  for (const port of [wanted, 0]) {
+    try {
+      return { ...(await startServe({ config: webConfig, host: '127.0.0.1', port, apiToken })), apiToken };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
+      say(`port ${port} is taken: serving on a free port instead`);
+    }
+  }
+  throw new Error('unreachable');
 }
 
 main().catch((err: unknown) => {
