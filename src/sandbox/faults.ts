@@ -15,7 +15,9 @@ export type FaultKind =
   | 'empty-page'
   | 'short-page'
   | 'duplicate-rows'
-  | 'poison';
+  | 'poison'
+  | 'gateway-401'
+  | 'gateway-403';
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'rate-limit',
@@ -30,6 +32,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'short-page',
   'duplicate-rows',
   'poison',
+  'gateway-401',
+  'gateway-403',
 ];
 
 export interface FaultSpec {
@@ -127,6 +131,12 @@ function matches(path: string | RegExp | undefined, apiPath: string): boolean {
   if (path instanceof RegExp) return path.test(apiPath) || path.test(full);
   return [apiPath, full].some((p) => p === path || p.startsWith(path.endsWith('/') ? path : `${path}/`));
 }
+
+/** A proxy's refusal in front of the API [GUESS]: HTML, not sevDesk's JSON error envelope. */
+export const gatewayPage = (status: 401 | 403): string =>
+  `<html>\r\n<head><title>${status} ${status === 401 ? 'Authorization Required' : 'Forbidden'}</title></head>\r\n` +
+  `<body>\r\n<center><h1>${status} ${status === 401 ? 'Authorization Required' : 'Forbidden'}</h1></center>\r\n` +
+  '<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n';
 
 /** An nginx-style error page, the kind of non-JSON 5xx body a gateway sends (API-NOTES §2). */
 export const HTML_500 =

@@ -10,6 +10,7 @@ import {
   POST_RESPONSE_FAULTS,
   corruptPage,
   distortPage,
+  gatewayPage,
   poisonPage,
   type FaultSpec,
 } from './faults';
@@ -131,6 +132,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
               : { 'Retry-After': String(fault.retryAfterSeconds) }),
           });
           res.end(body);
+          return;
+        }
+        case 'gateway-401':
+        case 'gateway-403': {
+          const status = fault.kind === 'gateway-401' ? 401 : 403;
+          const page = gatewayPage(status);
+          entry.status = status;
+          res.writeHead(status, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(page) });
+          res.end(page);
           return;
         }
         case 'server-error-html':

@@ -322,8 +322,18 @@ function interpret(
   const describe = (label: string) =>
     `sevDesk ${label} (HTTP ${status}${code !== null ? `, code ${code}` : ''})${apiMessage ? `: ${apiMessage}` : ''} (GET ${url})`;
 
-  if (status === 401 || status === 403) {
+  if ((status === 401 || status === 403) && apiError) {
     throw new SevdeskInvalidTokenError(describe('rejected the API token'), { status, url });
+  }
+  if (status === 401 || status === 403) {
+    // Not sevDesk's own error body (an HTML page from a proxy or gateway): passing, never a verdict on the
+    // token. Retried like a server error; only sevDesk's JSON 401 blocks the account.
+    const bodySnippet = snippet(redact(text));
+    throw new SevdeskServerError(describe(`gateway refused the request: ${bodySnippet || '(empty body)'}`), {
+      status,
+      url,
+      bodySnippet,
+    });
   }
   if (status === 404 || String(code) === '151') {
     throw new SevdeskNotFoundError(describe('object not found'), { status, url, code });

@@ -110,4 +110,18 @@ describe('slow cadences', () => {
     expect(back.active).toBe(true);
     await h.terminate('test done');
   });
+
+  it("a proxy's HTML 401 or 403 is retried, never taken for a rejected token", async () => {
+    const sb = await startSandbox({ seed: 5603, data: { invoices: 50 } });
+    sandboxes.push(sb);
+    const { h } = await startAccount(sb, {});
+    sb.faults.add({ kind: 'gateway-401', times: 1 });
+    sb.faults.add({ kind: 'gateway-403', times: 1 });
+    // The sync-now is served (an update that fails would throw here: a blocked account refuses it).
+    await h.executeUpdate(syncNowUpdate, { args: [{ reason: 'test' }] });
+    const s = await h.query(statusQuery);
+    expect(s.state).not.toBe('error');
+    expect(sb.faults.pending()).toEqual([]);
+    await h.terminate('test done');
+  });
 });
