@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ContactRow } from '../domain/contact';
 import { toContactRow, unreadableContactRow } from '../domain/contact';
+import { sensibleInstant } from '../domain/limits';
 import type { InvalidObject, Page, SevdeskClient } from '../sevdesk/client';
 import { walkPages } from '../sevdesk/client';
 import { SevdeskNotFoundError, SevdeskSchemaError } from '../sevdesk/errors';
@@ -144,8 +145,10 @@ export async function fetchAllContacts(
   const addressesOf = groupByContact(addresses.objects);
   let maxUpdate: number | null = null;
   const rows = contacts.objects.map((contact) => {
-    const t = Math.floor(Date.parse(contact.update) / 1000);
-    if (Number.isFinite(t) && (maxUpdate === null || t > maxUpdate)) maxUpdate = t;
+    // A stamp outside 1900..2200 is a glitch: it must not move the contact cursor.
+    const stamp = new Date(contact.update);
+    const t = Math.floor(stamp.getTime() / 1000);
+    if (sensibleInstant(stamp) && (maxUpdate === null || t > maxUpdate)) maxUpdate = t;
     const parentId = contact.parent?.id;
     const parentProblem =
       parentId && unreadable.has(parentId) ? `its organisation: ${unreadable.get(parentId)}` : undefined;
