@@ -478,7 +478,13 @@ async function writeIsolated(sql: Sql, input: PageInput, opts: WriteOpts): Promi
       await attempt(units.slice(half));
     }
   };
-  await attempt(unitsOf(input));
+  // The whole page just failed: start with its halves.
+  const units = unitsOf(input);
+  const half = Math.ceil(units.length / 2);
+  if (units.length > 1) {
+    await attempt(units.slice(0, half));
+    await attempt(units.slice(half));
+  } else await attempt(units);
   const refusedInvoices = refused.filter((r) => r.unit.kind !== 'contact');
   const refusedIds = new Set(refusedInvoices.map((r) => r.unit.row.source_id));
   const invalid: InvalidInvoice[] = [
