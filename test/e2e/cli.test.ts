@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 describe('sevsync CLI', () => {
-  it('exits 2 on usage errors and 0 on --help', async () => {
+  it('exits 2 on usage errors and 0 on --help', { timeout: 300_000 }, async () => {
     expect((await cli(['bogus'])).code).toBe(2);
     expect((await cli(['status'])).code).toBe(2);
     const help = await cli(['interface', 'add', '--help']);
