@@ -8,7 +8,8 @@ export const MIGRATIONS_FOLDER = path.resolve(__dirname, '..', '..', 'drizzle');
 /** Creates the database if it does not exist yet (a fresh machine), then applies pending migrations. */
 export async function migrateDatabase(url: string): Promise<{ created: boolean; applied: number }> {
   const created = await ensureDatabase(url);
-  const handle = createDb(url, { max: 1 });
+  // No statement_timeout: a migration (or the wait for another replica's lock) may take longer than 60 s.
+  const handle = createDb(url, { max: 1, statementTimeoutMs: 0 });
   try {
     // Concurrent `migrate` runs (several replicas starting at once) must not interleave.
     await handle.sql`select pg_advisory_lock(7422001)`;
