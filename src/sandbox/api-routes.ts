@@ -132,6 +132,7 @@ export function routeApi({
           startDate: seconds(params, 'startDate'),
           endDate: seconds(params, 'endDate'),
           orderByInvoiceNumber: order === 'ASC' || order === 'DESC' ? order : undefined,
+          showAll: params.get('showAll') === 'true' ? true : undefined,
         },
         page,
       );

@@ -148,6 +148,19 @@ export interface InvoiceFilter {
   startDate?: number;
   endDate?: number;
   orderByInvoiceNumber?: 'ASC' | 'DESC';
+  /** `showAll=true` on the request: with the `hideWithoutShowAll` knob, SR invoices appear only then. */
+  showAll?: boolean;
+}
+
+/**
+ * Behaviours sevDesk has not pinned down (issue 10), one knob each; the defaults are the kind ones.
+ * - listOrder: the undocumented default order of GET /Invoice: by id ascending or descending, by `update`
+ *   (oldest first), or by id with every page's rows shuffled per request [all GUESS].
+ * - hideWithoutShowAll: without `showAll=true`, cancellation invoices (SR) are left out of lists [GUESS].
+ */
+export interface SandboxKnobs {
+  listOrder: 'id-asc' | 'id-desc' | 'update' | 'shuffled';
+  hideWithoutShowAll: boolean;
 }
 
 export interface ContactFilter {
@@ -307,8 +320,13 @@ export class SandboxStore {
    * One page of invoices in ascending id order (the sandbox's choice: sevDesk's default order is
    * undocumented, API-NOTES §4). Returns the stored objects, not copies, for speed: treat them as read-only.
    */
+  readonly knobs: SandboxKnobs = { listOrder: 'id-asc', hideWithoutShowAll: false };
+
   queryInvoices(filter: InvoiceFilter, page: PageRequest): Page<Invoice> {
-    const active = Object.entries(filter).some(([, v]) => v !== undefined);
+    const hideSr = this.knobs.hideWithoutShowAll && filter.showAll !== true;
+    if (hideSr || this.knobs.listOrder !== 'id-asc') return this.queryInvoicesKnobbed(filter, page, hideSr);
+    const { showAll: _showAll, ...rest } = filter;
+    const active = Object.entries(rest).some(([, v]) => v !== undefined);
     if (!active) {
       const total = this.invoiceCount();
       const items: Invoice[] = [];
@@ -332,6 +350,35 @@ export class SandboxStore {
       return page.countAll ? { items, total: all.length } : { items };
     }
     return this.scan(this.columns.length, match, page, (i) => this.servedInvoice(i));
+  }
+
+  /** The same list under the knobs: every match collected, ordered as the knob says, then paged. */
+  private queryInvoicesKnobbed(filter: InvoiceFilter, page: PageRequest, hideSr: boolean): Page<Invoice> {
+    const { showAll: _showAll, ...rest } = filter;
+    const match = this.invoicePredicate(rest);
+    const all: number[] = [];
+    for (let i = 0; i < this.columns.length; i++) {
+      if (this.deleted.size > 0 && this.deleted.has(i)) continue;
+      if (!match(i)) continue;
+      if (hideSr && this.servedInvoice(i).invoiceType === 'SR') continue;
+      all.push(i);
+    }
+    const order = this.knobs.listOrder;
+    if (filter.orderByInvoiceNumber) {
+      const dir = filter.orderByInvoiceNumber === 'DESC' ? -1 : 1;
+      all.sort((a, b) => dir * this.compareNumbers(a, b));
+    } else if (order === 'id-desc') all.reverse();
+    else if (order === 'update')
+      all.sort((a, b) => (this.columns.update[a] ?? 0) - (this.columns.update[b] ?? 0) || a - b);
+    const picked = all.slice(page.offset, page.offset + page.limit);
+    if (order === 'shuffled') {
+      for (let k = picked.length - 1; k > 0; k--) {
+        const j = Math.floor(Math.random() * (k + 1));
+        [picked[k], picked[j]] = [picked[j]!, picked[k]!];
+      }
+    }
+    const items = picked.map((i) => this.servedInvoice(i));
+    return page.countAll ? { items, total: all.length } : { items };
   }
 
   // ---- invoices: mutations ----

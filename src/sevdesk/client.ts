@@ -170,6 +170,8 @@ function listReads(t: Transport) {
       setString(p, 'invoiceType', q.invoiceType);
       setRef(p, 'contact', q.contactId, 'Contact');
       setRef(p, 'origin', q.originId, 'Invoice');
+      // Without it some types (cancellations among them) may be left out of the list: a Storno would be lost.
+      p.set('showAll', 'true');
       return list(t, Invoice, 'Invoice', '/Invoice', p);
     },
     async listContacts(q: ContactQuery = {}) {

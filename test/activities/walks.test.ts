@@ -69,7 +69,11 @@ const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A)
   env.run(fn, ...args) as Promise<R>;
 
 /** What the bulk import workflow and Temporal's retries do, activity by activity; records retried failures. */
-async function walk(ref: ImportRef, retried: string[] = []): Promise<ImportStats> {
+async function walk(
+  ref: ImportRef,
+  retried: string[] = [],
+  betweenPages: (page: number) => void = () => {},
+): Promise<ImportStats> {
   const retrying = async <R>(fn: () => Promise<R>): Promise<R> => {
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -86,6 +90,7 @@ async function walk(ref: ImportRef, retried: string[] = []): Promise<ImportStats
     offset = page.nextOffset;
     pass = page.pass;
     if (page.finished) return retrying(() => run(acts.finishImport, ref));
+    betweenPages(pages);
   }
   throw new Error('the walk did not end');
 }
@@ -209,5 +214,37 @@ describe('a reconcile removes only what is provably gone', () => {
     expect(applied?.deleted).toBe(held?.count);
     expect(await heldSweep(db.sql, accountId)).toBeNull();
     expect(await confirmHeldSweep(db.sql, accountId)).toBeNull();
+  });
+});
+
+describe('whatever order sevDesk lists in (issue 10 knobs)', () => {
+  it.each(['id-desc', 'update', 'shuffled'] as const)(
+    'list order %s: an import loses nothing while invoices arrive mid-walk, a reconcile deletes nothing',
+    async (order) => {
+      const sb = await sandbox(4410 + ['id-desc', 'update', 'shuffled'].indexOf(order));
+      sb.store.knobs.listOrder = order;
+      const accountId = await account(sb);
+      const contact = [...sb.store.contacts()][0];
+      if (!contact) throw new Error('no contact');
+      // New invoices land at the front of an id-desc list: every later page shifts by that many rows.
+      await walk(importRef(accountId), [], (page) => {
+        if (page === 0)
+          for (let k = 0; k < 40; k++) sb.store.addInvoice({ contactId: contact.id, sumNet: '10' });
+      });
+      expect(await liveIds(accountId)).toEqual(shownIds(sb));
+      const stats = await walk(reconcileRef(accountId));
+      expect(stats.deleted).toBe(0);
+      expect(await liveIds(accountId)).toEqual(shownIds(sb));
+    },
+  );
+
+  it('showAll: cancellations that a list leaves out without showAll=true are still read', async () => {
+    const sb = await sandbox(4420);
+    sb.store.knobs.hideWithoutShowAll = true;
+    const accountId = await account(sb);
+    await walk(importRef(accountId));
+    const srs = shownIds(sb).filter((id) => sb.store.getInvoice(id)?.invoiceType === 'SR');
+    expect(srs.length).toBeGreaterThan(0);
+    expect(await liveIds(accountId)).toEqual(shownIds(sb));
   });
 });

@@ -137,6 +137,7 @@ describe('requests', () => {
       'contact[objectName]': 'Contact',
       'origin[id]': '140117702',
       'origin[objectName]': 'Invoice',
+      showAll: 'true',
     });
   });
 
@@ -253,13 +254,22 @@ describe('checkToken', () => {
     expectNoToken(err, token);
   });
 
-  it('403 with no body → SevdeskInvalidTokenError', async () => {
+  it('403 with no body (a proxy, not sevDesk) → retryable SevdeskServerError, never an invalid token', async () => {
     server.fallback(text(403, ''));
     const { client } = makeClient();
     const err = await caught(client.checkToken());
-    expect(err).toBeInstanceOf(SevdeskInvalidTokenError);
+    expect(err).toBeInstanceOf(SevdeskServerError);
+    expect(err).not.toBeInstanceOf(SevdeskInvalidTokenError);
     expect(err.status).toBe(403);
-    expect(server.requests).toHaveLength(1);
+    expect((err as SevdeskServerError).retryable).toBe(true);
+  });
+
+  it('401 with an HTML page from a gateway → retryable SevdeskServerError', async () => {
+    server.fallback(text(401, '<html><body><h1>401 Authorization Required</h1></body></html>'));
+    const { client } = makeClient();
+    const err = await caught(client.checkToken());
+    expect(err).toBeInstanceOf(SevdeskServerError);
+    expect(err.message).toContain('gateway refused the request');
   });
 });
 
