@@ -78,7 +78,10 @@ async function main(): Promise<void> {
       for (const mode of i % 2
         ? (['bundle at start', 'prebuilt'] as const)
         : (['prebuilt', 'bundle at start'] as const)) {
-        const env = { ...base, SEVSYNC_TASK_QUEUE: `bench-start-${i}-${mode.replace(/ /g, '-')}` };
+        const env: NodeJS.ProcessEnv = {
+          ...base,
+          SEVSYNC_TASK_QUEUE: `bench-start-${i}-${mode.replace(/ /g, '-')}`,
+        };
         if (mode === 'prebuilt') env.SEVSYNC_WORKFLOW_BUNDLE = bundle.path;
         const r = await startOnce(env);
         results[mode].push(r);
