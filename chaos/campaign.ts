@@ -16,6 +16,7 @@ import type { DbHandle } from '../src/db/client';
 import { ensureTemporal } from '../src/dev/temporal-cli';
 import type { Sandbox } from '../src/sandbox';
 import { startSandbox } from '../src/sandbox';
+import type { SandboxKnobs } from '../src/sandbox/store';
 import { Rng, hash32 } from '../src/sandbox/random';
 import { closeDefaultDispatchers, createSevdeskClient } from '../src/sevdesk/client';
 import type { AccountStatus } from '../src/shared';
@@ -88,8 +89,13 @@ export interface CampaignReport {
   kept: { dir: string; database: string } | null;
   /** Each injected fault: when (ms since the start) and what it did. */
   timeline: { seq: number; atMs: number; what: string }[];
+  /** The sandbox knobs drawn for each account (issue 10: behaviours sevDesk has not pinned down). */
+  knobs: { account: string; listOrder: SandboxKnobs['listOrder']; hideWithoutShowAll: boolean }[];
   passed: boolean;
 }
+
+const KNOB_STREAM = 9005;
+const LIST_ORDERS: readonly SandboxKnobs['listOrder'][] = ['id-asc', 'id-desc', 'update', 'shuffled'];
 
 /** The short campaign that runs inside `npm test` (and `npm run chaos -- --short`): every kind once or more. */
 export const SHORT_CAMPAIGN = {
@@ -191,6 +197,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
   let reconcilesStarted = 0;
   let faultsInjected = 0;
   const durations = { setup: 0, faults: 0, settle: 0, rerun: 0, total: 0 };
+  const knobs: CampaignReport['knobs'] = [];
 
   const bin = await ensureTemporal({ log: say });
   if (!bin) throw new Error('the chaos campaign needs the temporal CLI binary (npm run temporal:install)');
@@ -251,6 +258,11 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
         data: { invoices: invoicesN },
       });
       sandboxes.push(sandbox);
+      // Each account meets a sevDesk of its own kind: list order and showAll drawn from the seed.
+      const knobRng = new Rng(opts.seed, KNOB_STREAM, i);
+      sandbox.store.knobs.listOrder = knobRng.pick(LIST_ORDERS);
+      sandbox.store.knobs.hideWithoutShowAll = knobRng.chance(0.5);
+      knobs.push({ account: `chaos-${i + 1}`, ...sandbox.store.knobs });
       accounts.push({ id: `chaos-${i + 1}`, sandbox });
     }
     for (const a of accounts) {
@@ -491,6 +503,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     durationsMs: durations,
     kept: kept ? { dir, database: dbName } : null,
     timeline,
+    knobs,
     passed,
   };
 }

@@ -54,6 +54,7 @@ export function formatReport(r: CampaignReport): string {
   return [
     `seed ${r.seed}, schedule ${r.planFingerprint}: ${r.accounts} accounts x ${r.invoicesPerAccount} invoices, ` +
       `${r.importsStarted} more imports and ${r.reconcilesStarted} reconciles started, worker started ${r.workerStarts} times`,
+    `sevDesk knobs: ${r.knobs.map((k) => `${k.account} order ${k.listOrder}${k.hideWithoutShowAll ? ', SR hidden without showAll' : ''}`).join('; ')}`,
     '',
     faults,
     '',
