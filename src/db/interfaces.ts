@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/postgres-js';
 import type { ErrorInfo, InterfaceState, SyncCounts } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
-import type { Db, Sql } from './client';
+import type { Sql } from './client';
 import type { Tx } from './crm-writes';
 import { recomputeCustomerValues } from './crm-writes';
+import { orm } from './orm';
 import * as schema from './schema';
 import type { InterfaceSettings } from './schema';
 
@@ -18,17 +18,6 @@ import type { InterfaceSettings } from './schema';
 /** drizzle replaces postgres.js's JSON serializer, so raw JSON goes in as text with an explicit ::jsonb cast. */
 export const jsonb = (value: unknown): string | null =>
   value === null || value === undefined ? null : JSON.stringify(value);
-
-const orms = new WeakMap<Sql, Db>();
-/** The typed query builder over a postgres.js client (created by createDb, which set drizzle's parsers up). */
-function orm(sql: Sql): Db {
-  let db = orms.get(sql);
-  if (!db) {
-    db = drizzle(sql, { schema });
-    orms.set(sql, db);
-  }
-  return db;
-}
 
 const { accounts, interfaces } = schema;
 const sevdeskOf = (accountId: string) =>

@@ -1,6 +1,11 @@
+import { and, eq, inArray, isNotNull, isNull, ne, sql as sql_ } from 'drizzle-orm';
 import type { Sql } from './client';
+import { orm } from './orm';
+import { customers, invoiceIssues, invoices } from './schema';
 
-// What OneCockpit shows (the CLI's `customers` and `status`), one named function per query.
+// What OneCockpit shows (the CLI's `customers` and `status`), one named function per query. The status
+// facts use drizzle's typed builder; the customer list stays one raw query because it nests each
+// customer's invoices with json_agg (one round trip for the whole page).
 
 export interface CustomerView {
   email: string;
@@ -76,32 +81,54 @@ export interface IssueView {
 }
 
 export async function statusFacts(sql: Sql, accountId: string): Promise<StatusFacts> {
-  const [counts] = await sql<{ customers: number; invoices: number }[]>`
-    select (select count(*)::int from customers where account_id = ${accountId}) as customers,
-      (select count(*)::int from invoices i where i.account_id = ${accountId} and i.removed_at is null
-        and i.type <> 'SR') as invoices`;
-  const unassigned = await sql<IssueView[]>`
-    select invoice_number as "invoiceNumber", source_id as "sourceId", reason from invoice_issues
-    where account_id = ${accountId} and kind = 'unassigned' and resolved_at is null
-    order by invoice_number nulls last, source_id`;
-  const invalid = await sql<IssueView[]>`
-    select invoice_number as "invoiceNumber", source_id as "sourceId", reason from invoice_issues
-    where account_id = ${accountId} and kind = 'invalid' and resolved_at is null
-    order by invoice_number nulls last, source_id`;
-  // The same number from two invoicing programs: both are kept (keyed by source) and listed here.
-  const conflicts = await sql<{ invoiceNumber: string; sources: string[] }[]>`
-    select number as "invoiceNumber", array_agg(distinct source order by source) as sources from invoices
-    where account_id = ${accountId} and number is not null and removed_at is null and type <> 'SR'
-    group by number having count(distinct source) > 1 order by number`;
+  const db = orm(sql);
+  const shown = and(eq(invoices.accountId, accountId), isNull(invoices.removedAt), ne(invoices.type, 'SR'));
+  const [customerCount, invoiceCount, issues, conflicts] = await Promise.all([
+    db.$count(customers, eq(customers.accountId, accountId)),
+    db.$count(invoices, shown),
+    db
+      .select({
+        kind: invoiceIssues.kind,
+        invoiceNumber: invoiceIssues.invoiceNumber,
+        sourceId: invoiceIssues.sourceId,
+        reason: invoiceIssues.reason,
+      })
+      .from(invoiceIssues)
+      .where(
+        and(
+          eq(invoiceIssues.accountId, accountId),
+          inArray(invoiceIssues.kind, ['unassigned', 'invalid']),
+          isNull(invoiceIssues.resolvedAt),
+        ),
+      )
+      .orderBy(sql_`${invoiceIssues.invoiceNumber} nulls last`, invoiceIssues.sourceId),
+    // The same number from two invoicing programs: both are kept (keyed by source) and listed here.
+    db
+      .select({
+        invoiceNumber: sql_<string>`${invoices.number}`,
+        sources: sql_<string[]>`array_agg(distinct ${invoices.source} order by ${invoices.source})`,
+      })
+      .from(invoices)
+      .where(and(shown, isNotNull(invoices.number)))
+      .groupBy(invoices.number)
+      .having(sql_`count(distinct ${invoices.source}) > 1`)
+      .orderBy(invoices.number),
+  ]);
+  const pick = (kind: string): IssueView[] =>
+    issues
+      .filter((i) => i.kind === kind)
+      .map(({ invoiceNumber, sourceId, reason }) => ({ invoiceNumber, sourceId, reason }));
+  const unassigned = pick('unassigned');
+  const invalid = pick('invalid');
   return {
     counts: {
-      customers: counts?.customers ?? 0,
-      invoices: counts?.invoices ?? 0,
+      customers: customerCount,
+      invoices: invoiceCount,
       unassigned: unassigned.length,
       invalid: invalid.length,
     },
-    unassigned: [...unassigned],
-    conflicts: [...conflicts],
-    invalid: [...invalid],
+    unassigned,
+    conflicts,
+    invalid,
   };
 }
