@@ -1,5 +1,6 @@
 // The German pages, rendered on the server. Every value goes through esc(); the only script is the small
 // live-refresh loop below (nonce-bound by the Content-Security-Policy).
+import { ErrorTypes } from '../shared';
 import type { CustomerJson, StatusJson } from './use-cases';
 import {
   IMPORT_STATE_WORDS,
@@ -40,6 +41,7 @@ label{display:block;margin:.5rem 0 .2rem}
 .switch button::after{content:"";position:absolute;top:.2rem;left:.2rem;width:1.3rem;height:1.3rem;border-radius:50%;background:#fff;transition:left .15s}
 .switch button[aria-checked=true]{background:#3ebd93}.switch button[aria-checked=true]::after{left:1.7rem}
 progress{width:100%;height:1.2rem}
+ul.numbers{display:flex;flex-wrap:wrap;gap:.3rem .5rem;list-style:none;padding:0;margin:.3rem 0 1rem}ul.numbers li{background:#f0f4f8;border-radius:4px;padding:.1rem .45rem;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:.1rem .5rem;border-radius:1rem;font-size:.85rem;background:#e4e7eb}
 .badge.bezahlt{background:#c6f7e2}.badge.offen{background:#fff3c4}.badge.teilweise{background:#ffe8d9}.badge.storniert{background:#e4e7eb;text-decoration:line-through}
 `;
@@ -205,19 +207,27 @@ function importBlock(s: StatusJson): string {
     return `<p id="import-state">Massenimport ${esc(word)}: <span id="import-figures">${esc(figures)}</span></p>
 <progress aria-label="Massenimport" aria-valuetext="${esc(figures)}"${value}></progress>`;
   }
-  return `<p id="import-state">Massenimport ${esc(word)}: <span id="import-figures">${esc(figures)}</span></p>`;
+  const resume =
+    imp.state === 'error' || imp.state === 'failed'
+      ? ' Klicke auf „Massenimport starten“, um ihn an der Stelle fortzusetzen, an der er stehen blieb.'
+      : '';
+  return `<p id="import-state">Massenimport ${esc(word)}: <span id="import-figures">${esc(figures)}</span>${esc(resume)}</p>`;
 }
 
 function issuesBlock(s: StatusJson): string {
+  // Grouped by reason: what to do is said once, then the invoice numbers it applies to.
+  const byReason = new Map<string, StatusJson['unassigned']>();
+  for (const u of s.unassigned) byReason.set(u.reason, [...(byReason.get(u.reason) ?? []), u]);
   const unassigned = s.unassigned.length
-    ? `<table aria-label="Nicht zugeordnete Rechnungen"><thead><tr><th>Rechnungsnummer</th><th>Grund</th><th>Was tun in sevDesk</th></tr></thead><tbody>
-${s.unassigned
-  .map((u) => {
-    const r = unassignedReason(u.reason);
-    return `<tr><td>${esc(u.invoiceNumber ?? `(ohne Nummer, sevDesk-ID ${u.sourceId})`)}</td><td>${esc(r.why)}</td><td>${esc(r.todo)}</td></tr>`;
-  })
-  .join('\n')}
-</tbody></table>`
+    ? [...byReason]
+        .map(([reason, list]) => {
+          const r = unassignedReason(reason);
+          return `<div class="reason"><p><strong>${esc(r.why)}</strong> (${count(list.length)})<br>Was tun: ${esc(r.todo)}</p>
+<ul class="numbers" aria-label="Nicht zugeordnete Rechnungen: ${esc(r.why)}">${list
+            .map((u) => `<li>${esc(u.invoiceNumber ?? `ohne Nummer (sevDesk-ID ${u.sourceId})`)}</li>`)
+            .join('')}</ul></div>`;
+        })
+        .join('\n')
     : '<p>Alle Rechnungen sind einem Kunden zugeordnet.</p>';
   const conflicts = s.conflicts.length
     ? `<p>Diese Rechnungsnummern kommen aus mehreren Rechnungsprogrammen. Beide Rechnungen bleiben erhalten; vergib in den Programmen unterschiedliche Nummernkreise.</p>
@@ -244,8 +254,12 @@ ${unassigned}</section>
 }
 
 function liveBlock(ctx: PageContext, s: StatusJson): string {
+  const tokenHint =
+    s.error?.type === ErrorTypes.invalidToken
+      ? 'sevDesk lehnt den gespeicherten API-Token ab. Deaktiviere die Schnittstelle, trage unten den neuen API-Token ein und aktiviere sie wieder. '
+      : '';
   const err = s.error
-    ? `<span id="last-error">${esc(s.error.message)}</span>`
+    ? `<span id="last-error">${esc(tokenHint)}${esc(s.error.message)}</span>`
     : '<span id="last-error">keiner</span>';
   const held = s.heldSweep
     ? `<div class="note" role="status">Ein Abgleich würde ${count(s.heldSweep.count)} von ${count(s.heldSweep.total)} Rechnungen entfernen, die es in sevDesk nicht mehr gibt. Das ist ungewöhnlich viel; er wartet auf deine Bestätigung.

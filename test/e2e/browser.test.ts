@@ -19,6 +19,8 @@ if (!hasChromium) {
   console.warn(`browser tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium)`);
 }
 const SHOTS = path.resolve(__dirname, '../../test-results/screenshots');
+/** Pages answer after real work (a token check, a deactivation): generous, the loop ends as soon as it holds. */
+const WAIT = { timeout: 20_000, interval: 100 };
 
 const config = testConfig();
 let worker: RunningWorker;
@@ -112,8 +114,8 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
     const partly = sb.store.addInvoice({ contactId: hostile, sumNet: '100', taxRate: 19 });
     sb.store.payInvoice(partly.id, '50');
     const open = sb.store.addInvoice({ contactId: hostile, sumNet: '10', taxRate: 0 });
-    // Slow sevDesk pages, so the import takes long enough to be watched.
-    sb.faults.add({ kind: 'slow', delayMs: 1200, times: Infinity, path: '/Invoice' });
+    // Slow sevDesk invoice pages (lists only), so the import takes long enough to be watched.
+    sb.faults.add({ kind: 'slow', delayMs: 1200, times: Infinity, path: /\/Invoice$/ });
 
     const context = await browser.newContext({ locale: 'de-DE' });
     const page = await context.newPage();
@@ -126,51 +128,58 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
 
     // Signing in (every page needs it).
     await page.goto(`${srv.url}/ui/accounts/${account}/interface`);
-    await expect.poll(() => page.url()).toContain('/ui/sign-in');
+    await expect.poll(() => page.url(), WAIT).toContain('/ui/sign-in');
     await shot(page, '01-sign-in');
     await page.getByLabel('Zugangsschlüssel').fill('falsch');
     await page.getByRole('button', { name: 'Anmelden' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('stimmt nicht');
+    await expect.poll(() => page.getByRole('alert').textContent(), WAIT).toContain('stimmt nicht');
     await page.getByLabel('Zugangsschlüssel').fill(srv.apiToken);
     await page.getByRole('button', { name: 'Anmelden' }).click();
-    await expect.poll(() => page.url()).toBe(`${srv.url}/ui/accounts/${account}/interface`);
+    await expect.poll(() => page.url(), WAIT).toBe(`${srv.url}/ui/accounts/${account}/interface`);
 
     // No interface yet: the API-Token field. A token sevDesk rejects first.
     const tokenField = page.getByRole('textbox', { name: 'API-Token' });
     await tokenField.fill('f'.repeat(32));
     await page.getByRole('button', { name: 'Einstellungen speichern' }).click();
     const alert = page.getByRole('alert');
-    await expect.poll(() => alert.textContent()).toMatch(/API-Token/);
+    await expect.poll(() => alert.textContent(), WAIT).toMatch(/API-Token/);
     expect(await alert.textContent()).toMatch(/abgelehnt/);
     expect(await page.content()).not.toContain('f'.repeat(32));
     expect(await page.getByRole('switch').count()).toBe(0);
     await shot(page, '02-interface-bad-token');
     await tokenField.fill('123');
     await page.getByRole('button', { name: 'Einstellungen speichern' }).click();
-    await expect.poll(() => alert.textContent()).toMatch(/32 Zeichen/);
+    await expect.poll(() => alert.textContent(), WAIT).toMatch(/32 Zeichen/);
 
     // The right token: saved, and the first import runs with a progress bar that finishes.
     await tokenField.fill(sb.token);
     await page.getByRole('button', { name: 'Einstellungen speichern' }).click();
     const toggle = page.getByRole('switch', { name: 'Schnittstelle aktiv' });
-    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
+    await expect.poll(() => toggle.getAttribute('aria-checked'), WAIT).toBe('true');
     expect(await page.content()).not.toContain(sb.token);
     const first = await watchImport(page, '03-interface-import');
     expect(first.every((p) => p.total >= 2600 && p.done <= p.total)).toBe(true);
     expect(first.some((p) => p.done < p.total)).toBe(true);
     await expect
-      .poll(() => page.locator('#import-figures').textContent())
+      .poll(() => page.locator('#import-figures').textContent(), WAIT)
       .toMatch(/^2\.\d{3} \/ 2\.\d{3} Rechnungen$/);
-    await expect.poll(() => page.locator('#state').textContent()).toBe('bereit');
+    await expect.poll(() => page.locator('#state').textContent(), { timeout: 60_000 }).toBe('bereit');
     expect(await page.locator('#last-sync').textContent()).toMatch(
       /^\d{2}\.\d{2}\.\d{4}, \d{2}:\d{2}:\d{2}$/,
     );
 
     // Unassigned invoices say what to do in sevDesk.
-    const unassigned = page.getByRole('table', { name: 'Nicht zugeordnete Rechnungen' });
-    if ((await unassigned.count()) > 0) {
-      expect(await unassigned.textContent()).toContain('Hinterlege in sevDesk beim Kontakt');
-    }
+    const unassigned = page.getByRole('list', { name: /^Nicht zugeordnete Rechnungen/ });
+    const expectedUnassigned = await fetch(`${srv.url}/api/accounts/${account}/status`, {
+      headers: { authorization: `Bearer ${srv.apiToken}` },
+    }).then(async (r) => ((await r.json()) as { unassigned: { invoiceNumber: string | null }[] }).unassigned);
+    expect(expectedUnassigned.length).toBeGreaterThan(0);
+    expect(await unassigned.getByRole('listitem').count()).toBe(expectedUnassigned.length);
+    const firstNumber = expectedUnassigned.find((u) => u.invoiceNumber)!.invoiceNumber!;
+    expect(await unassigned.getByText(firstNumber, { exact: true }).count()).toBe(1);
+    expect(await page.locator('#live').textContent()).toContain(
+      'Hinterlege in sevDesk beim Kontakt des Rechnungsempfängers eine E-Mail-Adresse',
+    );
 
     // "Massenimport starten": the seed's click, followed to its end again.
     await page.getByRole('button', { name: 'Massenimport starten' }).click();
@@ -180,7 +189,7 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
     // The customers: values in German money format, each linking to its page.
     await page.getByRole('link', { name: 'Kunden', exact: true }).click();
     const table = page.getByRole('table', { name: 'Kunden' });
-    await expect.poll(() => table.count()).toBe(1);
+    await expect.poll(() => table.count(), WAIT).toBe(1);
     const header = await table.locator('thead').textContent();
     expect(header).toContain('Kundenwert (Rechnungen)');
     expect(header).toContain('Kundenwert (gesamt)');
@@ -192,7 +201,9 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
 
     // The customer's page: the ten contact fields and the invoices with their status words.
     await row.getByRole('link', { name: 'hostile@example.de' }).click();
-    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('<img src=x');
+    await expect
+      .poll(() => page.getByRole('heading', { level: 1 }).textContent(), WAIT)
+      .toContain('<img src=x');
     expect(await page.locator('main img').count()).toBe(0);
     expect(await page.evaluate('window.__xss')).toBeUndefined();
     const contact = await page.locator('section', { hasText: 'Kontakt' }).first().textContent();
@@ -235,10 +246,10 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
 
     // Off and on with the switch.
     await page.getByRole('link', { name: /Schnittstellen/ }).click();
-    await expect.poll(() => toggle.getAttribute('aria-checked')).toBe('true');
+    await expect.poll(() => toggle.getAttribute('aria-checked'), WAIT).toBe('true');
     await toggle.click();
     await expect.poll(() => toggle.getAttribute('aria-checked'), { timeout: 60_000 }).toBe('false');
-    await expect.poll(() => page.locator('#state').textContent()).toBe('deaktiviert');
+    await expect.poll(() => page.locator('#state').textContent(), WAIT).toBe('deaktiviert');
     expect(await page.getByRole('button', { name: 'Massenimport starten' }).isDisabled()).toBe(true);
     await shot(page, '07-interface-off');
     await toggle.click();
@@ -264,7 +275,7 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(url);
-    await expect.poll(() => page.url()).toBe(`${srv.url}/ui/accounts/${account}/interface`);
+    await expect.poll(() => page.url(), WAIT).toBe(`${srv.url}/ui/accounts/${account}/interface`);
     expect(await page.getByRole('textbox', { name: 'API-Token' }).count()).toBe(1);
     await shot(page, '09-sign-in-link');
     const other = await page.goto(`${srv.url}/ui/accounts/someone-else/interface`);
@@ -273,7 +284,7 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
     const second = await browser.newContext();
     const p2 = await second.newPage();
     await p2.goto(url);
-    await expect.poll(() => p2.getByRole('alert').textContent()).toContain('abgelaufen');
+    await expect.poll(() => p2.getByRole('alert').textContent(), WAIT).toContain('abgelaufen');
     await context.close();
     await second.close();
   });
