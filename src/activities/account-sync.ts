@@ -171,7 +171,13 @@ export function createSyncActivities(deps: ActivityDeps) {
       let cursor = iface.invoiceCursor;
       for await (const { page, offset } of walkPages(
         (o, limit) => client.listInvoices({ offset: o, limit, updateAfter, countAll: true }),
-        { startOffset: resumeFrom, checkTotal: true },
+        {
+          startOffset: resumeFrom,
+          checkTotal: true,
+          confirmDelayMs: 1000,
+          onShortfall: (e) =>
+            Context.current().log.warn('sevDesk count and rows disagree', { accountId, message: e.message }),
+        },
       )) {
         const out = await processInvoicePage(ctx, page);
         counts.pages += 1;
@@ -222,7 +228,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     for (const status of ['200', '750']) {
       for await (const { page } of walkPages(
         (o, limit) => ctx.client.listInvoices({ offset: o, limit, status, countAll: true }),
-        { checkTotal: true },
+        { checkTotal: true, confirmDelayMs: 1000 },
       )) {
         for (const inv of page.objects) seen.add(inv.id);
         add(await processInvoicePage(ctx, page));

@@ -161,6 +161,8 @@ export interface InvoiceFilter {
 export interface SandboxKnobs {
   listOrder: 'id-asc' | 'id-desc' | 'update' | 'shuffled';
   hideWithoutShowAll: boolean;
+  /** Added to every invoice list's `total` (countAll): a count one higher than the rows served [GUESS]. */
+  totalExtra: number;
 }
 
 export interface ContactFilter {
@@ -320,9 +322,16 @@ export class SandboxStore {
    * One page of invoices in ascending id order (the sandbox's choice: sevDesk's default order is
    * undocumented, API-NOTES §4). Returns the stored objects, not copies, for speed: treat them as read-only.
    */
-  readonly knobs: SandboxKnobs = { listOrder: 'id-asc', hideWithoutShowAll: false };
+  readonly knobs: SandboxKnobs = { listOrder: 'id-asc', hideWithoutShowAll: false, totalExtra: 0 };
 
   queryInvoices(filter: InvoiceFilter, page: PageRequest): Page<Invoice> {
+    const result = this.queryInvoicesRaw(filter, page);
+    return result.total === undefined || this.knobs.totalExtra === 0
+      ? result
+      : { ...result, total: result.total + this.knobs.totalExtra };
+  }
+
+  private queryInvoicesRaw(filter: InvoiceFilter, page: PageRequest): Page<Invoice> {
     const hideSr = this.knobs.hideWithoutShowAll && filter.showAll !== true;
     if (hideSr || this.knobs.listOrder !== 'id-asc') return this.queryInvoicesKnobbed(filter, page, hideSr);
     const { showAll: _showAll, ...rest } = filter;

@@ -45,8 +45,14 @@ export async function* walkPages<T>(
   opts: {
     limit?: number;
     startOffset?: number;
-    /** The pages carry `total` (countAll): a short page before it throws SevdeskShortPageError. */
+    /**
+     * The pages carry `total` (countAll): a page short of it is read again after `confirmDelayMs`; a
+     * different answer goes on from there, the same answer twice is taken as the end (sevDesk's count is
+     * off) and reported to `onShortfall`. Without `confirmDelayMs` a short page throws SevdeskShortPageError.
+     */
     checkTotal?: boolean;
+    confirmDelayMs?: number;
+    onShortfall?: (e: SevdeskShortPageError) => void;
   } = {},
 ): AsyncGenerator<{ page: Page<T>; offset: number }> {
   const limit = opts.limit ?? MAX_PAGE_LIMIT;
@@ -55,10 +61,16 @@ export async function* walkPages<T>(
   }
   let offset = opts.startOffset ?? 0;
   for (;;) {
-    const page = await fetchPage(offset, limit);
-    const short = page.rawCount < limit;
+    let page = await fetchPage(offset, limit);
+    let short = page.rawCount < limit;
     if (short && opts.checkTotal && page.total !== null && offset + page.rawCount < page.total) {
-      throw new SevdeskShortPageError(offset, page.rawCount, page.total);
+      const shortfall = new SevdeskShortPageError(offset, page.rawCount, page.total);
+      if (opts.confirmDelayMs === undefined) throw shortfall;
+      await new Promise((r) => setTimeout(r, opts.confirmDelayMs));
+      const again = await fetchPage(offset, limit);
+      if (again.rawCount === page.rawCount) opts.onShortfall?.(shortfall);
+      page = again;
+      short = page.rawCount < limit;
     }
     yield { page, offset };
     if (short) return;
