@@ -154,8 +154,9 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
       // A deploy (SIGTERM) stops polling at once and lets running activities finish their current page
-      // for this long; only then are they cancelled (and retried elsewhere from their checkpoint).
-      shutdownGraceTime: `${ops.shutdownGraceSeconds}s`,
+      // for this long; only then are they cancelled (and retried elsewhere from their checkpoint). A config
+      // built by hand (tests, benches) has no `ops` and keeps the SDK's 0: a stopped test worker cancels at once.
+      ...(config.ops ? { shutdownGraceTime: `${config.ops.shutdownGraceSeconds}s` } : {}),
     });
     const conn = connection;
     return {
