@@ -118,11 +118,15 @@ export async function fetchAllContacts(
       collectTolerant<CommunicationWay>((offset, limit) => client.listCommunicationWays({ offset, limit })),
       collectTolerant<ContactAddress>((offset, limit) => client.listContactAddresses({ offset, limit })),
     ]);
-  const [contacts, first, countries] = await Promise.all([
-    collectTolerant<Contact>((offset, limit) => client.listContacts({ offset, limit })),
+  const readContacts = () =>
+    collectTolerant<Contact>((offset, limit) => client.listContacts({ offset, limit }));
+  const [firstContacts, first, countries] = await Promise.all([
+    readContacts(),
     readParts(),
     countryNames(client),
   ]);
+  // Malformed objects are usually transient: the list is read once more before anything is reported.
+  const contacts = firstContacts.invalid.length > 0 ? await readContacts() : firstContacts;
   let [ways, addresses] = first;
   // Malformed objects are usually transient: one more read of the two lists before anything is reported.
   if (hasMalformed(ways) || hasMalformed(addresses)) [ways, addresses] = await readParts();

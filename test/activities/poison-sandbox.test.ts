@@ -108,4 +108,43 @@ describe('an import over poison records', () => {
     }
     sb.store.clearPoison();
   });
+
+  it('reads all contacts per object: a transient fault is read again, a lasting one stays with its contact', async () => {
+    clearCountryCache();
+    const client = createSevdeskClient({ baseUrl: sb.url, token: sb.token });
+    const baseline = await fetchAllContacts(client);
+    expect(baseline.problems).toEqual([]);
+
+    // One corrupted CommunicationWay in one reply: read again, nothing to report.
+    sb.faults.add({ kind: 'malformed', path: '/CommunicationWay', field: 'main', times: 1 });
+    const retried = await fetchAllContacts(client);
+    expect(retried.problems).toEqual([]);
+    expect(retried.rows).toEqual(baseline.rows);
+    expect(sb.faults.pending()).toEqual([]);
+
+    // Lasting: one way and one contact stay malformed. Only those two contacts are affected.
+    const withEmail = baseline.rows.filter((r) => r.email !== null);
+    const [a, b] = withEmail;
+    const way = sb.store.communicationWays(a!.source_id).find((w) => w.type === 'EMAIL')!;
+    sb.store.setPoison('CommunicationWay', way.id, { main: 'abc' });
+    sb.store.setPoison('Contact', b!.source_id, { update: 'gestern' });
+    try {
+      const read = await fetchAllContacts(client);
+      const byId = new Map(read.rows.map((r) => [r.source_id, r]));
+      expect(byId.get(a!.source_id)).toMatchObject({
+        email: null,
+        read_error: expect.stringMatching(/main/),
+      });
+      expect(byId.get(b!.source_id)).toMatchObject({
+        email: null,
+        read_error: expect.stringMatching(/update/),
+      });
+      const others = read.rows.filter((r) => r.source_id !== a!.source_id && r.source_id !== b!.source_id);
+      expect(others.every((r) => !r.read_error)).toBe(true);
+      expect(others.length).toBe(baseline.rows.length - 2);
+      expect(read.problems).toHaveLength(2);
+    } finally {
+      sb.store.clearPoison();
+    }
+  });
 });
