@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { isLoopbackHost, safeNext, sameSecret, Sessions } from '../../src/server/auth';
 import { date, esc, invoiceStatusWord, money } from '../../src/server/format';
 import { checkServeSettings } from '../../src/server';
-import { liveFragment, unassignedReason } from '../../src/server/views';
+import type { CustomerJson, StatusJson } from '../../src/server/use-cases';
+import {
+  customerPage,
+  customersPage,
+  interfacePage,
+  liveFragment,
+  unassignedReason,
+} from '../../src/server/views';
 
 describe('German display', () => {
   it('formats money from decimal strings, German style', () => {
@@ -91,5 +98,133 @@ describe('serve settings and auth helpers', () => {
     const late = s.createLink('a', '/ui/');
     now += 16 * 60 * 1000;
     expect(s.redeemLink(late.code)).toBeUndefined();
+  });
+});
+
+describe('the pages as HTML', () => {
+  const ctx = { nonce: 'n0nce', account: 'acc<1>' };
+  const evil = '<script>alert(1)</script>';
+  const status: StatusJson = {
+    account: 'acc<1>',
+    active: true,
+    state: 'error',
+    error: { type: 'SevdeskInvalidTokenError', message: `rejected ${evil}` },
+    lastSyncAt: '2026-03-15T13:05:09.000Z',
+    nextSyncAt: null,
+    counts: { customers: 1, invoices: 2, unassigned: 1, invalid: 1 },
+    unassigned: [
+      { invoiceNumber: `RE-1${evil}`, sourceId: '7', reason: 'the sevDesk contact has no e-mail address' },
+    ],
+    conflicts: [{ invoiceNumber: `RE-2${evil}`, sources: ['sevdesk', 'lexoffice'] }],
+    invalid: [{ invoiceNumber: 'RE-3', sourceId: '9', reason: `sumGross: ${evil}` }],
+    import: { state: 'running', done: 1000, total: 3000 },
+    heldSweep: null,
+  };
+
+  it('escapes every value and shows state, progress, unassigned, conflicts and invalid records', () => {
+    const page = interfacePage(ctx, { status });
+    expect(page).not.toContain('<script>alert');
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).toContain('Konto acc&lt;1&gt;');
+    expect(page).toContain('/api/accounts/acc%3C1%3E/status');
+    expect(page).toContain(
+      '<progress aria-label="Massenimport" aria-valuetext="1.000 / 3.000 Rechnungen" value="1000" max="3000">',
+    );
+    expect(page).toContain('role="switch" aria-checked="true" aria-labelledby="active-label"');
+    expect(page).toContain('<span id="active-label">Schnittstelle aktiv</span>');
+    expect(page).toContain('>Massenimport starten</button>');
+    expect(page).toContain('15.03.2026, 14:05:09'); // Berlin time
+    expect(page).toContain('Deaktiviere die Schnittstelle, trage unten den neuen API-Token ein');
+    expect(page).toContain('Rechnungsnummern im Konflikt (1)');
+    expect(page).toContain('sevdesk, lexoffice');
+    expect(page).toContain('Ungültige Datensätze (1)');
+    expect(page).toContain('Hinterlege in sevDesk beim Kontakt des Rechnungsempfängers eine E-Mail-Adresse');
+    // Scripts and styles carry the response's nonce (the CSP allows nothing else).
+    expect(page.match(/<script(?![^>]*nonce="n0nce")/g)).toBeNull();
+    expect(page.match(/<style(?![^>]*nonce="n0nce")/g)).toBeNull();
+    expect(page).not.toMatch(/\sstyle="/);
+  });
+
+  it('offers the token form without an interface, and settings only while deactivated', () => {
+    const none = interfacePage(ctx, { status: null, error: 'bad' });
+    expect(none).toContain('<label for="token">API-Token</label>');
+    expect(none).toContain('>Einstellungen speichern</button>');
+    expect(none).toContain('role="alert">bad</div>');
+    expect(none).not.toContain('role="switch"');
+    expect(interfacePage(ctx, { status })).not.toContain('name="intervalSeconds"');
+    const off = interfacePage(ctx, { status: { ...status, active: false, state: 'paused' } });
+    expect(off).toContain('name="intervalSeconds"');
+    expect(off).toContain('aria-checked="false"');
+    expect(off).toMatch(/<button type="submit" disabled>Massenimport starten/);
+  });
+
+  it('shows customers with German money and the status words', () => {
+    const customer: CustomerJson = {
+      email: 'a&b@example.de',
+      company: `ACME ${evil}`,
+      title: 'Dr.',
+      firstName: 'Eva',
+      lastName: 'Groß',
+      street: 'Hauptstr. 1',
+      zip: '10115',
+      city: 'Berlin',
+      country: 'Deutschland',
+      phone: '+49 30 1234',
+      values: { invoices: '1606.50', total: '2606.50' },
+      currency: 'EUR',
+      invoices: [
+        {
+          number: 'RE-1',
+          date: '2026-01-02',
+          dueDate: '2026-01-16',
+          status: 'paid',
+          amount: '1487.50',
+          paidAmount: '1487.50',
+          currency: 'EUR',
+          source: 'sevdesk',
+        },
+        {
+          number: 'RE-2',
+          date: '2026-01-03',
+          dueDate: null,
+          status: 'open',
+          amount: '119.00',
+          paidAmount: '50.00',
+          currency: 'EUR',
+          source: 'sevdesk',
+        },
+        {
+          number: 'RE-3',
+          date: '2026-01-04',
+          dueDate: null,
+          status: 'open',
+          amount: '0.00',
+          paidAmount: '0.00',
+          currency: 'EUR',
+          source: 'sevdesk',
+        },
+        {
+          number: 'RE-4',
+          date: '2026-01-05',
+          dueDate: null,
+          status: 'cancelled',
+          amount: '10.00',
+          paidAmount: '0.00',
+          currency: 'EUR',
+          source: 'sevdesk',
+        },
+      ],
+    };
+    const list = customersPage(ctx, [customer]);
+    expect(list).toContain('href="/ui/accounts/acc%3C1%3E/customers/a%26b%40example.de"');
+    expect(list).toContain('1.606,50 €');
+    expect(list).toContain('2.606,50 €');
+    expect(list).not.toContain('<script>alert');
+    const one = customerPage(ctx, customer);
+    for (const word of ['>bezahlt<', '>teilweise bezahlt<', '>offen<', '>storniert<'])
+      expect(one).toContain(word);
+    expect(one).toContain('16.01.2026');
+    expect(one).toContain('(50,00 € bezahlt)');
+    expect(one).not.toContain('<script>alert');
   });
 });
