@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { addInterface, connectApp, getStatus, syncNow } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { eventually, randomId, TEST_SECRET_KEY } from '../helpers/env';
+import { startSandbox } from '../../src/sandbox';
+import { eventually, randomId, TEST_SECRET_KEY, testConfig } from '../helpers/env';
 
 // Issue 14: the worker as an operator runs it: from the prebuilt workflow bundle, with /healthz, /readyz
 // and /metrics on a small port, JSON logs, a clean SIGTERM, and a fatal error that exits non-zero.
@@ -125,6 +127,48 @@ describe('the worker process in production shape', () => {
       expect(await w.exited).toBe(0);
       expect(w.output()).toContain('worker stopped');
       await expect(get(port, '/healthz')).rejects.toThrow();
+    },
+  );
+
+  it(
+    'counts what a real account does, by account: sevDesk requests, import pages, invoices, syncs',
+    { timeout: 180_000 },
+    async () => {
+      const port = await freePort();
+      const env = workerEnv(port);
+      const w = spawnProc([path.join(root, 'bin/sevsync.cjs'), 'worker'], env);
+      const sb = await startSandbox({ seed: 1401, data: { invoices: 120 } });
+      const app = await connectApp(testConfig({ taskQueue: env.SEVSYNC_TASK_QUEUE! }));
+      try {
+        await eventually(async () => (await get(port, '/readyz')).status === 200, 60_000, '/readyz 200');
+        const accountId = randomId('ops');
+        await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
+        await eventually(
+          async () => (await getStatus(app, accountId)).import?.state === 'done',
+          120_000,
+          'import done',
+        );
+        await syncNow(app, accountId, true);
+        const text = (await get(port, '/metrics')).text;
+        const value = (metric: string, labels: string) => {
+          const line = text.split('\n').find((l) => l.startsWith(`${metric}{`) && l.includes(labels));
+          return line ? Number(line.split(' ').at(-1)) : 0;
+        };
+        const acct = `account="${accountId}"`;
+        expect(value('sevsync_sevdesk_requests_total', `${acct},status="2xx"`)).toBeGreaterThan(0);
+        expect(value('sevsync_import_pages_total', acct)).toBeGreaterThan(0);
+        expect(value('sevsync_invoices_written_total', `${acct},source="import"`)).toBeGreaterThan(0);
+        expect(value('sevsync_syncs_total', `${acct},outcome="ok"`)).toBeGreaterThanOrEqual(1);
+        expect(value('sevsync_import_invoices_done', acct)).toBeGreaterThan(0);
+        // The sandbox's own request log agrees that the requests were real ones.
+        expect(sb.requests.count()).toBeGreaterThanOrEqual(
+          value('sevsync_sevdesk_requests_total', `${acct},status="2xx"`),
+        );
+        expect(w.output()).not.toContain(sb.token);
+      } finally {
+        await app.close();
+        await sb.close();
+      }
     },
   );
 
