@@ -49,6 +49,22 @@ async function appError(p: Promise<unknown>): Promise<AppError> {
   return err as AppError;
 }
 
+const initialImportDone = (accountId: string) =>
+  eventually(async () => {
+    const s = await getStatus(app, accountId);
+    return s.import?.state === 'done' ? s : undefined;
+  }, 120_000);
+
+/** An account whose initial import has ended, on a sevDesk slowed down so the next import is still running. */
+async function importedAndSlowed(seed: number, invoices: number) {
+  const sb = await sandbox(seed, invoices);
+  const accountId = randomId('app');
+  await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
+  await initialImportDone(accountId);
+  sb.faults.add({ kind: 'slow', delayMs: 1500, path: '/Invoice', times: 3 });
+  return { sb, accountId };
+}
+
 beforeAll(async () => {
   worker = await startWorker(config);
   app = await connectApp(config);
@@ -195,15 +211,7 @@ describe('interface update and activation', () => {
 
 describe('imports', () => {
   it('a second start while one runs returns that import, and both followers see it end', async () => {
-    const sb = await sandbox(16, 400);
-    const accountId = randomId('app');
-    await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
-    // Wait for the initial import to end, then slow sevDesk down so the next one is still running.
-    await eventually(async () => {
-      const s = await getStatus(app, accountId);
-      return s.import?.state === 'done' ? s : undefined;
-    }, 120_000);
-    sb.faults.add({ kind: 'slow', delayMs: 1500, path: '/Invoice', times: 3 });
+    const { accountId } = await importedAndSlowed(16, 400);
     const a = await startImport(app, accountId, { dryRun: false });
     expect(a.alreadyRunning).toBe(false);
     const b = await startImport(app, accountId, { dryRun: false });
@@ -231,14 +239,7 @@ describe('imports', () => {
 
 describe('imports, two clicks at the same moment', () => {
   it('two concurrent starts give one import', async () => {
-    const sb = await sandbox(17, 300);
-    const accountId = randomId('app');
-    await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
-    await eventually(async () => {
-      const s = await getStatus(app, accountId);
-      return s.import?.state === 'done' ? s : undefined;
-    }, 120_000);
-    sb.faults.add({ kind: 'slow', delayMs: 1500, path: '/Invoice', times: 3 });
+    const { accountId } = await importedAndSlowed(17, 300);
     const [a, b] = await Promise.all([
       startImport(app, accountId, { dryRun: false }),
       startImport(app, accountId, { dryRun: false }),
@@ -256,10 +257,7 @@ describe('reconcile', () => {
     const b = await sandbox(19, 20);
     const accountId = randomId('app');
     await addInterface(app, { accountId, token: a.token, baseUrl: a.url, intervalSeconds: 3600 });
-    const imported = await eventually(async () => {
-      const s = await getStatus(app, accountId);
-      return s.import?.state === 'done' ? s : undefined;
-    }, 120_000);
+    const imported = await initialImportDone(accountId);
     expect(imported.counts.invoices).toBeGreaterThan(40);
     await setInterfaceActive(app, accountId, false);
     await updateInterfaceSettings(app, { accountId, baseUrl: b.url, token: b.token });
