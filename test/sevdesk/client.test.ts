@@ -469,6 +469,19 @@ describe('response size cap', () => {
   });
 });
 
+describe('dispatchers', () => {
+  it('closeDefaultDispatchers closes the shared pools; a later client opens a new one', async () => {
+    server.fallback(ok);
+    const { client } = makeClient({ sleep: undefined });
+    expect((await client.listInvoices()).objects).toHaveLength(2);
+    await closeDefaultDispatchers();
+    // The old client's pool is closed: undici refuses, typed as a network error (never a hang).
+    const err = await caught(client.listInvoices());
+    expect(err).toMatchObject({ type: 'SevdeskNetworkError' });
+    expect((await makeClient().client.listInvoices()).objects).toHaveLength(2);
+  });
+});
+
 describe('cancellation', () => {
   it('an aborted signal stops an in-flight request with the signal’s reason', async () => {
     server.fallback(hang);
