@@ -156,21 +156,30 @@ export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
     }
   });
 
+  /** JSON for the API; a German page for the pages (the message stays, the details go to the log). */
+  const fail = (req: FastifyRequest, reply: FastifyReply, status: number, type: string, message: string) => {
+    if (!req.url.startsWith('/ui/')) return reply.code(status).send(errorJson(type, message));
+    const title = status === 404 ? 'Nicht gefunden' : status >= 500 ? 'Fehler' : 'Ungültige Anfrage';
+    const account = req.principal?.account ?? '';
+    const page = errorPage({ nonce: req.nonce, account }, { title, message });
+    return reply.code(status).type('text/html; charset=utf-8').send(page);
+  };
+
   app.setErrorHandler((err, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
-      return reply.code(400).send(errorJson('invalid_input', validationMessage(err, err.validationContext)));
+      return fail(req, reply, 400, 'invalid_input', validationMessage(err, err.validationContext));
     }
     const known = opts.useCases.classify(err);
-    if (known) return reply.code(known.status).send(errorJson(known.type, known.message));
+    if (known) return fail(req, reply, known.status, known.type, known.message);
     const e = err as { statusCode?: number; message?: string };
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.code(e.statusCode).send(errorJson('invalid_input', e.message ?? 'bad request'));
+      return fail(req, reply, e.statusCode, 'invalid_input', e.message ?? 'bad request');
     }
     req.log.error({ err }, 'request failed');
-    return reply.code(500).send(errorJson('internal', 'internal error; see the server log'));
+    return fail(req, reply, 500, 'internal', 'internal error; see the server log');
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send(errorJson('not_found', `no route ${req.method} ${req.url.split('?')[0]}`)),
+    fail(req, reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`),
   );
 
   registerApi(app, { useCases: opts.useCases, sessions });

@@ -174,6 +174,14 @@ describe('HTTP API: auth', () => {
       headers: { cookie: session, host },
     });
     expect(noOrigin.statusCode).toBe(403);
+    const lost = await srv.app.inject({
+      method: 'GET',
+      url: '/ui/nowhere',
+      headers: { cookie: session, host },
+    });
+    expect(lost.statusCode).toBe(404);
+    expect(lost.headers['content-type']).toMatch(/^text\/html/);
+    expect(lost.headers['content-security-policy']).toMatch(/script-src 'nonce-/);
     const forged = await srv.app.inject({
       method: 'GET',
       url: '/api/accounts/nobody/status',
