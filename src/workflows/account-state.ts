@@ -9,6 +9,7 @@ import {
   defineUpdate,
   getExternalWorkflowHandle,
   log,
+  patched,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -53,6 +54,12 @@ export interface AccountSyncState {
   /** How often a blocked token has been re-checked since it was blocked (1 h, 6 h, then daily). */
   tokenRechecks?: number;
 }
+
+/** patched() ids: each guards a change that running workflows (and the saved histories) would not survive. */
+export const PATCHES = {
+  searchAttributes: 'sevsync-search-attributes',
+  tokenRecheck: 'sevsync-token-recheck',
+} as const;
 
 /** Re-checks of a token sevDesk rejected: a proxy's 401 or a token blocked for a while may heal. */
 export const TOKEN_RECHECK_SECONDS = [3600, 6 * 3600, 24 * 3600] as const;
@@ -116,6 +123,8 @@ export class AccountState {
   publish(): void {
     const state = this.state();
     if (state === this.shownState) return;
+    // Runs started before the attributes existed replay without them.
+    if (!patched(PATCHES.searchAttributes)) return;
     this.shownState = state;
     upsertSearchAttributes([
       { key: accountSearchKey, value: this.accountId },
@@ -125,8 +134,8 @@ export class AccountState {
 
   /**
    * Starts a walk as a child (ABANDON: the parent's continue-as-new must not kill it). A stopped import
-   * (state `error`) resumes from its checkpoint under the same import id. `s.import` changes only once the
-   * child has started: a start that fails leaves no phantom "running" import.
+   * (state `error`) resumes from its checkpoint under the same import id. A start that fails puts the previous
+   * import back: no phantom "running" import stays.
    */
   async startWalk(kind: 'import' | 'reconcile', dryRun: boolean): Promise<ImportProgress> {
     const prev = this.s.import;
@@ -134,22 +143,8 @@ export class AccountState {
     const importId =
       resume && prev ? prev.importId : `${kind === 'reconcile' ? 'rec' : 'imp'}-${uuid4().slice(0, 8)}`;
     const workflowId = bulkImportWorkflowId(this.accountId, importId);
-    await startChild(bulkImportWorkflow, {
-      workflowId,
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      staticSummary: `${kind === 'reconcile' ? 'Reconcile' : 'Bulk import'}${dryRun ? ' (dry run)' : ''} of account ${this.accountId}`,
-      args: [
-        {
-          accountId: this.accountId,
-          importId,
-          kind,
-          dryRun,
-          parentWorkflowId: workflowInfo().workflowId,
-          ...(this.tuning.importPagesPerRun ? { pagesPerRun: this.tuning.importPagesPerRun } : {}),
-        },
-      ],
-    });
-    this.s.import = {
+    // Set before the start (the loop sees "import running" at once), put back if the start fails.
+    const started: ImportProgress = {
       importId,
       workflowId,
       state: 'running',
@@ -159,6 +154,27 @@ export class AccountState {
       kind,
       error: null,
     };
+    this.s.import = started;
+    try {
+      await startChild(bulkImportWorkflow, {
+        workflowId,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `${kind === 'reconcile' ? 'Reconcile' : 'Bulk import'}${dryRun ? ' (dry run)' : ''} of account ${this.accountId}`,
+        args: [
+          {
+            accountId: this.accountId,
+            importId,
+            kind,
+            dryRun,
+            parentWorkflowId: workflowInfo().workflowId,
+            ...(this.tuning.importPagesPerRun ? { pagesPerRun: this.tuning.importPagesPerRun } : {}),
+          },
+        ],
+      });
+    } catch (err) {
+      if (this.s.import === started) this.s.import = prev;
+      throw err;
+    }
     return this.s.import;
   }
 

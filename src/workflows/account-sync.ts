@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   workflowInfo,
@@ -10,7 +11,7 @@ import {
 import type { Activities } from '../activities';
 import { ErrorTypes } from '../shared';
 import type { AccountSyncState } from './account-state';
-import { AccountState, TOKEN_RECHECK_SECONDS, initialState } from './account-state';
+import { AccountState, PATCHES, TOKEN_RECHECK_SECONDS, initialState } from './account-state';
 import { failureInfo } from './failure';
 
 export * from './account-state';
@@ -95,7 +96,7 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
       workflowInfo().continueAsNewSuggested;
     if (a.canSync())
       await condition(wake, waitMs, { summary: `wait ${s.intervalSeconds} s for the next sync` });
-    else if (s.blocked && s.active && !a.realImportRunning())
+    else if (s.blocked && s.active && !a.realImportRunning() && patched(PATCHES.tokenRecheck))
       await recheckTokenLater(a, wake, input.tokenRecheckSeconds ?? TOKEN_RECHECK_SECONDS);
     else await condition(wake);
   }
