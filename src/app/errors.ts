@@ -1,3 +1,5 @@
+import { ServiceError } from '@temporalio/client';
+
 // The one error the use cases throw for something the caller can act on. The CLI prints the message and
 // exits 1; the HTTP API answers {error: {type, message}} with httpStatusOf(type).
 
@@ -41,3 +43,32 @@ const HTTP_STATUS: Record<AppErrorType, number> = {
 
 /** The HTTP status code that fits an error type. */
 export const httpStatusOf = (type: AppErrorType): number => HTTP_STATUS[type];
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const PG_UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'CONNECT_TIMEOUT', 'ENOTFOUND']);
+
+/** Temporal or PostgreSQL out of reach becomes an 'unavailable' AppError; anything else is returned as is. */
+export function toAppError(err: unknown): unknown {
+  if (err instanceof AppError) return err;
+  if (err instanceof ServiceError) {
+    const code = (err.cause as { code?: unknown } | undefined)?.code;
+    if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED)
+      return new AppError('unavailable', `the Temporal server is not reachable: ${err.message}`);
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && PG_UNREACHABLE.has(code))
+    return new AppError('unavailable', `the database is not reachable (${code})`);
+  return err;
+}
+
+/** A use case whose infrastructure failures come out as AppError('unavailable'). */
+export const guarded =
+  <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+  async (...args: A): Promise<R> => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      throw toAppError(err);
+    }
+  };

@@ -18,19 +18,37 @@
 // the workflow with workflowIdConflictPolicy USE_EXISTING; a retry with the same token and settings
 // finishes a half-done add instead of failing with "already exists".
 
+import { guarded } from './errors';
+import * as interfaces from './interfaces';
+import * as keys from './keys';
+import * as reconcile from './reconcile';
+import * as status from './status';
+import * as sync from './sync';
+
 export type { AppDeps } from './deps';
 export { connectApp } from './deps';
 export type { AppErrorType } from './errors';
-export { AppError, httpStatusOf, isAppError } from './errors';
+export { AppError, httpStatusOf, isAppError, toAppError } from './errors';
 export type { AddInput, AddResult, AmountBasis, UpdateInput } from './interfaces';
-export { addInterface, removeInterface, setInterfaceActive, updateInterfaceSettings } from './interfaces';
 export type { WalkKind, WalkStart } from './sync';
-export { followImport, startImport, startReconcile, syncNow, waitForImport } from './sync';
 export type { HeldSweep } from './reconcile';
-export { confirmReconcile } from './reconcile';
 export type { ImportView, StatusView } from './status';
-export { getCustomers, getStatus } from './status';
 export type { RotateResult } from './keys';
-export { rotateKeys } from './keys';
 export { isLoopbackHost, parseBaseUrl } from './base-url';
 export { requireBaseUrl } from './tokens';
+
+// The use cases. Temporal or PostgreSQL out of reach comes out as AppError('unavailable') (HTTP 503).
+export const addInterface = guarded(interfaces.addInterface);
+export const setInterfaceActive = guarded(interfaces.setInterfaceActive);
+export const updateInterfaceSettings = guarded(interfaces.updateInterfaceSettings);
+export const removeInterface = guarded(interfaces.removeInterface);
+export const syncNow = guarded(sync.syncNow);
+export const startImport = guarded(sync.startImport);
+export const startReconcile = guarded(sync.startReconcile);
+export const followImport = guarded(sync.followImport);
+/** The name the CLI and older tests know. */
+export const waitForImport = followImport;
+export const confirmReconcile = guarded(reconcile.confirmReconcile);
+export const getStatus = guarded(status.getStatus);
+export const getCustomers = guarded(status.getCustomers);
+export const rotateKeys = guarded(keys.rotateKeys);

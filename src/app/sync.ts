@@ -177,6 +177,3 @@ export async function followImport(
   if (!stats) throw stopped(last);
   return stats;
 }
-
-/** The name the CLI and older tests know. */
-export const waitForImport = followImport;

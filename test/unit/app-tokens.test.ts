@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AppError, httpStatusOf, requireBaseUrl } from '../../src/app';
+import { ServiceError } from '@temporalio/client';
+import { AppError, httpStatusOf, requireBaseUrl, toAppError } from '../../src/app';
 import { checkToken } from '../../src/app/tokens';
 import type { SevdeskClient } from '../../src/sevdesk/client';
 import { SevdeskInvalidTokenError, SevdeskNetworkError } from '../../src/sevdesk/errors';
@@ -69,5 +70,20 @@ describe('requireBaseUrl', () => {
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).type).toBe('invalid_input');
     expect((err as AppError).message).toContain('the sevDesk base URL must use https://');
+  });
+});
+
+describe('toAppError', () => {
+  it('turns Temporal or PostgreSQL out of reach into unavailable and leaves other errors alone', () => {
+    const grpc = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7233'), { code: 14 });
+    const temporal = toAppError(new ServiceError('Failed to start workflow', { cause: grpc }));
+    expect(temporal).toBeInstanceOf(AppError);
+    expect((temporal as AppError).type).toBe('unavailable');
+    const pg = toAppError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    expect((pg as AppError).type).toBe('unavailable');
+    const other = new TypeError('a bug');
+    expect(toAppError(other)).toBe(other);
+    const notFound = new ServiceError('bad request', { cause: Object.assign(new Error('x'), { code: 3 }) });
+    expect(toAppError(notFound)).toBe(notFound);
   });
 });
