@@ -24,15 +24,29 @@ export interface PageOutcome extends PageResult {
   maxUpdate: number | null;
 }
 
-/** Contacts not stored yet, or stored as unreadable last time (read again: the fault is usually gone). */
-async function missingContacts(ctx: PageContext, ids: string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const known = await ctx.sql<{ source_id: string }[]>`
-    select source_id from source_contacts
-    where account_id = ${ctx.accountId} and source = ${ctx.source} and source_id = any(${ids}::text[])
-      and read_error is null`;
+/** Contacts stored as unreadable that one page reads again (one by one), at most. */
+export const UNREADABLE_REREAD_PER_PAGE = 10;
+
+/**
+ * Contacts not stored yet, and (budgeted) contacts stored as unreadable last time: read again, since the
+ * fault is usually gone.
+ */
+async function missingContacts(
+  ctx: PageContext,
+  ids: string[],
+): Promise<{ missing: string[]; unreadable: string[] }> {
+  if (ids.length === 0) return { missing: [], unreadable: [] };
+  const known = await ctx.sql<{ source_id: string; unreadable: boolean }[]>`
+    select source_id, read_error is not null as unreadable from source_contacts
+    where account_id = ${ctx.accountId} and source = ${ctx.source} and source_id = any(${ids}::text[])`;
   const have = new Set(known.map((r) => r.source_id));
-  return ids.filter((id) => !have.has(id));
+  return {
+    missing: ids.filter((id) => !have.has(id)),
+    unreadable: known
+      .filter((r) => r.unreadable)
+      .map((r) => r.source_id)
+      .slice(0, UNREADABLE_REREAD_PER_PAGE),
+  };
 }
 
 /**
@@ -98,14 +112,14 @@ export async function processInvoicePage(
   ];
   const given = opts.contacts ?? [];
   const have = new Set(given.map((c) => c.source_id));
-  const missing = await missingContacts(
+  const { missing, unreadable } = await missingContacts(
     ctx,
     contactIds.filter((id) => !have.has(id)),
   );
   const fetched =
     missing.length > BULK_CONTACT_THRESHOLD
-      ? (await fetchAllContacts(ctx.client)).rows
-      : await fetchContacts(ctx.client, missing);
+      ? [...(await fetchAllContacts(ctx.client)).rows, ...(await fetchContacts(ctx.client, unreadable))]
+      : await fetchContacts(ctx.client, [...missing, ...unreadable]);
   const result = await writeInvoicePage(
     ctx.sql,
     {
