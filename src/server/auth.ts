@@ -78,6 +78,33 @@ export class Sessions {
   }
 }
 
+/** Wrong sign-ins per client address: after 10 in 10 minutes, further tries wait (guessing stays slow). */
+export class SignInThrottle {
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly limit = 10,
+    private readonly windowMs = 10 * 60 * 1000,
+  ) {}
+
+  blocked(client: string): boolean {
+    return this.recent(client).length >= this.limit;
+  }
+
+  failed(client: string): void {
+    const list = this.recent(client);
+    list.push(this.now());
+    this.failures.set(client, list);
+    if (this.failures.size > 10_000) this.failures.clear();
+  }
+
+  private recent(client: string): number[] {
+    const since = this.now() - this.windowMs;
+    return (this.failures.get(client) ?? []).filter((t) => t > since);
+  }
+}
+
 export function bearerToken(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;

@@ -3,7 +3,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Sessions } from './auth';
-import { clearSessionCookie, safeNext, sameSecret, sessionId, setSessionCookie } from './auth';
+import {
+  SignInThrottle,
+  clearSessionCookie,
+  safeNext,
+  sameSecret,
+  sessionId,
+  setSessionCookie,
+} from './auth';
 import type { PageContext } from './views';
 import {
   accountPickerPage,
@@ -80,6 +87,7 @@ export function registerPages(
   deps: { useCases: UseCases; sessions: Sessions; apiToken: string },
 ): void {
   const uc = deps.useCases;
+  const throttle = new SignInThrottle();
   const publicRoute = { config: { public: true }, schema: { hide: true } };
   const page = { schema: { hide: true } };
 
@@ -131,7 +139,19 @@ export function registerPages(
   app.post('/ui/sign-in', publicRoute, (req, reply) => {
     const body = (req.body ?? {}) as { token?: unknown; next?: unknown };
     const next = safeNext(body.next);
+    if (throttle.blocked(req.ip)) {
+      return html(
+        reply,
+        429,
+        signInPage({
+          nonce: req.nonce,
+          next,
+          error: 'Zu viele Versuche. Versuche es in ein paar Minuten wieder.',
+        }),
+      );
+    }
     if (typeof body.token !== 'string' || !sameSecret(body.token.trim(), deps.apiToken)) {
+      throttle.failed(req.ip);
       return html(
         reply,
         401,

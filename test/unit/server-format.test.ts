@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, safeNext, sameSecret, Sessions } from '../../src/server/auth';
+import { isLoopbackHost, safeNext, sameSecret, Sessions, SignInThrottle } from '../../src/server/auth';
 import { date, esc, invoiceStatusWord, money } from '../../src/server/format';
 import { checkServeSettings } from '../../src/server';
 import type { CustomerJson, StatusJson } from '../../src/server/use-cases';
@@ -83,6 +83,18 @@ describe('serve settings and auth helpers', () => {
     ]) {
       expect(safeNext(bad)).toBe('/ui/');
     }
+  });
+
+  it('slows down guessing: 10 wrong sign-ins in 10 minutes block that address for a while', () => {
+    let now = 0;
+    const t = new SignInThrottle(() => now);
+    for (let i = 0; i < 9; i++) t.failed('1.2.3.4');
+    expect(t.blocked('1.2.3.4')).toBe(false);
+    t.failed('1.2.3.4');
+    expect(t.blocked('1.2.3.4')).toBe(true);
+    expect(t.blocked('5.6.7.8')).toBe(false);
+    now += 10 * 60 * 1000 + 1;
+    expect(t.blocked('1.2.3.4')).toBe(false);
   });
 
   it('expires sessions and uses sign-in codes once', () => {
