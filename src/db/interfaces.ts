@@ -72,10 +72,10 @@ export async function setInterfaceState(
   state: InterfaceState,
   error: ErrorInfo | null,
 ) {
-  await sql`
-    update interfaces set state = ${state}, last_error = ${jsonb(error)}::jsonb,
-      updated_at = now()
-    where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
+  await orm(sql)
+    .update(interfaces)
+    .set({ state, lastError: error, updatedAt: new Date() })
+    .where(sevdeskOf(accountId));
 }
 
 export async function recordSyncRun(
