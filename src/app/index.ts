@@ -17,6 +17,11 @@
 // `interface add` is idempotent: insert the row (nothing stored if sevDesk rejects the token), then start
 // the workflow with workflowIdConflictPolicy USE_EXISTING; a retry with the same token and settings
 // finishes a half-done add instead of failing with "already exists".
+//
+// Tokens: checked against sevDesk before they are stored; at rest AES-256-GCM bound to account, provider
+// and origin (src/secrets.ts; `keys rotate` re-encrypts with the first key of SEVSYNC_SECRET_KEYS). Base
+// URLs are https:// (plain http only for loopback hosts, the sandbox); a new base URL needs the token again.
+// No message of this layer contains a token.
 
 import { guarded } from './errors';
 import * as interfaces from './interfaces';
