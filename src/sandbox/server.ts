@@ -30,6 +30,8 @@ export interface SandboxOptions {
   data?: GenerateOptions;
   /** Clock for the create/update stamps of mutations; default the real clock. */
   now?: () => Date;
+  /** The sevDesk company (SevClient id) of all its data; default 1234567. */
+  sevClientId?: string;
 }
 
 export interface Sandbox {
@@ -80,7 +82,12 @@ function queryRecord(params: URLSearchParams): Record<string, string> {
 
 /** Starts the sevDesk simulator on a local port. */
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
-  const store = new SandboxStore({ seed: opts.seed, data: opts.data, now: opts.now });
+  const store = new SandboxStore({
+    seed: opts.seed,
+    data: opts.data,
+    now: opts.now,
+    ...(opts.sevClientId ? { sevClientId: opts.sevClientId } : {}),
+  });
   const faults = new FaultInjector();
   const requests = new RequestLog();
   let token = opts.token ?? randomBytes(16).toString('hex');
@@ -203,6 +210,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         ? fault.kind
         : null;
     if (distortion && fault && response.status < 300 && distortPage(response.body, distortion)) {
+      faults.consume(fault);
+    } else if (fault?.kind === 'poison' && response.status < 300 && poisonPage(response.body, fault.field)) {
+      // [GUESS] one record with a value the schema takes and a database may refuse.
       faults.consume(fault);
     } else if (
       fault?.kind === 'malformed' &&

@@ -266,3 +266,51 @@ describe('a count that sevDesk gets wrong', () => {
     expect(rec.sweep?.skipped).toMatch(/not provably complete/);
   });
 });
+
+describe('a token of another sevDesk company', () => {
+  it('is refused before anything is written: the account keeps its own invoices, untouched', async () => {
+    const ours = await sandbox(4440);
+    const theirs = await startSandbox({ seed: 4441, data: { invoices: 300 }, sevClientId: '7654321' });
+    sandboxes.push(theirs);
+    const accountId = await account(ours);
+    await walk(importRef(accountId));
+    const snapshot = async () =>
+      db.sql<{ source_id: string; content_hash: string; removed_at: Date | null }[]>`
+        select source_id, content_hash, removed_at from invoices where account_id = ${accountId} order by source_id`;
+    const before = await snapshot();
+    await pointAt(accountId, theirs, false);
+    await expect(walk(reconcileRef(accountId))).rejects.toThrow(
+      /another sevDesk company \(7654321, not 1234567\)/,
+    );
+    await expect(run(acts.syncAccount, { accountId })).rejects.toThrow(/another sevDesk company/);
+    expect(await snapshot()).toEqual(before);
+    const [iface] = await db.sql<
+      { state: string }[]
+    >`select state from interfaces where account_id = ${accountId}`;
+    expect(iface?.state).toBe('error');
+  });
+});
+
+describe('a poison record served in the middle of an import', () => {
+  it.each(['sumGross', 'invoiceNumber', 'timeToPay', 'invoiceDate'])(
+    '%s: the page is written, the record is cleaned or reported, the import ends',
+    async (field) => {
+      const sb = await sandbox(
+        4450 + ['sumGross', 'invoiceNumber', 'timeToPay', 'invoiceDate'].indexOf(field),
+      );
+      const accountId = await account(sb);
+      sb.faults.add({ kind: 'poison', path: /^\/Invoice$/, skip: 1, field });
+      const stats = await walk(importRef(accountId));
+      expect(sb.faults.pending()).toEqual([]);
+      const stored = await liveIds(accountId);
+      const missing = shownIds(sb).filter((id) => !stored.includes(id));
+      // At most the poisoned one is missing, and then it is reported with its id and a reason.
+      expect(missing.length).toBeLessThanOrEqual(1);
+      const issues = await db.sql<{ source_id: string; reason: string }[]>`
+        select source_id, reason from invoice_issues
+        where account_id = ${accountId} and kind = 'invalid' and resolved_at is null`;
+      for (const id of missing) expect(issues.map((i) => i.source_id)).toContain(id);
+      expect(stats.invalid).toBe(issues.length);
+    },
+  );
+});
