@@ -89,7 +89,13 @@ function unauthorized(req: FastifyRequest, reply: FastifyReply) {
 
 export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
   const sessions = opts.sessions ?? new Sessions();
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 64 * 1024, trustProxy: false });
+  // Errors are logged; per-request lines are not (the pages poll status every 1.5 s).
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    disableRequestLogging: true,
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
