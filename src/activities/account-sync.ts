@@ -12,6 +12,7 @@ import {
   staleContacts,
   touchContacts,
   unassignedContactsDue,
+  unreadableContactsDue,
 } from '../db/sync';
 import type { SevdeskClient } from '../sevdesk/client';
 import { walkPages } from '../sevdesk/client';
@@ -25,6 +26,7 @@ import {
 import type { Invoice } from '../sevdesk/schema';
 import type { ErrorInfo, SyncCounts } from '../shared';
 import { emptyCounts, ErrorTypes, SOURCE_SEVDESK } from '../shared';
+import { checkCompany } from './company';
 import { withHeartbeat } from './heartbeat';
 import type { PageContext, PageOutcome } from './pages';
 import { processInvoicePage } from './pages';
@@ -102,14 +104,17 @@ export function createSyncActivities(deps: ActivityDeps) {
   const overlap = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
 
   async function fail(accountId: string, kind: string, err: unknown): Promise<never> {
+    const otherCompany = err instanceof ApplicationFailure && err.type === ErrorTypes.otherCompany;
     const info: ErrorInfo =
       err instanceof SevdeskInvalidTokenError
         ? { type: ErrorTypes.invalidToken, message: invalidTokenMessage(accountId) }
-        : {
-            type: isSevdeskError(err) ? err.type : ((err as Error).name ?? 'Error'),
-            message: (err as Error).message,
-          };
-    const fatal = err instanceof SevdeskInvalidTokenError;
+        : err instanceof ApplicationFailure
+          ? { type: err.type ?? 'Error', message: err.message }
+          : {
+              type: isSevdeskError(err) ? err.type : ((err as Error).name ?? 'Error'),
+              message: (err as Error).message,
+            };
+    const fatal = err instanceof SevdeskInvalidTokenError || otherCompany;
     await setInterfaceState(deps.sql, accountId, fatal ? 'error' : 'idle', info);
     await recordSyncRun(deps.sql, { accountId, kind, counts: emptyCounts(), error: info });
     if (fatal)
@@ -179,6 +184,7 @@ export function createSyncActivities(deps: ActivityDeps) {
             Context.current().log.warn('sevDesk count and rows disagree', { accountId, message: e.message }),
         },
       )) {
+        await checkCompany(deps.sql, accountId, page.objects);
         const out = await processInvoicePage(ctx, page);
         counts.pages += 1;
         counts.fetched += out.fetched;
@@ -191,12 +197,15 @@ export function createSyncActivities(deps: ActivityDeps) {
       if (recheckOpen) await recheckOpenInvoices(ctx, counts);
       // Unassigned invoices' contacts, a few per cycle and each at most once per re-check age: an e-mail
       // added in sevDesk is found within (unassigned contacts / limit) cycles or the age, whichever is longer.
-      const recheck = await unassignedContactsDue(
-        deps.sql,
-        accountId,
-        deps.recheckLimit ?? DEFAULT_RECHECK_LIMIT,
-        deps.recheckAgeSeconds ?? DEFAULT_RECHECK_AGE_SECONDS,
-      );
+      const limit = deps.recheckLimit ?? DEFAULT_RECHECK_LIMIT;
+      const age = deps.recheckAgeSeconds ?? DEFAULT_RECHECK_AGE_SECONDS;
+      // Contacts that could not be read are read again on the same cadence (their issue resolves then).
+      const recheck = [
+        ...new Set([
+          ...(await unassignedContactsDue(deps.sql, accountId, limit, age)),
+          ...(await unreadableContactsDue(deps.sql, accountId, limit, age)),
+        ]),
+      ];
       if (recheck.length > 0) {
         await upsertSourceContacts(deps.sql, accountId, SOURCE_SEVDESK, await fetchContacts(client, recheck));
         await touchContacts(deps.sql, accountId, recheck);
@@ -231,6 +240,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         { checkTotal: true, confirmDelayMs: 1000 },
       )) {
         for (const inv of page.objects) seen.add(inv.id);
+        await checkCompany(deps.sql, ctx.accountId, page.objects);
         add(await processInvoicePage(ctx, page));
       }
     }
@@ -244,6 +254,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         if (!(err instanceof SevdeskNotFoundError)) throw err;
       }
     }
+    if (found.length > 0) await checkCompany(deps.sql, ctx.accountId, found);
     if (found.length > 0)
       add(
         await processInvoicePage(ctx, { objects: found, invalid: [], rawCount: found.length, total: null }),

@@ -90,3 +90,35 @@ export async function storedOpenInvoiceIds(sql: Sql, accountId: string): Promise
       and type <> 'SR'`;
   return rows.map((r) => r.source_id);
 }
+
+/** The sevDesk company the interface is bound to (its first data decides), or null before any data. */
+export async function boundCompany(sql: Sql, accountId: string): Promise<string | null> {
+  const [row] = await sql<{ sevdesk_client_id: string | null }[]>`
+    select sevdesk_client_id from interfaces where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
+  return row?.sevdesk_client_id ?? null;
+}
+
+/** Binds the interface to a company, unless it is bound already (then the stored one stays). */
+export async function bindCompany(sql: Sql, accountId: string, clientId: string): Promise<string | null> {
+  const [row] = await sql<{ sevdesk_client_id: string | null }[]>`
+    update interfaces set sevdesk_client_id = coalesce(sevdesk_client_id, ${clientId})
+    where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}
+    returning sevdesk_client_id`;
+  return row?.sevdesk_client_id ?? null;
+}
+
+/** Contacts whose last read failed (`read_error`), due for another read by the same slow cadence. */
+export async function unreadableContactsDue(
+  sql: Sql,
+  accountId: string,
+  limit: number,
+  minAgeSeconds: number,
+): Promise<string[]> {
+  if (limit <= 0) return [];
+  const rows = await sql<{ source_id: string }[]>`
+    select source_id from source_contacts
+    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and read_error is not null
+      and fetched_at < now() - make_interval(secs => ${minAgeSeconds})
+    order by fetched_at, source_id limit ${limit}`;
+  return rows.map((r) => r.source_id);
+}
