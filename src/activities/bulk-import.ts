@@ -27,6 +27,7 @@ import type { Invoice } from '../sevdesk/schema';
 import type { ImportStats } from '../shared';
 import { ErrorTypes, SOURCE_SEVDESK } from '../shared';
 import type { ActivityDeps } from './account-sync';
+import { checkCompany } from './company';
 import { DEFAULT_OVERLAP_SECONDS, openInterface, toFailure } from './account-sync';
 import { withHeartbeat } from './heartbeat';
 import type { PageContext } from './pages';
@@ -201,6 +202,7 @@ export function createImportActivities(deps: ActivityDeps) {
       }
     }
     stats.shortPage = null;
+    await checkCompany(deps.sql, ref.accountId, page.objects);
 
     const ctx: PageContext = {
       sql: deps.sql,
@@ -388,6 +390,7 @@ export function createImportActivities(deps: ActivityDeps) {
     result.confirmedDeleted = gone.length;
     result.stillThere = found.length;
     if (found.length > 0) {
+      await checkCompany(deps.sql, ref.accountId, found);
       // Still in sevDesk, only missed by the list: written again, so they are current.
       const { iface } = await openInterface(deps, ref.accountId);
       await processInvoicePage(

@@ -98,6 +98,8 @@ export const interfaces = pgTable(
     lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }),
     nextSyncAt: timestamp('next_sync_at', { withTimezone: true }),
     lastReconciledAt: timestamp('last_reconciled_at', { withTimezone: true }),
+    /** The sevDesk company (SevClient id) the interface's data came from: another company's token is refused. */
+    sevdeskClientId: text('sevdesk_client_id'),
     ...stamps,
   },
   (t) => [uniqueIndex('interfaces_account_provider_uq').on(t.accountId, t.provider)],

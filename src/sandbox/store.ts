@@ -77,6 +77,8 @@ export interface StoreOptions {
   data?: GenerateOptions;
   /** Clock for the create/update stamps of mutations. */
   now?: () => Date;
+  /** The sevDesk company (SevClient) every object belongs to; default 1234567 as in the fixtures. */
+  sevClientId?: string;
 }
 
 export interface AddContactInput {
@@ -261,7 +263,7 @@ export class SandboxStore {
       until,
       contacts,
       invoices: data.invoices,
-      sevClient: { id: '1234567', objectName: 'SevClient' },
+      sevClient: { id: options.sevClientId ?? '1234567', objectName: 'SevClient' },
     };
     this.invoiceIds = new IdSpace({
       seed: this.seed,

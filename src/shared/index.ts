@@ -9,6 +9,8 @@ export const bulkImportWorkflowId = (accountId: string, importId: string): strin
 /** Failure types the workflows branch on (ApplicationFailure.type), never on message text. */
 export const ErrorTypes = {
   invalidToken: 'SevdeskInvalidTokenError',
+  /** The token reads another sevDesk company's data than the interface is bound to. */
+  otherCompany: 'SevdeskOtherCompany',
   /** A list page shorter than sevDesk's own count before the end: transient until confirmed. */
   shortPage: 'SevdeskShortPage',
   interfaceMissing: 'InterfaceNotFoundError',

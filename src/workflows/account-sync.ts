@@ -149,7 +149,7 @@ async function runCycle(a: AccountState, openRecheckSeconds: number): Promise<vo
     s.lastError = null;
   } catch (err) {
     const info = failureInfo(err);
-    if (info.type === ErrorTypes.invalidToken) s.blocked = info;
+    if (info.type === ErrorTypes.invalidToken || info.type === ErrorTypes.otherCompany) s.blocked = info;
     else s.lastError = info;
     log.warn('sync cycle failed', { accountId: a.accountId, type: info.type });
   }

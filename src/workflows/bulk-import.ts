@@ -31,6 +31,7 @@ const { beginImport, importPage, finishImport, failImport } = proxyActivities<Ac
     nonRetryableErrorTypes: [
       ErrorTypes.invalidToken,
       ErrorTypes.interfaceMissing,
+      ErrorTypes.otherCompany,
       'SevdeskWalkIncomplete',
       'ImportCheckpointMissing',
     ],

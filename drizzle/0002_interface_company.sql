@@ -1,0 +1,1 @@
+ALTER TABLE "interfaces" ADD COLUMN "sevdesk_client_id" text;
