@@ -5,10 +5,11 @@
 // afterwards the faults are cleared, the imports finish, a sync-now runs, and the invariants are checked.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import type { OpsDeps } from '../src/cli/operations';
 import { addInterface, startImport } from '../src/cli/operations';
 import type { Config } from '../src/config';
@@ -244,10 +245,21 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
       sevdesk: ({ baseUrl, token }) => createSevdeskClient({ baseUrl, token, retry: { attempts: 2 } }),
       close: async () => {},
     };
-    worker = new WorkerProcess(config, path.join(dir, 'worker.log'), (code, signal) => {
-      unplannedExits += 1;
-      say(`the worker exited on its own (code ${code}, signal ${signal}); restarting it`);
+    const bundlePath = path.join(dir, 'workflow-bundle.js');
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: path.resolve(__dirname, '../src/workflows/index.ts'),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (m) => say(`bundle: ${m}`) },
     });
+    writeFileSync(bundlePath, bundle.code);
+    worker = new WorkerProcess(
+      config,
+      path.join(dir, 'worker.log'),
+      (code, signal) => {
+        unplannedExits += 1;
+        say(`the worker exited on its own (code ${code}, signal ${signal}); restarting it`);
+      },
+      bundlePath,
+    );
     worker.start();
     await worker.ready();
 

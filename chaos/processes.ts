@@ -135,6 +135,8 @@ export class WorkerProcess {
     private readonly config: Config,
     logFile: string,
     private readonly onUnplannedExit: (code: number | null, signal: NodeJS.Signals | null) => void,
+    /** A workflow bundle built once: every restart loads it, as production images do. */
+    private readonly workflowBundlePath?: string,
   ) {
     this.log = createWriteStream(logFile, { flags: 'a' });
   }
@@ -149,6 +151,7 @@ export class WorkerProcess {
       TEMPORAL_NAMESPACE: this.config.temporalNamespace,
       SEVSYNC_TASK_QUEUE: this.config.taskQueue,
       SEVSYNC_SECRET_KEY: this.config.secretKey?.toString('base64') ?? '',
+      ...(this.workflowBundlePath ? { SEVSYNC_WORKFLOW_BUNDLE: this.workflowBundlePath } : {}),
     };
     const proc = spawnLogged(
       process.execPath,
