@@ -44,6 +44,11 @@ export function workflowStartOptions(deps: AppDeps, iface: InterfaceRecord, tuni
       },
     ] as [AccountSyncInput],
     staticSummary: `sevDesk invoice sync for account ${iface.accountId}`,
+    staticDetails:
+      `**sevDesk invoice sync** of OneCockpit account \`${iface.accountId}\`\n\n` +
+      `- every ${iface.settings.intervalSeconds} s: invoices changed in sevDesk, to the customer with the contact's e-mail\n` +
+      '- first load and "Massenimport": a child walk `sevdesk-import:…`; daily reconcile walk `…:rec-…`\n' +
+      '- list accounts by state: `SevsyncState = "error"` (search attributes `SevsyncAccount`, `SevsyncState`)',
   };
 }
 
