@@ -1,88 +1,19 @@
-// The account workflow's state and message handlers (the shape of the safe-message-handlers sample): the
-// loop in account-sync.ts reads this state; handlers only change it, or start a walk.
+// The account workflow's state and what follows from it (the shape of the safe-message-handlers sample): the
+// loop in account-sync.ts reads it, the handlers in account-handlers.ts change it.
 import {
-  ApplicationFailure,
   ParentClosePolicy,
-  condition,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
-  getExternalWorkflowHandle,
-  log,
   patched,
-  setHandler,
   startChild,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AccountStatus, ErrorInfo, ImportProgress, InterfaceState, SyncCounts } from '../shared';
-import { ErrorTypes, bulkImportWorkflowId, emptyCounts } from '../shared';
+import type { AccountStatus, ImportProgress, InterfaceState } from '../shared';
+import { bulkImportWorkflowId } from '../shared';
 import { accountSearchKey, stateSearchKey } from '../shared/search-attributes';
-import { bulkImportWorkflow, importActiveSignal, importFinishedSignal } from './bulk-import';
-
-export const setActiveSignal = defineSignal<[{ active: boolean }]>('setActive');
-/** `reason` is free text for the history, e.g. "cli". */
-export const syncNowSignal = defineSignal<[{ reason?: string }]>('syncNow');
-export const settingsChangedSignal = defineSignal<[{ intervalSeconds?: number }]>('settingsChanged');
-export const syncNowUpdate = defineUpdate<SyncCounts, [{ reason?: string }]>('syncNowAndWait');
-export const startImportUpdate = defineUpdate<
-  ImportProgress,
-  [{ dryRun?: boolean; kind?: 'import' | 'reconcile' }]
->('startImport');
-export const statusQuery = defineQuery<AccountStatus>('status');
-
-/** Plain JSON carried across continue-as-new. */
-export interface AccountSyncState {
-  active: boolean;
-  intervalSeconds: number;
-  /** Set by an invalid token: no sevDesk call until the settings change. */
-  blocked: ErrorInfo | null;
-  lastError: ErrorInfo | null;
-  lastSyncAt: string | null;
-  lastCounts: SyncCounts | null;
-  cycles: number;
-  requestSeq: number;
-  servedSeq: number;
-  settingsSeq: number;
-  import: ImportProgress | null;
-  lastReconcileAt: string | null;
-  /** The first load of an account is a bulk import (resumable, with progress), not one long sync. */
-  initialImportStarted: boolean;
-  /** When open and partly paid invoices were last re-read (payments without an `update` bump). */
-  lastOpenRecheckAt?: string | null;
-  /** How often a blocked token has been re-checked since it was blocked (1 h, 6 h, then daily). */
-  tokenRechecks?: number;
-}
-
-/** patched() ids: each guards a change that running workflows (and the saved histories) would not survive. */
-export const PATCHES = {
-  searchAttributes: 'sevsync-search-attributes',
-  tokenRecheck: 'sevsync-token-recheck',
-} as const;
-
-/** Re-checks of a token sevDesk rejected: a proxy's 401 or a token blocked for a while may heal. */
-export const TOKEN_RECHECK_SECONDS = [3600, 6 * 3600, 24 * 3600] as const;
-
-export interface WalkTuning {
-  importPagesPerRun?: number;
-}
-
-export const initialState = (intervalSeconds: number, active: boolean): AccountSyncState => ({
-  active,
-  intervalSeconds,
-  blocked: null,
-  lastError: null,
-  lastSyncAt: null,
-  lastCounts: null,
-  cycles: 0,
-  requestSeq: 0,
-  servedSeq: 0,
-  settingsSeq: 0,
-  import: null,
-  lastReconcileAt: null,
-  initialImportStarted: false,
-});
+import type { AccountSyncState, WalkTuning } from './account-messages';
+import { PATCHES } from './account-messages';
+import { bulkImportWorkflow } from './bulk-import';
 
 /** The account's state and what follows from it; `syncing` and `nextSyncAt` belong to the loop. */
 export class AccountState {
@@ -214,78 +145,5 @@ export class AccountState {
     ]
       .filter((line, i) => line !== '' || i === 1)
       .join('\n');
-  }
-
-  installHandlers(): void {
-    const { s } = this;
-    setHandler(setActiveSignal, async ({ active }) => {
-      s.active = active;
-      const imp = s.import;
-      if (!imp || !this.realImportRunning()) return;
-      imp.state = active ? 'running' : 'paused';
-      try {
-        await getExternalWorkflowHandle(imp.workflowId).signal(importActiveSignal, { active });
-      } catch (err) {
-        // The child may have finished a moment ago: its own end signal settles the state.
-        log.warn('import not reachable', { error: String(err) });
-      }
-    });
-    setHandler(syncNowSignal, () => {
-      s.requestSeq += 1;
-    });
-    setHandler(settingsChangedSignal, ({ intervalSeconds }) => {
-      if (intervalSeconds) s.intervalSeconds = intervalSeconds;
-      s.blocked = null;
-      s.tokenRechecks = 0;
-      s.settingsSeq += 1;
-    });
-    setHandler(
-      syncNowUpdate,
-      async (_req) => {
-        const mine = ++s.requestSeq;
-        await condition(() => s.servedSeq >= mine || !s.active || s.blocked !== null);
-        if (s.servedSeq < mine) {
-          throw ApplicationFailure.create({
-            type: ErrorTypes.interfaceInactive,
-            message: s.blocked
-              ? `the interface is in error: ${s.blocked.message}`
-              : 'the interface was deactivated before the sync ran',
-          });
-        }
-        return s.lastCounts ?? emptyCounts();
-      },
-      {
-        validator: (_req) => {
-          if (!s.active) throw new Error('the interface is deactivated: activate it first');
-          if (s.blocked) throw new Error(`the interface is in error: ${s.blocked.message}`);
-        },
-      },
-    );
-    setHandler(
-      startImportUpdate,
-      async ({ dryRun, kind }) => this.startWalk(kind ?? 'import', dryRun ?? false),
-      {
-        validator: ({ dryRun }) => {
-          // A dry run writes nothing, so it may preview an interface that is not active yet.
-          if (!s.active && !dryRun) throw new Error('the interface is deactivated: activate it first');
-          if (s.blocked) throw new Error(`the interface is in error: ${s.blocked.message}`);
-          if (s.import && this.importRunning()) {
-            throw new Error(
-              `an import is already running for account ${this.accountId} (${s.import.importId}, ` +
-                `${s.import.done} of ${s.import.total ?? '?'}): wait for it to finish`,
-            );
-          }
-        },
-      },
-    );
-    setHandler(importFinishedSignal, ({ importId, state, stats, error }) => {
-      if (s.import?.importId !== importId) return;
-      s.import.state = state;
-      s.import.error = error;
-      if (stats) s.import.done = s.import.total = stats.invoices;
-      // What happened while a real import ran is caught up at once.
-      if (!s.import.dryRun) s.requestSeq += 1;
-    });
-    setHandler(statusQuery, () => this.status());
   }
 }

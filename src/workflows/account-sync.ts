@@ -10,11 +10,14 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ErrorTypes } from '../shared';
-import type { AccountSyncState } from './account-state';
-import { AccountState, PATCHES, TOKEN_RECHECK_SECONDS, initialState } from './account-state';
+import { installHandlers } from './account-handlers';
+import type { AccountSyncState } from './account-messages';
+import { PATCHES, TOKEN_RECHECK_SECONDS, initialState } from './account-messages';
+import { AccountState } from './account-state';
 import { failureInfo } from './failure';
 
-export * from './account-state';
+export * from './account-messages';
+export { AccountState } from './account-state';
 
 const { syncAccount } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
@@ -52,7 +55,7 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
   const s = input.state ?? initialState(input.intervalSeconds, input.startActive ?? true);
   s.lastReconcileAt ??= new Date(Date.now()).toISOString();
   const a = new AccountState(input.accountId, s, input);
-  a.installHandlers();
+  installHandlers(a);
   const show = () => {
     a.publish();
     setCurrentDetails(a.details());

@@ -3,8 +3,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   getExternalWorkflowHandle,
   log,
   proxyActivities,
@@ -15,6 +13,8 @@ import {
 import type { Activities } from '../activities';
 import type { ImportProgress, ImportStats } from '../shared';
 import { ErrorTypes } from '../shared';
+import type { BulkImportInput } from './bulk-import-messages';
+import { importActiveSignal, importFinishedSignal, importProgressQuery } from './bulk-import-messages';
 import { failureInfo } from './failure';
 
 // Bounded retries: a page that keeps failing stops the walk in state `error` (resumable by `import start`)
@@ -38,37 +38,7 @@ const { beginImport, importPage, finishImport, failImport } = proxyActivities<Ac
   },
 });
 
-export const importActiveSignal = defineSignal<[{ active: boolean }]>('importActive');
-export const importProgressQuery = defineQuery<ImportProgress>('importProgress');
-/** Sent by the import to its parent (by workflow id, so it reaches whichever run of the parent is current). */
-export const importFinishedSignal = defineSignal<
-  [
-    {
-      importId: string;
-      state: 'done' | 'failed' | 'error';
-      stats: ImportStats | null;
-      error: string | null;
-    },
-  ]
->('importFinished');
-
-export interface BulkImportInput {
-  accountId: string;
-  importId: string;
-  parentWorkflowId: string;
-  kind: 'import' | 'reconcile';
-  dryRun: boolean;
-  /** Continue-as-new after this many pages (keeps each run's history short). */
-  pagesPerRun?: number;
-  state?: {
-    offset: number;
-    done: number;
-    total: number | null;
-    active: boolean;
-    begun: boolean;
-    pass?: number;
-  };
-}
+export * from './bulk-import-messages';
 
 export async function bulkImportWorkflow(input: BulkImportInput): Promise<ImportStats | null> {
   const { accountId, importId, kind, dryRun } = input;

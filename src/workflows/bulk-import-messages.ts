@@ -1,0 +1,35 @@
+// The walk workflow's messages and input (plain JSON carried across continue-as-new).
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { ImportProgress, ImportStats } from '../shared';
+
+export const importActiveSignal = defineSignal<[{ active: boolean }]>('importActive');
+export const importProgressQuery = defineQuery<ImportProgress>('importProgress');
+/** Sent by the import to its parent (by workflow id, so it reaches whichever run of the parent is current). */
+export const importFinishedSignal = defineSignal<
+  [
+    {
+      importId: string;
+      state: 'done' | 'failed' | 'error';
+      stats: ImportStats | null;
+      error: string | null;
+    },
+  ]
+>('importFinished');
+
+export interface BulkImportInput {
+  accountId: string;
+  importId: string;
+  parentWorkflowId: string;
+  kind: 'import' | 'reconcile';
+  dryRun: boolean;
+  /** Continue-as-new after this many pages (keeps each run's history short). */
+  pagesPerRun?: number;
+  state?: {
+    offset: number;
+    done: number;
+    total: number | null;
+    active: boolean;
+    begun: boolean;
+    pass?: number;
+  };
+}
