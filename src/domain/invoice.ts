@@ -114,6 +114,7 @@ export function toInvoiceRow(inv: Invoice, baseCurrency: string): InvoiceRow {
   if (foreign && inv.sumGrossForeignCurrency === undefined) {
     throw new RecordError(`sumGrossForeignCurrency missing on a ${inv.currency} invoice`);
   }
+  const base = baseAmounts(inv, foreign);
   const row: Omit<InvoiceRow, 'content_hash'> = {
     source_id: inv.id,
     contact_source_id: inv.contact?.id ?? null,
@@ -124,10 +125,10 @@ export function toInvoiceRow(inv: Invoice, baseCurrency: string): InvoiceRow {
     due_date: dueDate(invoiceDate, inv.timeToPay),
     source_status: inv.status,
     status: inv.status === '1000' ? 'paid' : 'open',
-    amount_gross: money(inv.sumGross, 'sumGross'),
-    amount_net: money(inv.sumNet, 'sumNet'),
+    amount_gross: money(base.gross, base.grossField),
+    amount_net: money(base.net, base.netField),
     paid_amount: money(inv.paidAmount, 'paidAmount'),
-    // sumGross is in the account's base currency; a foreign invoice keeps its own amount for display.
+    // The amounts are in the account's base currency; a foreign invoice keeps its own amount for display.
     currency: baseCurrency,
     foreign_amount:
       foreign && inv.sumGrossForeignCurrency !== undefined
@@ -137,6 +138,38 @@ export function toInvoiceRow(inv: Invoice, baseCurrency: string): InvoiceRow {
     source_update: instant(inv.update, 'update'),
   };
   return { ...row, content_hash: createHash('sha1').update(JSON.stringify(row)).digest('hex') };
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+const accountingSum = (inv: Invoice, field: 'sumGrossAccounting' | 'sumNetAccounting'): string | null => {
+  const v = (inv as Record<string, unknown>)[field];
+  return typeof v === 'string' && DECIMAL.test(v) ? v : null;
+};
+
+/**
+ * Which sums are in the base currency. sevDesk does not say whether sumGross of a foreign-currency invoice
+ * is in EUR or in the invoice's own currency; the *Accounting sums are the bookkeeping (base) figures, so they
+ * win for a foreign invoice when present. Without them, a foreign invoice whose sumGross equals its own-currency sum cannot be
+ * told apart: it is reported instead of adding, say, USD to a EUR value.
+ */
+function baseAmounts(inv: Invoice, foreign: boolean) {
+  // An invoice in the base currency has its sums in it, whatever else it carries.
+  if (!foreign) return { gross: inv.sumGross, net: inv.sumNet, grossField: 'sumGross', netField: 'sumNet' };
+  const gross = accountingSum(inv, 'sumGrossAccounting');
+  const net = accountingSum(inv, 'sumNetAccounting');
+  if (gross !== null && net !== null) {
+    return { gross, net, grossField: 'sumGrossAccounting', netField: 'sumNetAccounting' };
+  }
+  if (
+    inv.sumGrossForeignCurrency !== undefined &&
+    inv.sumGross === inv.sumGrossForeignCurrency &&
+    !parseMoney(inv.sumGross, 'sumGross').isZero()
+  ) {
+    throw new RecordError(
+      `which amount is in the base currency is unclear: sumGross equals the ${inv.currency} sum and there is no sumGrossAccounting`,
+    );
+  }
+  return { gross: inv.sumGross, net: inv.sumNet, grossField: 'sumGross', netField: 'sumNet' };
 }
 
 export function unixSeconds(iso: string): number {

@@ -165,6 +165,11 @@ export interface SandboxKnobs {
   hideWithoutShowAll: boolean;
   /** Added to every invoice list's `total` (countAll): a count one higher than the rows served [GUESS]. */
   totalExtra: number;
+  /**
+   * A foreign-currency invoice's sumNet/sumGross in its own currency, only the *Accounting sums in EUR
+   * [GUESS: the spec says "usually the same as sumGross"; which one holds the base currency is unknown].
+   */
+  foreignSumsInOwnCurrency: boolean;
 }
 
 export interface ContactFilter {
@@ -324,7 +329,12 @@ export class SandboxStore {
    * One page of invoices in ascending id order (the sandbox's choice: sevDesk's default order is
    * undocumented, API-NOTES §4). Returns the stored objects, not copies, for speed: treat them as read-only.
    */
-  readonly knobs: SandboxKnobs = { listOrder: 'id-asc', hideWithoutShowAll: false, totalExtra: 0 };
+  readonly knobs: SandboxKnobs = {
+    listOrder: 'id-asc',
+    hideWithoutShowAll: false,
+    totalExtra: 0,
+    foreignSumsInOwnCurrency: false,
+  };
 
   queryInvoices(filter: InvoiceFilter, page: PageRequest): Page<Invoice> {
     const result = this.queryInvoicesRaw(filter, page);
@@ -882,7 +892,14 @@ export class SandboxStore {
   }
 
   private servedInvoice(i: number): Invoice {
-    return this.poisoned('Invoice', this.invoiceAt(i));
+    const invoice = this.invoiceAt(i);
+    const own = this.knobs.foreignSumsInOwnCurrency && invoice.currency !== 'EUR';
+    return this.poisoned(
+      'Invoice',
+      own
+        ? { ...invoice, sumNet: invoice.sumNetForeignCurrency, sumGross: invoice.sumGrossForeignCurrency }
+        : invoice,
+    );
   }
 
   /** The stored or generated invoice; not a copy, so callers must not change it. */

@@ -314,3 +314,26 @@ describe('a poison record served in the middle of an import', () => {
     },
   );
 });
+
+describe('which sum is in the base currency (issue 10 knob)', () => {
+  it('a foreign invoice whose sumGross is in its own currency counts with its EUR accounting sum', async () => {
+    const sb = await sandbox(4460);
+    sb.store.knobs.foreignSumsInOwnCurrency = true;
+    const accountId = await account(sb);
+    await walk(importRef(accountId));
+    const foreign = [...sb.store.invoices()].filter(
+      (i) => i.currency !== 'EUR' && ['200', '750', '1000'].includes(i.status) && i.invoiceType === 'RE',
+    );
+    expect(foreign.length).toBeGreaterThan(0);
+    const rows = await db.sql<{ source_id: string; amount_gross: string; foreign_amount: string | null }[]>`
+      select source_id, amount_gross, foreign_amount from invoices
+      where account_id = ${accountId} and source_id = any(${foreign.map((i) => i.id)}::text[])`;
+    expect(rows).toHaveLength(foreign.length);
+    for (const r of rows) {
+      const inv = foreign.find((i) => i.id === r.source_id)!;
+      const eur = (inv as unknown as { sumGrossAccounting: string }).sumGrossAccounting;
+      expect(Number(r.amount_gross).toFixed(2)).toBe(Number(eur).toFixed(2));
+      expect(Number(r.foreign_amount).toFixed(2)).toBe(Number(inv.sumGrossForeignCurrency).toFixed(2));
+    }
+  });
+});
