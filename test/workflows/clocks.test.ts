@@ -1,0 +1,114 @@
+// Time stamps (issue 10): sevDesk stamps Berlin wall time with its offset, and its clock need not agree with
+// the worker's. The cursor comes from the data and the overlap covers the rest: a sandbox clock 10 minutes
+// off either way, and changes across the repeated hour of the October DST change, lose nothing.
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAccount, insertInterface } from '../../src/db/interfaces';
+import type { Sandbox } from '../../src/sandbox';
+import { startSandbox } from '../../src/sandbox';
+import { encryptToken, keyringOf } from '../../src/secrets';
+import { accountSyncWorkflowId } from '../../src/shared';
+import { accountSyncWorkflow, statusQuery, syncNowUpdate } from '../../src/workflows';
+import type { RunningWorker } from '../helpers/env';
+import { eventually, randomId, startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
+
+const config = testConfig();
+const db = testDb();
+let worker: RunningWorker;
+let temporal: { client: Client; close(): Promise<void> };
+const sandboxes: Sandbox[] = [];
+
+beforeAll(async () => {
+  worker = await startWorker(config);
+  temporal = await temporalClient(config);
+});
+
+afterAll(async () => {
+  await worker.stop();
+  await temporal.close();
+  await Promise.all(sandboxes.map((s) => s.close()));
+  await db.close();
+});
+
+async function startAccount(sb: Sandbox) {
+  const accountId = randomId('acct');
+  await ensureAccount(db.sql, accountId);
+  const t = encryptToken(
+    keyringOf(config.secretKey),
+    { accountId, provider: 'sevdesk', baseUrl: sb.url },
+    sb.token,
+  );
+  await insertInterface(db.sql, {
+    accountId,
+    baseUrl: sb.url,
+    ciphertext: t.ciphertext,
+    keyId: t.keyId,
+    settings: { intervalSeconds: 3600, amountBasis: 'gross' },
+    active: true,
+  });
+  const h = await temporal.client.workflow.start(accountSyncWorkflow, {
+    workflowId: accountSyncWorkflowId(accountId),
+    taskQueue: config.taskQueue,
+    args: [{ accountId, intervalSeconds: 3600 }],
+  });
+  await eventually(
+    async () => {
+      const s = await h.query(statusQuery);
+      return s.import?.state === 'done' && s.state === 'idle' ? s : undefined;
+    },
+    60_000,
+    'the first import',
+  );
+  return { accountId, h };
+}
+
+const stored = async (accountId: string, id: string) =>
+  (
+    await db.sql<{ n: number }[]>`
+      select count(*)::int as n from invoices where account_id = ${accountId} and source_id = ${id}`
+  )[0]?.n ?? 0;
+
+describe('clocks', () => {
+  it.each([-10, 10])('a sevDesk clock %i minutes off the worker loses no change', async (minutes) => {
+    const sb = await startSandbox({
+      seed: 5700 + minutes,
+      data: { invoices: 80 },
+      now: () => new Date(Date.now() + minutes * 60_000),
+    });
+    sandboxes.push(sb);
+    const { accountId, h } = await startAccount(sb);
+    const contact = [...sb.store.contacts()][0]!;
+    for (let round = 0; round < 3; round += 1) {
+      const inv = sb.store.addInvoice({ contactId: contact.id, sumNet: `${round + 1}.00` });
+      await h.executeUpdate(syncNowUpdate, { args: [{ reason: 'test' }] });
+      expect(await stored(accountId, inv.id)).toBe(1);
+    }
+    await h.terminate('test done');
+  });
+
+  it('changes across the repeated hour of the DST change (02:00-03:00 twice) are all seen', async () => {
+    // 2026-10-25: 02:50 CEST (+02:00) is 00:50Z; an hour of real time later, 02:10 CET (+01:00) is 01:10Z.
+    let now = Date.parse('2026-10-25T00:40:00Z');
+    const sb = await startSandbox({ seed: 5710, data: { invoices: 60 }, now: () => new Date(now) });
+    sandboxes.push(sb);
+    const { accountId, h } = await startAccount(sb);
+    const contact = [...sb.store.contacts()][0]!;
+    const seen: string[] = [];
+    for (const at of [
+      '2026-10-25T00:50:00Z',
+      '2026-10-25T01:05:00Z',
+      '2026-10-25T01:10:00Z',
+      '2026-10-25T02:20:00Z',
+    ]) {
+      now = Date.parse(at);
+      const inv = sb.store.addInvoice({ contactId: contact.id, sumNet: '5.00' });
+      seen.push(inv.update);
+      await h.executeUpdate(syncNowUpdate, { args: [{ reason: 'test' }] });
+      expect(await stored(accountId, inv.id)).toBe(1);
+    }
+    // The wall times went backwards once (02:50+02:00, then 02:05+01:00): the stamps carry their offsets.
+    expect(seen[1]).toMatch(/\+01:00$/);
+    expect(seen[0]).toMatch(/\+02:00$/);
+    await h.terminate('test done');
+  });
+});
