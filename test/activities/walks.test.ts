@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
 import type { ImportRef, ImportStats } from '../../src/activities/bulk-import';
 import { HOLD_MIN } from '../../src/activities/bulk-import';
-import { ensureAccount, insertInterface } from '../../src/db/interfaces';
 import { confirmHeldSweep, heldSweep } from '../../src/db/reconcile';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
-import { encryptToken, keyringOf, openInterfaceToken } from '../../src/secrets';
+import { keyringOf, openInterfaceToken } from '../../src/secrets';
 import { closeDefaultDispatchers, createSevdeskClient } from '../../src/sevdesk/client';
 import { ErrorTypes } from '../../src/shared';
+import { pointInterfaceAt } from '../helpers/accounts';
 import { randomId, TEST_SECRET_KEY, testDb } from '../helpers/env';
 
 const db = testDb();
@@ -35,29 +35,12 @@ afterAll(async () => {
 
 async function account(sb: Sandbox): Promise<string> {
   const accountId = randomId('acct');
-  await ensureAccount(db.sql, accountId);
   await pointAt(accountId, sb, true);
   return accountId;
 }
 
-/** Stores the sandbox's address and token for the account (a new interface, or a switched one). */
-async function pointAt(accountId: string, sb: Sandbox, insert: boolean) {
-  const t = encryptToken(ring, { accountId, provider: 'sevdesk', baseUrl: sb.url }, sb.token);
-  if (insert) {
-    await insertInterface(db.sql, {
-      accountId,
-      baseUrl: sb.url,
-      ciphertext: t.ciphertext,
-      keyId: t.keyId,
-      settings: { intervalSeconds: 3600, amountBasis: 'gross' },
-      active: true,
-    });
-  } else {
-    await db.sql`
-      update interfaces set base_url = ${sb.url}, token_ciphertext = ${t.ciphertext}, token_key_id = ${t.keyId}
-      where account_id = ${accountId}`;
-  }
-}
+const pointAt = (accountId: string, sb: Sandbox, insert: boolean) =>
+  pointInterfaceAt(db.sql, TEST_SECRET_KEY, accountId, sb, { insert });
 
 const acts = createActivities({
   sql: db.sql,

@@ -3,14 +3,13 @@
 // off either way, and changes across the repeated hour of the October DST change, lose nothing.
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAccount, insertInterface } from '../../src/db/interfaces';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
-import { encryptToken, keyringOf } from '../../src/secrets';
-import { accountSyncWorkflowId } from '../../src/shared';
-import { accountSyncWorkflow, statusQuery, syncNowUpdate } from '../../src/workflows';
+import type { AccountSyncInput } from '../../src/workflows';
+import { syncNowUpdate } from '../../src/workflows';
+import { startSandboxAccount } from '../helpers/accounts';
 import type { RunningWorker } from '../helpers/env';
-import { eventually, randomId, startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
+import { startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
 
 const config = testConfig();
 const db = testDb();
@@ -30,37 +29,8 @@ afterAll(async () => {
   await db.close();
 });
 
-async function startAccount(sb: Sandbox) {
-  const accountId = randomId('acct');
-  await ensureAccount(db.sql, accountId);
-  const t = encryptToken(
-    keyringOf(config.secretKey),
-    { accountId, provider: 'sevdesk', baseUrl: sb.url },
-    sb.token,
-  );
-  await insertInterface(db.sql, {
-    accountId,
-    baseUrl: sb.url,
-    ciphertext: t.ciphertext,
-    keyId: t.keyId,
-    settings: { intervalSeconds: 3600, amountBasis: 'gross' },
-    active: true,
-  });
-  const h = await temporal.client.workflow.start(accountSyncWorkflow, {
-    workflowId: accountSyncWorkflowId(accountId),
-    taskQueue: config.taskQueue,
-    args: [{ accountId, intervalSeconds: 3600 }],
-  });
-  await eventually(
-    async () => {
-      const s = await h.query(statusQuery);
-      return s.import?.state === 'done' && s.state === 'idle' ? s : undefined;
-    },
-    60_000,
-    'the first import',
-  );
-  return { accountId, h };
-}
+const startAccount = (sb: Sandbox, tuning: Partial<AccountSyncInput> = {}) =>
+  startSandboxAccount({ sql: db.sql, config, client: temporal.client }, sb, tuning);
 
 const stored = async (accountId: string, id: string) =>
   (

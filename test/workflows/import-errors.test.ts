@@ -2,15 +2,13 @@
 // incremental sync keeps the account current meanwhile, and starting the import again resumes it.
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAccount, insertInterface } from '../../src/db/interfaces';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
-import { encryptToken, keyringOf } from '../../src/secrets';
-import { accountSyncWorkflowId } from '../../src/shared';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/shared/search-attributes';
-import { accountSyncWorkflow, startImportUpdate, statusQuery, syncNowUpdate } from '../../src/workflows';
+import { startImportUpdate, statusQuery, syncNowUpdate } from '../../src/workflows';
+import { startSandboxAccount } from '../helpers/accounts';
 import type { RunningWorker } from '../helpers/env';
-import { eventually, randomId, startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
+import { eventually, startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
 
 const config = testConfig();
 const db = testDb();
@@ -39,28 +37,14 @@ const liveCount = async (accountId: string) =>
 
 describe('an import that cannot go on', () => {
   it('stops in error, the account syncs on, and import start resumes it to the end', async () => {
-    const accountId = randomId('acct');
-    await ensureAccount(db.sql, accountId);
-    const t = encryptToken(
-      keyringOf(config.secretKey),
-      { accountId, provider: 'sevdesk', baseUrl: sb.url },
-      sb.token,
-    );
-    await insertInterface(db.sql, {
-      accountId,
-      baseUrl: sb.url,
-      ciphertext: t.ciphertext,
-      keyId: t.keyId,
-      settings: { intervalSeconds: 3600, amountBasis: 'gross' },
-      active: true,
-    });
     // From the second invoice list on, every page is cut in half: the walk can never reach sevDesk's count.
     sb.faults.add({ kind: 'short-page', path: /^\/Invoice$/, skip: 1, times: Infinity });
-    const h = await temporal.client.workflow.start(accountSyncWorkflow, {
-      workflowId: accountSyncWorkflowId(accountId),
-      taskQueue: config.taskQueue,
-      args: [{ accountId, intervalSeconds: 3600 }],
-    });
+    const { accountId, h } = await startSandboxAccount(
+      { sql: db.sql, config, client: temporal.client },
+      sb,
+      {},
+      { waitForImport: false },
+    );
 
     const stopped = await eventually(
       async () => {

@@ -2,14 +2,12 @@
 // cycle, also when many contacts share one `update` minute (a CSV import), counted in the sandbox's request log.
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAccount, insertInterface } from '../../src/db/interfaces';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
-import { encryptToken, keyringOf } from '../../src/secrets';
-import { accountSyncWorkflowId } from '../../src/shared';
-import { accountSyncWorkflow, statusQuery, syncNowUpdate } from '../../src/workflows';
+import { syncNowUpdate } from '../../src/workflows';
+import { startSandboxAccount } from '../helpers/accounts';
 import type { RunningWorker } from '../helpers/env';
-import { eventually, randomId, startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
+import { startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
 
 const config = testConfig();
 const db = testDb();
@@ -33,34 +31,7 @@ afterAll(async () => {
 
 describe('an unchanged account', () => {
   it('costs at most 2 sevDesk requests a cycle, even when its contacts share one update minute', async () => {
-    const accountId = randomId('acct');
-    await ensureAccount(db.sql, accountId);
-    const t = encryptToken(
-      keyringOf(config.secretKey),
-      { accountId, provider: 'sevdesk', baseUrl: sb.url },
-      sb.token,
-    );
-    await insertInterface(db.sql, {
-      accountId,
-      baseUrl: sb.url,
-      ciphertext: t.ciphertext,
-      keyId: t.keyId,
-      settings: { intervalSeconds: 3600, amountBasis: 'gross' },
-      active: true,
-    });
-    const h = await temporal.client.workflow.start(accountSyncWorkflow, {
-      workflowId: accountSyncWorkflowId(accountId),
-      taskQueue: config.taskQueue,
-      args: [{ accountId, intervalSeconds: 3600 }],
-    });
-    await eventually(
-      async () => {
-        const s = await h.query(statusQuery);
-        return s.import?.state === 'done' && s.state === 'idle' ? s : undefined;
-      },
-      60_000,
-      'the first import',
-    );
+    const { h } = await startSandboxAccount({ sql: db.sql, config, client: temporal.client }, sb);
     // A CSV import in sevDesk: many contacts get one `update` stamp at once.
     const contacts = [...sb.store.contacts()].slice(0, 12);
     for (const c of contacts) sb.store.updateContact(c.id, { description: 'CSV-Import' });
