@@ -202,7 +202,7 @@ export function createImportActivities(deps: ActivityDeps) {
       }
     }
     stats.shortPage = null;
-    await checkCompany(deps.sql, ref.accountId, page.objects);
+    await checkCompany(deps.sql, ref.accountId, page.objects, { bind: !ref.dryRun });
 
     const ctx: PageContext = {
       sql: deps.sql,

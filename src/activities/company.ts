@@ -14,10 +14,17 @@ function companyOf(obj: unknown): string | null {
  * another sevDesk company (pasted by mistake) would otherwise overwrite this account's invoices with ids that
  * mean something else there. The first data binds the interface; a mismatch stops before anything is written.
  */
-export async function checkCompany(sql: Sql, accountId: string, objects: readonly unknown[]): Promise<void> {
+export async function checkCompany(
+  sql: Sql,
+  accountId: string,
+  objects: readonly unknown[],
+  opts: { bind?: boolean } = {},
+): Promise<void> {
   const ids = new Set(objects.flatMap((o) => companyOf(o) ?? []));
   if (ids.size === 0) return;
   let bound = await boundCompany(sql, accountId);
+  // A dry run previews a token: it checks against a binding but never makes one.
+  if (bound === null && opts.bind === false) return;
   if (bound === null) bound = await bindCompany(sql, accountId, [...ids][0] ?? '');
   const other = [...ids].find((id) => id !== bound);
   if (other === undefined) return;
