@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ImportStats } from '../src/activities/bulk-import';
-import { addInterface, connectOps } from '../src/cli/operations';
+import { addInterface, connectApp } from '../src/app';
 import { accountSyncWorkflowId } from '../src/shared';
 import { statusQuery } from '../src/workflows';
 import type { ProfileSummary } from './cpu-profile';
@@ -113,7 +113,7 @@ export async function runPipeline(opts: {
     ...(opts.prebuiltBundle ? { prebuiltBundle: opts.prebuiltBundle } : {}),
   });
   const startupSeconds = (Date.now() - workerStarted) / 1000;
-  const ops = await connectOps(config);
+  const ops = await connectApp(config);
   let result: PipelineResult;
   let window: { fromWallMs: number; toWallMs: number } | undefined;
   try {

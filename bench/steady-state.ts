@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { request } from 'undici';
-import type { OpsDeps } from '../src/cli/operations';
-import { addInterface, syncNow } from '../src/cli/operations';
+import type { AppDeps } from '../src/app';
+import { addInterface, syncNow } from '../src/app';
 import { requireKeyring } from '../src/config';
 import { createDb } from '../src/db/client';
 import { ensureAccount, insertInterface } from '../src/db/interfaces';
@@ -123,7 +123,7 @@ export type Onboarding = 'sync' | 'import';
  * ANALYZEs the shared tables, and those ANALYZEs wait for each other), which is measured with
  * --onboarding import; the steady state after onboarding is the same either way.
  */
-async function addWithoutImport(ops: OpsDeps, accountId: string, sb: HostedSandbox, intervalSeconds: number) {
+async function addWithoutImport(ops: AppDeps, accountId: string, sb: HostedSandbox, intervalSeconds: number) {
   await ensureAccount(ops.db.sql, accountId);
   const encrypted = encryptToken(
     requireKeyring(ops.config),
@@ -179,10 +179,10 @@ export async function runSteadyState(opts: {
     taskQueue: `bench-steady-${randomBytes(3).toString('hex')}`,
   });
   const worker = await startWorkerProcess(config);
-  // connectOps with a larger pool: the bench adds accounts many at a time.
+  // connectApp with a larger pool: the bench adds accounts many at a time.
   const db = createDb(config.databaseUrl, { max: 8 });
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const ops: OpsDeps = {
+  const ops: AppDeps = {
     config,
     db,
     temporal: new Client({ connection, namespace: config.temporalNamespace }),

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import type { OpsDeps } from '../src/cli/operations';
-import { addInterface, startImport } from '../src/cli/operations';
+import type { AppDeps } from '../src/app';
+import { addInterface, startImport } from '../src/app';
 import type { Config } from '../src/config';
 import type { DbHandle } from '../src/db/client';
 import { ensureTemporal } from '../src/dev/temporal-cli';
@@ -238,7 +238,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignReport
     const sql = control.sql;
     connection = await Connection.connect({ address: temporal.address });
     const temporalClient = new Client({ connection, namespace: 'default' });
-    const ops: OpsDeps = {
+    const ops: AppDeps = {
       config,
       db: control,
       temporal: temporalClient,

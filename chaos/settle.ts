@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ImportStats } from '../src/activities/bulk-import';
-import type { OpsDeps } from '../src/cli/operations';
-import { startImport, syncNow, waitForImport } from '../src/cli/operations';
+import type { AppDeps } from '../src/app';
+import { startImport, syncNow, waitForImport } from '../src/app';
 import type { DbHandle } from '../src/db/client';
 import type { AccountStatus } from '../src/shared';
 import type { InvariantResult, Snapshot } from './invariants';
@@ -37,7 +37,7 @@ async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<
 }
 
 /** Waits for the account's current import (if any) to end; a failed import is a problem. */
-export async function finishImports(ops: OpsDeps, accountId: string, statusOf: StatusOf): Promise<string[]> {
+export async function finishImports(ops: AppDeps, accountId: string, statusOf: StatusOf): Promise<string[]> {
   try {
     let s = await eventually('status', 60_000, () => statusOf(accountId));
     // A stopped import is what the user would start again ("Massenimport starten"): it resumes.
@@ -74,7 +74,7 @@ export async function finishImports(ops: OpsDeps, accountId: string, statusOf: S
 }
 
 /** One sync-now that waits for its cycle; null when it was served. */
-export async function finalSync(ops: OpsDeps, accountId: string): Promise<string | null> {
+export async function finalSync(ops: AppDeps, accountId: string): Promise<string | null> {
   try {
     await eventually('sync-now', 240_000, () =>
       withTimeout(syncNow(ops, accountId, true), 120_000, 'sync-now').then(() => true),
@@ -103,7 +103,7 @@ export async function workflowHealth(client: Client, accounts: number): Promise<
 }
 
 export async function rerun(
-  ops: OpsDeps,
+  ops: AppDeps,
   sql: DbHandle['sql'],
   accountId: string,
   statusOf: StatusOf,

@@ -1,13 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { OpsDeps } from '../../src/cli/operations';
-import {
-  addInterface,
-  connectOps,
-  getStatus,
-  startImport,
-  syncNow,
-  waitForImport,
-} from '../../src/cli/operations';
+import type { AppDeps } from '../../src/app';
+import { addInterface, connectApp, getStatus, startImport, syncNow, waitForImport } from '../../src/app';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
@@ -24,7 +17,7 @@ import { eventually, randomId, startWorker, testConfig } from '../helpers/env';
 
 describe('an invoice paid while an import walks past it', () => {
   let sb: Sandbox | undefined;
-  let ops: OpsDeps | undefined;
+  let ops: AppDeps | undefined;
   let worker: RunningWorker | undefined;
   let accountId = '';
 
@@ -43,7 +36,7 @@ describe('an invoice paid while an import walks past it', () => {
     let sevdeskNow = Date.now();
     sb = await startSandbox({ seed: 808, data: { invoices: 3000 }, now: () => new Date(sevdeskNow) });
     worker = await startWorker(cfg);
-    ops = await connectOps(cfg);
+    ops = await connectApp(cfg);
     accountId = randomId('acct');
     await addInterface(ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
     await eventually(

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OpsDeps } from '../../src/cli/operations';
-import { addInterface, connectOps, getStatus, startImport, syncNow } from '../../src/cli/operations';
+import type { AppDeps } from '../../src/app';
+import { addInterface, connectApp, getStatus, startImport, syncNow } from '../../src/app';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
@@ -17,7 +17,7 @@ const RECOVERY_BOUND_MS = 60_000;
 
 describe('a worker crash', () => {
   let sb: Sandbox | undefined;
-  let ops: OpsDeps | undefined;
+  let ops: AppDeps | undefined;
   let accountId = '';
   const cleanups: (() => void)[] = [];
 
@@ -38,7 +38,7 @@ describe('a worker crash', () => {
     accountId = randomId('acct');
     const first = spawnWorkerProcess(cfg);
     cleanups.push(() => first.child.kill('SIGKILL'));
-    ops = await connectOps(cfg);
+    ops = await connectApp(cfg);
     await addInterface(ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
     await eventually(
       async () => {

@@ -50,8 +50,7 @@ describe('a reconcile whose finishImport is retried after it committed', () => {
     const acts = createActivities({
       sql: db.sql,
       sevdesk: ({ baseUrl, token: t }) => createSevdeskClient({ baseUrl, token: t }),
-      decryptToken: (iface) =>
-        openInterfaceToken(keyringOf(TEST_SECRET_KEY), iface),
+      decryptToken: (iface) => openInterfaceToken(keyringOf(TEST_SECRET_KEY), iface),
     });
     const env = new MockActivityEnvironment();
     const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>

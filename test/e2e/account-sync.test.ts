@@ -1,15 +1,15 @@
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OpsDeps } from '../../src/cli/operations';
+import type { AppDeps } from '../../src/app';
 import {
   addInterface,
-  connectOps,
+  connectApp,
   getCustomers,
   getStatus,
   setInterfaceActive,
   syncNow,
   updateInterfaceSettings,
-} from '../../src/cli/operations';
+} from '../../src/app';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
@@ -20,7 +20,7 @@ import { truthOf, viewOf } from '../helpers/truth';
 
 const config = testConfig();
 let worker: RunningWorker;
-let ops: OpsDeps;
+let ops: AppDeps;
 const sandboxes: Sandbox[] = [];
 const tokens: string[] = [];
 const workflowIds: string[] = [];
@@ -44,7 +44,7 @@ async function add(accountId: string, sb: Sandbox, extra: Partial<Parameters<typ
 
 beforeAll(async () => {
   worker = await startWorker(config, { overlapSeconds: 300 });
-  ops = await connectOps(config);
+  ops = await connectApp(config);
 });
 
 afterAll(async () => {

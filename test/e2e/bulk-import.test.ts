@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportStats } from '../../src/activities/bulk-import';
-import type { OpsDeps } from '../../src/cli/operations';
+import type { AppDeps } from '../../src/app';
 import {
   addInterface,
-  connectOps,
+  connectApp,
   getCustomers,
   getStatus,
   setInterfaceActive,
   startImport,
   waitForImport,
-} from '../../src/cli/operations';
+} from '../../src/app';
 import { recomputedInvoiceValues } from '../helpers/oracle';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
@@ -21,7 +21,7 @@ import { spawnWorkerProcess } from '../helpers/worker-process';
 
 const config = testConfig();
 let worker: RunningWorker;
-let ops: OpsDeps;
+let ops: AppDeps;
 const sandboxes: Sandbox[] = [];
 
 async function sandbox(seed: number, invoices: number): Promise<Sandbox> {
@@ -76,7 +76,7 @@ const importPageFetches = (sb: Sandbox) => {
 
 beforeAll(async () => {
   worker = await startWorker(config);
-  ops = await connectOps(config);
+  ops = await connectApp(config);
 });
 
 afterAll(async () => {
@@ -131,7 +131,7 @@ describe('bulk import', () => {
       sb.faults.add({ kind: 'slow', delayMs: 250, times: Infinity, path: '/Invoice' });
       const first = spawnWorkerProcess(cfg);
       const accountId = randomId('acct');
-      const opsB = await connectOps(cfg);
+      const opsB = await connectApp(cfg);
       try {
         await addInterface(opsB, {
           accountId,
