@@ -6,13 +6,12 @@ import type { InterfaceRecord } from '../db/interfaces';
 import { unfinishedImportStart } from '../db/imports';
 import { loadInterface, recordSyncRun, setInterfaceState } from '../db/interfaces';
 import {
+  contactsDueForRecheck,
   countUnassigned,
   storedOpenInvoiceIds,
   saveSyncCursors,
   staleContacts,
   touchContacts,
-  unassignedContactsDue,
-  unreadableContactsDue,
 } from '../db/sync';
 import type { SevdeskClient } from '../sevdesk/client';
 import { walkPages } from '../sevdesk/client';
@@ -29,7 +28,7 @@ import { emptyCounts, ErrorTypes, SOURCE_SEVDESK } from '../shared';
 import { checkCompany } from './company';
 import { withHeartbeat } from './heartbeat';
 import type { PageContext, PageOutcome } from './pages';
-import { processInvoicePage } from './pages';
+import { pageContext, processInvoicePage } from './pages';
 import { changedContactIds, fetchAllContacts, fetchContacts } from './sevdesk-reads';
 
 export interface ActivityDeps {
@@ -137,14 +136,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     const { iface, client } = await openInterface(deps, accountId);
     if (!iface.active)
       return { skipped: 'inactive', counts: emptyCounts(), invoiceCursor: iface.invoiceCursor };
-    const ctx = {
-      sql: deps.sql,
-      client,
-      accountId,
-      source: SOURCE_SEVDESK,
-      amountBasis: iface.settings.amountBasis,
-      baseCurrency: iface.baseCurrency,
-    };
+    const ctx = pageContext(deps.sql, client, iface);
     const counts = emptyCounts();
     await setInterfaceState(deps.sql, accountId, 'syncing', null);
     try {
@@ -197,15 +189,12 @@ export function createSyncActivities(deps: ActivityDeps) {
       if (recheckOpen) await recheckOpenInvoices(ctx, counts);
       // Unassigned invoices' contacts, a few per cycle and each at most once per re-check age: an e-mail
       // added in sevDesk is found within (unassigned contacts / limit) cycles or the age, whichever is longer.
-      const limit = deps.recheckLimit ?? DEFAULT_RECHECK_LIMIT;
-      const age = deps.recheckAgeSeconds ?? DEFAULT_RECHECK_AGE_SECONDS;
-      // Contacts that could not be read are read again on the same cadence (their issue resolves then).
-      const recheck = [
-        ...new Set([
-          ...(await unassignedContactsDue(deps.sql, accountId, limit, age)),
-          ...(await unreadableContactsDue(deps.sql, accountId, limit, age)),
-        ]),
-      ];
+      const recheck = await contactsDueForRecheck(
+        deps.sql,
+        accountId,
+        deps.recheckLimit ?? DEFAULT_RECHECK_LIMIT,
+        deps.recheckAgeSeconds ?? DEFAULT_RECHECK_AGE_SECONDS,
+      );
       if (recheck.length > 0) {
         await upsertSourceContacts(deps.sql, accountId, SOURCE_SEVDESK, await fetchContacts(client, recheck));
         await touchContacts(deps.sql, accountId, recheck);

@@ -30,8 +30,7 @@ import type { ActivityDeps } from './account-sync';
 import { checkCompany } from './company';
 import { DEFAULT_OVERLAP_SECONDS, openInterface, toFailure } from './account-sync';
 import { withHeartbeat } from './heartbeat';
-import type { PageContext } from './pages';
-import { processInvoicePage } from './pages';
+import { pageContext, processInvoicePage } from './pages';
 import { fetchAllContacts } from './sevdesk-reads';
 
 export type { ImportStats } from '../shared';
@@ -204,14 +203,7 @@ export function createImportActivities(deps: ActivityDeps) {
     stats.shortPage = null;
     await checkCompany(deps.sql, ref.accountId, page.objects, { bind: !ref.dryRun });
 
-    const ctx: PageContext = {
-      sql: deps.sql,
-      client,
-      accountId: ref.accountId,
-      source: SOURCE_SEVDESK,
-      amountBasis: iface.settings.amountBasis,
-      baseCurrency: iface.baseCurrency,
-    };
+    const ctx = pageContext(deps.sql, client, iface);
     const contacts = ref.dryRun ? contactsFor(await dryRunCache(ref, client), page.objects) : [];
     // Overlap rows are written again (harmless) but were counted by the page before.
     const out = await processInvoicePage(ctx, page, {
@@ -393,17 +385,12 @@ export function createImportActivities(deps: ActivityDeps) {
       await checkCompany(deps.sql, ref.accountId, found);
       // Still in sevDesk, only missed by the list: written again, so they are current.
       const { iface } = await openInterface(deps, ref.accountId);
-      await processInvoicePage(
-        {
-          sql: deps.sql,
-          client,
-          accountId: ref.accountId,
-          source: SOURCE_SEVDESK,
-          amountBasis: iface.settings.amountBasis,
-          baseCurrency: iface.baseCurrency,
-        },
-        { objects: found, invalid: [], rawCount: found.length, total: null },
-      );
+      await processInvoicePage(pageContext(deps.sql, client, iface), {
+        objects: found,
+        invalid: [],
+        rawCount: found.length,
+        total: null,
+      });
     }
     return gone;
   }

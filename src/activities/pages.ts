@@ -1,6 +1,7 @@
 import type { InvalidInvoice, PageResult } from '../db/crm-writes';
 import { writeInvoicePage } from '../db/crm-writes';
 import type { Sql } from '../db/client';
+import { SOURCE_SEVDESK } from '../shared';
 import type { ContactRow } from '../domain/contact';
 import type { InvoiceRow } from '../domain/invoice';
 import { classifyInvoice, toInvoiceRow, unixSeconds } from '../domain/invoice';
@@ -17,6 +18,20 @@ export interface PageContext {
   amountBasis: 'gross' | 'net';
   baseCurrency: string;
 }
+
+/** The context for an interface's pages: who, where from, and which amount counts. */
+export const pageContext = (
+  sql: Sql,
+  client: SevdeskClient,
+  iface: { accountId: string; baseCurrency: string; settings: { amountBasis: 'gross' | 'net' } },
+): PageContext => ({
+  sql,
+  client,
+  accountId: iface.accountId,
+  source: SOURCE_SEVDESK,
+  amountBasis: iface.settings.amountBasis,
+  baseCurrency: iface.baseCurrency,
+});
 
 export interface PageOutcome extends PageResult {
   fetched: number;

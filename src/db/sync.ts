@@ -33,27 +33,33 @@ export async function staleContacts(
 }
 
 /**
- * Contacts of unassigned invoices, in turns: the ones read longest ago first, none read within `minAgeSeconds`
- * (an e-mail added in sevDesk may not bump the contact's `update`, so they are re-read on a slow cadence).
+ * Contacts to read again, in turns, the ones read longest ago first and none read within `minAgeSeconds`: those
+ * of unassigned invoices (an e-mail added in sevDesk may not bump the contact's `update`) and those whose last
+ * read failed (`read_error`: their issue resolves when they read fine).
  */
-export async function unassignedContactsDue(
+export async function contactsDueForRecheck(
   sql: Sql,
   accountId: string,
   limit: number,
   minAgeSeconds: number,
 ): Promise<string[]> {
   if (limit <= 0) return [];
-  const rows = await sql<{ contact_source_id: string }[]>`
-    select i.contact_source_id from invoices i
-    left join source_contacts sc on sc.account_id = i.account_id and sc.source = i.source
-      and sc.source_id = i.contact_source_id
-    where i.account_id = ${accountId} and i.source = ${SOURCE_SEVDESK} and i.customer_id is null
-      and i.removed_at is null and i.type <> 'SR' and i.contact_source_id is not null
-      and (sc.fetched_at is null or sc.fetched_at < now() - make_interval(secs => ${minAgeSeconds}))
-    group by i.contact_source_id
-    order by min(sc.fetched_at) nulls first, i.contact_source_id
+  const rows = await sql<{ id: string }[]>`
+    select id from (
+      select i.contact_source_id as id, min(sc.fetched_at) as at from invoices i
+      left join source_contacts sc on sc.account_id = i.account_id and sc.source = i.source
+        and sc.source_id = i.contact_source_id
+      where i.account_id = ${accountId} and i.source = ${SOURCE_SEVDESK} and i.customer_id is null
+        and i.removed_at is null and i.type <> 'SR' and i.contact_source_id is not null
+      group by i.contact_source_id
+      union
+      select source_id, fetched_at from source_contacts
+      where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and read_error is not null
+    ) due
+    where at is null or at < now() - make_interval(secs => ${minAgeSeconds})
+    group by id order by min(at) nulls first, id
     limit ${limit}`;
-  return rows.map((r) => r.contact_source_id);
+  return rows.map((r) => r.id);
 }
 
 /** Marks contacts as just read even when sevDesk no longer has them, so the re-check moves on. */
@@ -105,20 +111,4 @@ export async function bindCompany(sql: Sql, accountId: string, clientId: string)
     where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}
     returning sevdesk_client_id`;
   return row?.sevdesk_client_id ?? null;
-}
-
-/** Contacts whose last read failed (`read_error`), due for another read by the same slow cadence. */
-export async function unreadableContactsDue(
-  sql: Sql,
-  accountId: string,
-  limit: number,
-  minAgeSeconds: number,
-): Promise<string[]> {
-  if (limit <= 0) return [];
-  const rows = await sql<{ source_id: string }[]>`
-    select source_id from source_contacts
-    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and read_error is not null
-      and fetched_at < now() - make_interval(secs => ${minAgeSeconds})
-    order by fetched_at, source_id limit ${limit}`;
-  return rows.map((r) => r.source_id);
 }
