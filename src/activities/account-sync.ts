@@ -7,6 +7,8 @@ import { unfinishedImportStart } from '../db/imports';
 import { loadInterface, recordSyncRun, setInterfaceState } from '../db/interfaces';
 import {
   contactsDueForRecheck,
+  invalidInvoicesDue,
+  touchInvalidIssues,
   countUnassigned,
   storedOpenInvoiceIds,
   saveSyncCursors,
@@ -21,6 +23,7 @@ import {
   SevdeskInvalidTokenError,
   SevdeskNotFoundError,
   SevdeskRateLimitedError,
+  SevdeskSchemaError,
 } from '../sevdesk/errors';
 import type { Invoice } from '../sevdesk/schema';
 import type { ErrorInfo, SyncCounts } from '../shared';
@@ -187,6 +190,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       }
       if (cursor === null && since !== null) cursor = since;
       if (recheckOpen) await recheckOpenInvoices(ctx, counts);
+      await rereadInvalidInvoices(ctx, counts);
       // Unassigned invoices' contacts, a few per cycle and each at most once per re-check age: an e-mail
       // added in sevDesk is found within (unassigned contacts / limit) cycles or the age, whichever is longer.
       const recheck = await contactsDueForRecheck(
@@ -250,8 +254,42 @@ export function createSyncActivities(deps: ActivityDeps) {
       );
   }
 
+  /**
+   * Records reported invalid are read again by id, a few a cycle on a growing interval: an unchanged invoice
+   * that came malformed once is not re-listed by `updateAfter`, and its issue must resolve when it reads fine.
+   */
+  async function rereadInvalidInvoices(ctx: PageContext, counts: SyncCounts): Promise<void> {
+    const due = await invalidInvoicesDue(deps.sql, ctx.accountId, INVALID_REREAD_BUDGET);
+    const found: Invoice[] = [];
+    const still: string[] = [];
+    for (const id of due) {
+      try {
+        found.push(await ctx.client.getInvoice(id));
+      } catch (err) {
+        // Still malformed, or gone (the reconcile decides that): the issue stays, seen now.
+        if (err instanceof SevdeskSchemaError || err instanceof SevdeskNotFoundError) still.push(id);
+        else throw err;
+      }
+    }
+    await touchInvalidIssues(deps.sql, ctx.accountId, still);
+    if (found.length === 0) return;
+    await checkCompany(deps.sql, ctx.accountId, found);
+    const out = await processInvoicePage(ctx, {
+      objects: found,
+      invalid: [],
+      rawCount: found.length,
+      total: null,
+    });
+    counts.fetched += out.fetched;
+    counts.written += out.written;
+    counts.invalid += out.invalid;
+  }
+
   return { syncAccount };
 }
+
+/** GET /Invoice/{id} requests a cycle may spend re-reading records reported invalid. */
+export const INVALID_REREAD_BUDGET = 10;
 
 /** GET /Invoice/{id} requests one open-invoice re-check may spend on invoices that left the open lists. */
 export const OPEN_RECHECK_BY_ID_BUDGET = 100;

@@ -112,3 +112,26 @@ export async function bindCompany(sql: Sql, accountId: string, clientId: string)
     returning sevdesk_client_id`;
   return row?.sevdesk_client_id ?? null;
 }
+
+/**
+ * Invoices reported invalid (a malformed record), due for another read by id: first after 10 s, then after as
+ * long again as the issue has lasted (a record that stays bad is asked for less and less often).
+ */
+export async function invalidInvoicesDue(sql: Sql, accountId: string, limit: number): Promise<string[]> {
+  const rows = await sql<{ source_id: string }[]>`
+    select source_id from invoice_issues
+    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and kind = 'invalid' and resolved_at is null
+      and source_id ~ '^[0-9]+$'
+      and now() - last_seen_at > greatest(interval '10 seconds', last_seen_at - first_seen_at)
+    order by last_seen_at limit ${limit}`;
+  return rows.map((r) => r.source_id);
+}
+
+/** The record was read again and is still bad (or gone): its issue stays, seen now. */
+export async function touchInvalidIssues(sql: Sql, accountId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`
+    update invoice_issues set last_seen_at = now()
+    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and kind = 'invalid' and resolved_at is null
+      and source_id = any(${ids}::text[])`;
+}

@@ -320,3 +320,30 @@ describe('which sum is in the base currency (issue 10 knob)', () => {
     }
   });
 });
+
+describe('a record that came malformed once', () => {
+  it('is read again by id on a growing interval, and its issue resolves when it reads fine', async () => {
+    const sb = await sandbox(4470);
+    const accountId = await account(sb);
+    sb.faults.add({ kind: 'malformed', path: /^\/Invoice$/, skip: 1, field: 'sumGross' });
+    await walk(importRef(accountId));
+    const open = async () =>
+      db.sql<{ source_id: string }[]>`
+        select source_id from invoice_issues
+        where account_id = ${accountId} and kind = 'invalid' and resolved_at is null`;
+    const [bad] = await open();
+    if (!bad) throw new Error('the fault did not hit an invoice');
+    // Too young for a re-read: a sync leaves it (no request for it).
+    sb.requests.reset();
+    await run(acts.syncAccount, { accountId });
+    expect(sb.requests.entries().some((e) => e.path.endsWith(`/Invoice/${bad.source_id}`))).toBe(false);
+    // Ten seconds on (the issue's clock moved back instead of waiting): read by id, fine now, resolved.
+    await db.sql`
+      update invoice_issues set first_seen_at = first_seen_at - interval '1 minute',
+        last_seen_at = last_seen_at - interval '1 minute'
+      where account_id = ${accountId} and source_id = ${bad.source_id}`;
+    await run(acts.syncAccount, { accountId });
+    expect(await open()).toEqual([]);
+    expect(await liveIds(accountId)).toEqual(shownIds(sb));
+  });
+});
