@@ -42,18 +42,19 @@ export interface StatusView {
 
 const QUERY_TIMEOUT_MS = 3000;
 
-const withTimeout = <T>(p: Promise<T>): Promise<T | undefined> =>
-  Promise.race([
-    p.catch(() => undefined),
-    new Promise<undefined>((r) => setTimeout(() => r(undefined), QUERY_TIMEOUT_MS).unref()),
-  ]);
+/**
+ * A query with a deadline on the call itself: a worker that does not answer in time gives no live view, and
+ * the call is cancelled (a query merely raced against a timer kept retrying after the connection closed).
+ */
+const withTimeout = <T>(deps: AppDeps, query: () => Promise<T>): Promise<T | undefined> =>
+  deps.temporal.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, query).catch(() => undefined);
 
 export async function getStatus(deps: AppDeps, accountId: string): Promise<StatusView> {
   const iface = await requireInterface(deps, accountId);
   const [facts, held, live] = await Promise.all([
     statusFacts(deps.db.sql, accountId),
     heldSweepOf(deps, accountId),
-    withTimeout<AccountStatus>(accountHandle(deps, accountId).query(statusQuery)),
+    withTimeout<AccountStatus>(deps, () => accountHandle(deps, accountId).query(statusQuery)),
   ]);
   // A running import reports its own progress; the parent only learns the end.
   const parentView = live?.import ?? null;
@@ -61,7 +62,7 @@ export async function getStatus(deps: AppDeps, accountId: string): Promise<Statu
     parentView && (parentView.state === 'running' || parentView.state === 'paused')
       ? {
           ...parentView,
-          ...(await withTimeout(
+          ...(await withTimeout(deps, () =>
             deps.temporal.workflow.getHandle(parentView.workflowId).query(importProgressQuery),
           )),
         }
