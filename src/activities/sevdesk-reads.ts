@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { ContactRow } from '../domain/contact';
 import { toContactRow, unreadableContactRow } from '../domain/contact';
 import { sensibleInstant } from '../domain/limits';
@@ -47,29 +46,6 @@ export async function countryNames(
     } else if (countryCache.get(key) === entry) countryCache.delete(key);
   });
   return entry.names;
-}
-
-/** Retryable: sevDesk sent a contact, e-mail or address that fails its schema (usually transient). */
-export const MALFORMED_CONTACT_DATA = 'SevdeskMalformedContactData';
-
-/**
- * Every object of a list. A malformed contact, e-mail or address fails the read instead of being skipped:
- * a dropped main e-mail would silently move a contact's invoices to its other address. (Used by
- * changedContactIds; the contact reads below use collectTolerant and attribute problems per contact.)
- */
-async function collect<T>(fetch: (offset: number, limit: number) => Promise<Page<T>>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const { page } of walkPages(fetch)) {
-    const [bad] = page.invalid;
-    if (bad) {
-      throw ApplicationFailure.create({
-        type: MALFORMED_CONTACT_DATA,
-        message: `sevDesk sent ${page.invalid.length} malformed contact record(s), e.g. ${bad.error.message}; not guessing contact data from an incomplete list`,
-      });
-    }
-    out.push(...page.objects);
-  }
-  return out;
 }
 
 /** Every object of a list, and the objects that failed their schema (never fatal). */
@@ -245,14 +221,25 @@ export async function changedContactIds(
   client: SevdeskClient,
   updateAfter: number,
 ): Promise<{ ids: string[]; listed: { id: string; update: string }[]; maxUpdate: number | null }> {
-  const contacts = await collect<Contact>((offset, limit) =>
+  // One malformed contact in the change list must not stop the cycle: it is listed as changed (read again by
+  // id, where a contact that stays unreadable is reported and keeps its stored data), the rest goes on.
+  const { objects: contacts, invalid } = await collectTolerant<Contact>((offset, limit) =>
     client.listContacts({ offset, limit, updateAfter }),
   );
   let maxUpdate: number | null = null;
   for (const c of contacts) {
     const t = Math.floor(Date.parse(c.update) / 1000);
-    if (maxUpdate === null || t > maxUpdate) maxUpdate = t;
+    if (Number.isFinite(t) && (maxUpdate === null || t > maxUpdate)) maxUpdate = t;
   }
-  const listed = [...new Map(contacts.map((c) => [c.id, { id: c.id, update: c.update }])).values()];
+  const unreadable = invalid.flatMap((x) => (x.id ? [{ id: x.id, update: UNREADABLE_STAMP }] : []));
+  const listed = [
+    ...new Map([
+      ...contacts.map((c) => [c.id, { id: c.id, update: c.update }] as const),
+      ...unreadable.map((u) => [u.id, u] as const),
+    ]).values(),
+  ];
   return { ids: listed.map((c) => c.id), listed, maxUpdate };
 }
+
+/** Newer than any stored stamp: a contact listed malformed is always read again by id. */
+const UNREADABLE_STAMP = '9999-12-31T23:59:59+00:00';

@@ -347,3 +347,24 @@ describe('a record that came malformed once', () => {
     expect(await liveIds(accountId)).toEqual(shownIds(sb));
   });
 });
+
+describe('a malformed contact in the list of changed contacts', () => {
+  it('does not stop the cycle: the contact is read again by id and the rest goes on', async () => {
+    const sb = await sandbox(4480);
+    const accountId = await account(sb);
+    await walk(importRef(accountId));
+    await run(acts.syncAccount, { accountId });
+    const [a, b] = [...sb.store.contacts()];
+    if (!a || !b) throw new Error('no contacts');
+    sb.store.updateContact(a.id, { description: 'geändert' });
+    sb.store.updateContact(b.id, { description: 'geändert' });
+    sb.faults.add({ kind: 'malformed', path: /^\/Contact$/, field: 'update' });
+    sb.requests.reset();
+    const res = await run(acts.syncAccount, { accountId });
+    expect(res.skipped).toBeNull();
+    expect(sb.faults.pending()).toEqual([]);
+    // Both changed contacts were read by id, the malformed one included.
+    const byId = sb.requests.entries().filter((e) => /\/Contact\/\d+$/.test(e.path));
+    expect(byId.map((e) => e.path.split('/').pop()).sort()).toEqual([a.id, b.id].sort());
+  });
+});
