@@ -1,5 +1,6 @@
 import { startSandbox } from '../src/sandbox';
 import type { Sandbox } from '../src/sandbox';
+import type { LatencyProfile } from '../src/sandbox/server';
 
 // Runs the sevDesk sandboxes of one bench phase in their own process, so that generating and serializing
 // pages neither competes with the bench's own event loop nor hides in its CPU figures. Reads its plan as JSON
@@ -8,6 +9,8 @@ import type { Sandbox } from '../src/sandbox';
 export interface SandboxSpec {
   seed: number;
   invoices: number;
+  /** A sevDesk that takes its time (see SandboxOptions.latency); default none. */
+  latency?: LatencyProfile;
 }
 
 export interface HostedSandbox {
@@ -20,7 +23,14 @@ export interface HostedSandbox {
 async function main(): Promise<void> {
   const specs = JSON.parse(process.argv[2] ?? '[]') as SandboxSpec[];
   const sandboxes: Sandbox[] = [];
-  for (const s of specs) sandboxes.push(await startSandbox({ seed: s.seed, data: { invoices: s.invoices } }));
+  for (const s of specs)
+    sandboxes.push(
+      await startSandbox({
+        seed: s.seed,
+        data: { invoices: s.invoices },
+        ...(s.latency ? { latency: s.latency } : {}),
+      }),
+    );
   const ready: HostedSandbox[] = sandboxes.map((sb) => ({
     url: sb.url,
     token: sb.token,

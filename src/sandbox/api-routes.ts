@@ -10,6 +10,14 @@ export interface ApiResponse {
 /** Query parameters as sevDesk sees them; bracketed names (`contact[id]`) stay literal keys. */
 type Params = URLSearchParams;
 
+/** Objects in an answer's `objects`: the list's length, 1 for a single object, 0 for errors and null. */
+export function objectCount(body: unknown): number {
+  if (typeof body !== 'object' || body === null || !('objects' in body)) return 0;
+  const objects = (body as { objects: unknown }).objects;
+  if (Array.isArray(objects)) return objects.length;
+  return objects === null || objects === undefined ? 0 : 1;
+}
+
 function ok(body: unknown, status = 200): ApiResponse {
   return { status, body };
 }

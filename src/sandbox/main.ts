@@ -5,7 +5,10 @@ import { startSandbox } from './server';
 // own, for the demo and manual poking. Stays up until Ctrl-C.
 
 const USAGE =
-  'usage: npm run sandbox -- [--port N] [--host H] [--invoices N] [--contacts N] [--seed N] [--token T]';
+  'usage: npm run sandbox -- [--port N] [--host H] [--invoices N] [--contacts N] [--seed N] [--token T]\n' +
+  '       [--latency-ms MS] [--latency-per-object-ms MS]\n' +
+  '  --latency-ms: fixed delay of every API answer; --latency-per-object-ms: plus this per object in it\n' +
+  "  (e.g. --latency-ms 250 --latency-per-object-ms 0.4, the bench's assumed sevDesk; default no delay)";
 
 function integer(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -14,6 +17,16 @@ function integer(name: string, value: string | undefined, min: number): number |
     process.exit(2);
   }
   return Number(value);
+}
+
+function milliseconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0 || v > 600_000) {
+    console.error(`--${name} must be a number of milliseconds from 0 to 600000\n${USAGE}`);
+    process.exit(2);
+  }
+  return v;
 }
 
 async function main(): Promise<void> {
@@ -27,6 +40,8 @@ async function main(): Promise<void> {
         contacts: { type: 'string' },
         seed: { type: 'string' },
         token: { type: 'string' },
+        'latency-ms': { type: 'string' },
+        'latency-per-object-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -41,8 +56,13 @@ async function main(): Promise<void> {
   }
   const invoices = integer('invoices', values.invoices, 0);
   const contacts = integer('contacts', values.contacts, 1);
+  const requestMs = milliseconds('latency-ms', values['latency-ms']);
+  const perObjectMs = milliseconds('latency-per-object-ms', values['latency-per-object-ms']);
+  const latency =
+    requestMs === undefined && perObjectMs === undefined ? undefined : { requestMs, perObjectMs };
   const started = Date.now();
   const sandbox = await startSandbox({
+    ...(latency ? { latency } : {}),
     host: values.host,
     port: integer('port', values.port, 0),
     seed: integer('seed', values.seed, 0),
@@ -53,6 +73,10 @@ async function main(): Promise<void> {
   console.log(`  url:      ${sandbox.url}`);
   console.log(`  token:    ${sandbox.token}`);
   console.log(`  invoices: ${sandbox.store.invoiceCount()}, contacts: ${sandbox.store.contactCount()}`);
+  if (latency)
+    console.log(
+      `  latency:  ${latency.requestMs ?? 0} ms per request + ${latency.perObjectMs ?? 0} ms per object`,
+    );
   console.log(`  control:  ${sandbox.url.replace(/\/api\/v1$/, '')}/__sandbox/ (loopback only)`);
   console.log(
     `  try:      curl -H 'Authorization: ${sandbox.token}' '${sandbox.url}/Invoice?limit=2&countAll=true'`,

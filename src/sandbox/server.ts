@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { errorResponse, routeApi, type ApiResponse } from './api-routes';
+import { errorResponse, objectCount, routeApi, type ApiResponse } from './api-routes';
 import { routeControl } from './control-routes';
 import { SandboxError, errorEnvelope } from './errors';
 import {
@@ -32,6 +32,23 @@ export interface SandboxOptions {
   now?: () => Date;
   /** The sevDesk company (SevClient id) of all its data; default 1234567. */
   sevClientId?: string;
+  /**
+   * A sevDesk that takes its time: every API answer waits `requestMs` plus `perObjectMs` per object in its
+   * `objects` (a timer: concurrent requests overlap like on a real server). Default off (no delay).
+   */
+  latency?: LatencyProfile;
+}
+
+/** Delay of one API answer: requestMs + perObjectMs x objects in the answer. */
+export interface LatencyProfile {
+  requestMs?: number;
+  perObjectMs?: number;
+}
+
+/** The delay of an answer with `objects` objects under `profile`, ms (0 without a profile). */
+export function latencyMs(profile: LatencyProfile | undefined, objects: number): number {
+  if (!profile) return 0;
+  return Math.max(0, (profile.requestMs ?? 0) + (profile.perObjectMs ?? 0) * objects);
 }
 
 export interface Sandbox {
@@ -203,6 +220,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         if (!(err instanceof SandboxError)) throw err;
         response = errorResponse(err);
       }
+    }
+
+    const wait = latencyMs(opts.latency, objectCount(response.body));
+    if (wait > 0) {
+      // Not a busy wait: other requests are served meanwhile, as by a server with many workers.
+      await delay(wait);
+      if (closing || res.destroyed) return;
     }
 
     const distortion =
