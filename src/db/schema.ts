@@ -15,10 +15,33 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
+// Column helpers: one definition for each kind of column that several tables share.
 const money = (name: string) => numeric(name, { precision: 14, scale: 2 });
+const instant = (name: string) => timestamp(name, { withTimezone: true });
+const instantNow = (name: string) => instant(name).notNull().defaultNow();
+const count = (name: string) => integer(name).notNull().default(0);
+const serialId = () => bigserial('id', { mode: 'number' }).primaryKey();
+const storedError = (name: string) => jsonb(name).$type<{ type: string; message: string } | null>();
 const stamps = {
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  createdAt: instantNow('created_at'),
+  updatedAt: instantNow('updated_at'),
+};
+/** Where a row came from: the invoicing program and its id there. */
+const sourceKey = {
+  source: text('source').notNull(),
+  sourceId: text('source_id').notNull(),
+};
+/** The CRM fields of a customer besides its e-mail address. */
+const contactFields = {
+  company: text('company'),
+  title: text('title'),
+  firstName: text('first_name'),
+  lastName: text('last_name'),
+  street: text('street'),
+  zip: text('zip'),
+  city: text('city'),
+  country: text('country'),
+  phone: text('phone'),
 };
 
 export const accounts = pgTable('accounts', {
@@ -28,28 +51,22 @@ export const accounts = pgTable('accounts', {
   createdAt: stamps.createdAt,
 });
 export type Account = typeof accounts.$inferSelect;
+const accountRef = () =>
+  text('account_id')
+    .notNull()
+    .references(() => accounts.id, { onDelete: 'cascade' });
 
 export const customers = pgTable(
   'customers',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    accountId: text('account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: serialId(),
+    accountId: accountRef(),
     /**
      * As written (by the sync: trimmed and lower-cased; in OneCockpit: as typed). The match key is
      * `email_key(email)` (SQL function from migration 0001: whitespace trimmed, lower-cased), unique per account.
      */
     email: text('email').notNull(),
-    company: text('company'),
-    title: text('title'),
-    firstName: text('first_name'),
-    lastName: text('last_name'),
-    street: text('street'),
-    zip: text('zip'),
-    city: text('city'),
-    country: text('country'),
-    phone: text('phone'),
+    ...contactFields,
     /** The sum of all values of the customer ("Kundenwert (gesamt)"). */
     totalValue: money('total_value').notNull().default('0'),
     ...stamps,
@@ -78,10 +95,8 @@ export type CustomerValue = typeof customerValues.$inferSelect;
 export const interfaces = pgTable(
   'interfaces',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    accountId: text('account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: serialId(),
+    accountId: accountRef(),
     provider: text('provider').notNull().default('sevdesk'),
     /** AES-256-GCM: base64(iv | tag | ciphertext). */
     tokenCiphertext: text('token_ciphertext').notNull(),
@@ -91,13 +106,13 @@ export const interfaces = pgTable(
     settings: jsonb('settings').$type<InterfaceSettings>().notNull(),
     /** idle | syncing | paused | error */
     state: text('state').notNull().default('idle'),
-    lastError: jsonb('last_error').$type<{ type: string; message: string } | null>(),
+    lastError: storedError('last_error'),
     /** Unix seconds, taken from the data (max invoice `update`), not from the local clock. */
     invoiceCursor: bigint('invoice_cursor', { mode: 'number' }),
     contactCursor: bigint('contact_cursor', { mode: 'number' }),
-    lastSyncedAt: timestamp('last_synced_at', { withTimezone: true }),
-    nextSyncAt: timestamp('next_sync_at', { withTimezone: true }),
-    lastReconciledAt: timestamp('last_reconciled_at', { withTimezone: true }),
+    lastSyncedAt: instant('last_synced_at'),
+    nextSyncAt: instant('next_sync_at'),
+    lastReconciledAt: instant('last_reconciled_at'),
     /** The sevDesk company (SevClient id) the interface's data came from: another company's token is refused. */
     sevdeskClientId: text('sevdesk_client_id'),
     ...stamps,
@@ -114,27 +129,16 @@ export interface InterfaceSettings {
 export const sourceContacts = pgTable(
   'source_contacts',
   {
-    accountId: text('account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
-    source: text('source').notNull(),
-    sourceId: text('source_id').notNull(),
+    accountId: accountRef(),
+    ...sourceKey,
     email: text('email'),
-    company: text('company'),
-    title: text('title'),
-    firstName: text('first_name'),
-    lastName: text('last_name'),
-    street: text('street'),
-    zip: text('zip'),
-    city: text('city'),
-    country: text('country'),
-    phone: text('phone'),
-    sourceUpdate: timestamp('source_update', { withTimezone: true }),
+    ...contactFields,
+    sourceUpdate: instant('source_update'),
     /** The contact has e-mail values but none is a usable address: the reason its invoices are unassigned. */
     emailIssue: text('email_issue'),
     /** The contact could not be read last time (the other fields are from the last good read, if any). */
     readError: text('read_error'),
-    fetchedAt: timestamp('fetched_at', { withTimezone: true }).notNull().defaultNow(),
+    fetchedAt: instantNow('fetched_at'),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.source, t.sourceId] })],
 );
@@ -142,15 +146,12 @@ export const sourceContacts = pgTable(
 export const invoices = pgTable(
   'invoices',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    accountId: text('account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: serialId(),
+    accountId: accountRef(),
     customerId: bigint('customer_id', { mode: 'number' }).references(() => customers.id, {
       onDelete: 'set null',
     }),
-    source: text('source').notNull(),
-    sourceId: text('source_id').notNull(),
+    ...sourceKey,
     contactSourceId: text('contact_source_id'),
     /** For SR (Storno) rows: the source id of the invoice they cancel. */
     originSourceId: text('origin_source_id'),
@@ -169,10 +170,10 @@ export const invoices = pgTable(
     currency: text('currency').notNull(),
     foreignAmount: money('foreign_amount'),
     foreignCurrency: text('foreign_currency'),
-    sourceUpdate: timestamp('source_update', { withTimezone: true }),
+    sourceUpdate: instant('source_update'),
     contentHash: text('content_hash').notNull(),
     /** Set when the invoice went back to draft or vanished in the source: it leaves the totals. */
-    removedAt: timestamp('removed_at', { withTimezone: true }),
+    removedAt: instant('removed_at'),
     removedReason: text('removed_reason'),
     ...stamps,
   },
@@ -192,19 +193,16 @@ export type NewInvoice = typeof invoices.$inferInsert;
 export const invoiceIssues = pgTable(
   'invoice_issues',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    accountId: text('account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
-    source: text('source').notNull(),
-    sourceId: text('source_id').notNull(),
+    id: serialId(),
+    accountId: accountRef(),
+    ...sourceKey,
     invoiceNumber: text('invoice_number'),
     /** unassigned | invalid */
     kind: text('kind').notNull(),
     reason: text('reason').notNull(),
-    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
-    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
-    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    firstSeenAt: instantNow('first_seen_at'),
+    lastSeenAt: instantNow('last_seen_at'),
+    resolvedAt: instant('resolved_at'),
   },
   (t) => [uniqueIndex('invoice_issues_uq').on(t.accountId, t.source, t.sourceId, t.kind)],
 );
@@ -213,20 +211,18 @@ export type InvoiceIssue = typeof invoiceIssues.$inferSelect;
 export const syncRuns = pgTable(
   'sync_runs',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    accountId: text('account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    id: serialId(),
+    accountId: accountRef(),
     /** incremental | import | reconcile */
     kind: text('kind').notNull(),
-    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
-    finishedAt: timestamp('finished_at', { withTimezone: true }),
-    pages: integer('pages').notNull().default(0),
-    fetched: integer('fetched').notNull().default(0),
-    written: integer('written').notNull().default(0),
-    unassigned: integer('unassigned').notNull().default(0),
-    invalid: integer('invalid').notNull().default(0),
-    error: jsonb('error').$type<{ type: string; message: string } | null>(),
+    startedAt: instantNow('started_at'),
+    finishedAt: instant('finished_at'),
+    pages: count('pages'),
+    fetched: count('fetched'),
+    written: count('written'),
+    unassigned: count('unassigned'),
+    invalid: count('invalid'),
+    error: storedError('error'),
   },
   (t) => [index('sync_runs_account_idx').on(t.accountId, t.startedAt)],
 );
@@ -234,26 +230,24 @@ export const syncRuns = pgTable(
 export const importCheckpoints = pgTable(
   'import_checkpoints',
   {
-    accountId: text('account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    accountId: accountRef(),
     importId: text('import_id').notNull(),
     /** import | reconcile (an import that also marks invoices deleted in the source) */
     kind: text('kind').notNull().default('import'),
     /** running | paused | done | failed */
     state: text('state').notNull().default('running'),
-    nextOffset: integer('next_offset').notNull().default(0),
-    pages: integer('pages').notNull().default(0),
-    done: integer('done').notNull().default(0),
+    nextOffset: count('next_offset'),
+    pages: count('pages'),
+    done: count('done'),
     total: integer('total'),
     /** Max invoice `update` seen (unix seconds): the incremental cursor after the import. */
     maxUpdate: bigint('max_update', { mode: 'number' }),
     dryRun: boolean('dry_run').notNull().default(false),
     /** Decimal sums are strings: { matched, unassigned, reasons, openSum, paidSum, ... }. */
     stats: jsonb('stats').$type<Record<string, unknown>>().notNull().default({}),
-    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    startedAt: instantNow('started_at'),
+    updatedAt: instantNow('updated_at'),
+    finishedAt: instant('finished_at'),
   },
   (t) => [primaryKey({ columns: [t.accountId, t.importId] })],
 );
@@ -262,9 +256,7 @@ export const importCheckpoints = pgTable(
 export const walkSeen = pgTable(
   'walk_seen',
   {
-    accountId: text('account_id')
-      .notNull()
-      .references(() => accounts.id, { onDelete: 'cascade' }),
+    accountId: accountRef(),
     walkId: text('walk_id').notNull(),
     sourceId: text('source_id').notNull(),
   },
