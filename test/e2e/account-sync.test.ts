@@ -1,9 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../src/app';
+import { describe, expect, it } from 'vitest';
 import {
   addInterface,
-  connectApp,
   getCustomers,
   getStatus,
   setInterfaceActive,
@@ -11,44 +9,17 @@ import {
   updateInterfaceSettings,
 } from '../../src/app';
 import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
-import type { RunningWorker } from '../helpers/env';
-import { capturedLogs, eventually, randomId, startWorker, testConfig } from '../helpers/env';
+import type { AppEnv } from '../helpers/app-env';
+import { useAppEnv } from '../helpers/app-env';
+import { capturedLogs, eventually, randomId } from '../helpers/env';
 import { historyTexts } from '../helpers/history-text';
 import { truthOf, viewOf } from '../helpers/truth';
 
-const config = testConfig();
-let worker: RunningWorker;
-let ops: AppDeps;
-const sandboxes: Sandbox[] = [];
-const tokens: string[] = [];
 const workflowIds: string[] = [];
 
-async function sandbox(seed: number, invoices = 200): Promise<Sandbox> {
-  const sb = await startSandbox({ seed, data: { invoices } });
-  sandboxes.push(sb);
-  tokens.push(sb.token);
-  return sb;
-}
-
-async function view(accountId: string) {
-  const status = await getStatus(ops, accountId);
-  return viewOf(await getCustomers(ops, accountId), status.unassigned);
-}
-
-async function add(accountId: string, sb: Sandbox, extra: Partial<Parameters<typeof addInterface>[1]> = {}) {
-  workflowIds.push(accountSyncWorkflowId(accountId));
-  await addInterface(ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 2, ...extra });
-}
-
-beforeAll(async () => {
-  worker = await startWorker(config, { overlapSeconds: 300 });
-  ops = await connectApp(config);
-});
-
-afterAll(async () => {
-  // The token is a secret: no workflow history and no log line of this file may contain one.
+/** The token is a secret: no workflow history and no log line of this file may contain one. */
+async function noTokenAnywhere({ ops, tokens }: AppEnv): Promise<void> {
   for (const id of workflowIds) {
     const runs = await collect(ops.temporal.workflow.list({ query: `WorkflowId = '${id}'` }));
     expect(runs.length).toBeGreaterThan(0);
@@ -68,10 +39,37 @@ afterAll(async () => {
   const logs = capturedLogs.join('\n');
   expect(capturedLogs.length).toBeGreaterThan(10);
   for (const t of tokens) expect(logs.includes(t)).toBe(false);
-  await ops.close();
-  await worker.stop();
-  await Promise.all(sandboxes.map((s) => s.close()));
-});
+}
+
+const env = useAppEnv({ overlapSeconds: 300, beforeClose: noTokenAnywhere });
+const { tokens } = env;
+const sandbox = (seed: number, invoices = 200) => env.sandbox(seed, invoices);
+
+async function view(accountId: string) {
+  const status = await getStatus(env.ops, accountId);
+  return viewOf(await getCustomers(env.ops, accountId), status.unassigned);
+}
+
+async function add(accountId: string, sb: Sandbox, extra: Partial<Parameters<typeof addInterface>[1]> = {}) {
+  workflowIds.push(accountSyncWorkflowId(accountId));
+  await addInterface(env.ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 2, ...extra });
+}
+
+/** A new account on a new sandbox, synced once; and a contact of it with an e-mail address. */
+async function syncedAccount(
+  seed: number,
+  invoices: number,
+  extra: Partial<Parameters<typeof addInterface>[1]> = {},
+) {
+  const sb = await sandbox(seed, invoices);
+  const accountId = randomId('acct');
+  await add(accountId, sb, extra);
+  await syncNow(env.ops, accountId, true);
+  const withEmail = [...sb.store.contacts()].find((c) =>
+    sb.store.communicationWays(c.id).some((w) => w.type === 'EMAIL'),
+  )!;
+  return { sb, accountId, withEmail };
+}
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -81,52 +79,44 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 
 describe('account sync on real Temporal, PostgreSQL and the sandbox', () => {
   it('adding an interface syncs every invoice to the right customer with exact values and statuses', async () => {
-    const sb = await sandbox(42, 300);
-    const accountId = randomId('acct');
-    await add(accountId, sb);
-    await syncNow(ops, accountId, true);
+    const { sb, accountId } = await syncedAccount(42, 300);
     const truth = truthOf(sb.store);
     expect(Object.keys(truth.customers).length).toBeGreaterThan(10);
     expect(truth.unassigned.length).toBeGreaterThan(0);
     expect(await view(accountId)).toEqual(truth);
-    const status = await getStatus(ops, accountId);
+    const status = await getStatus(env.ops, accountId);
     expect(status).toMatchObject({ account: accountId, active: true, error: null });
     expect(status.unassigned.every((u) => u.reason.includes('no e-mail'))).toBe(true);
   });
 
   it('shows a new invoice, payments, a cancellation, drafts and a changed e-mail after sync-now and after the interval', async () => {
-    const sb = await sandbox(7, 120);
-    const accountId = randomId('acct');
-    await add(accountId, sb);
-    await syncNow(ops, accountId, true);
-    const withEmail = [...sb.store.contacts()].find((c) =>
-      sb.store.communicationWays(c.id).some((w) => w.type === 'EMAIL'),
-    )!;
+    const { sb, accountId, withEmail } = await syncedAccount(7, 120);
     const check = async () => expect(await view(accountId)).toEqual(truthOf(sb.store));
 
     const fresh = sb.store.addInvoice({ contactId: withEmail.id, sumNet: '100.10', taxRate: 19 });
-    await syncNow(ops, accountId, true);
+    await syncNow(env.ops, accountId, true);
     await check();
     sb.store.payInvoice(fresh.id, '50.05');
-    await syncNow(ops, accountId, true);
+    await syncNow(env.ops, accountId, true);
     await check();
     expect(sb.store.getInvoice(fresh.id)?.status).toBe('750');
     sb.store.payInvoice(fresh.id);
-    await syncNow(ops, accountId, true);
+    await syncNow(env.ops, accountId, true);
     await check();
     const other = sb.store.addInvoice({ contactId: withEmail.id, sumNet: '10' });
-    await syncNow(ops, accountId, true);
+    await syncNow(env.ops, accountId, true);
     sb.store.cancelInvoice(other.id);
-    await syncNow(ops, accountId, true);
+    await syncNow(env.ops, accountId, true);
     await check();
     const draft = sb.store.addInvoice({ contactId: withEmail.id, status: '100', sumNet: '999' });
-    await syncNow(ops, accountId, true);
+    await syncNow(env.ops, accountId, true);
     await check();
     sb.store.deleteInvoice(draft.id);
-    await syncNow(ops, accountId, true);
+    await syncNow(env.ops, accountId, true);
     await check();
-    sb.store.setContactEmail(withEmail.id, `Neu.${randomId('x')}@Beispiel.de`);
-    await syncNow(ops, accountId, true);
+    const newEmail = `Neu.${randomId('x')}@Beispiel.de`;
+    sb.store.setContactEmail(withEmail.id, newEmail);
+    await syncNow(env.ops, accountId, true);
     await check();
 
     // Without sync-now: the interval (2 s) picks it up.
@@ -136,57 +126,49 @@ describe('account sync on real Temporal, PostgreSQL and the sandbox', () => {
       20_000,
       'interval sync',
     );
-    expect((await view(accountId)).customers).toBeDefined();
-    expect(sb.store.getInvoice(late.id)).toBeDefined();
+    const lateLine = `${late.invoiceNumber}:open:35.66:0.00`; // 33.33 net at 7 %, nothing paid
+    expect((await view(accountId)).customers[newEmail.toLowerCase()]?.list).toContain(lateLine);
   });
 
   it('deactivated: no request reaches sevDesk; a new token, then activation catches up; repeated messages change nothing', async () => {
-    const sb = await sandbox(11, 80);
-    const accountId = randomId('acct');
-    await add(accountId, sb);
-    await syncNow(ops, accountId, true);
-    await setInterfaceActive(ops, accountId, false);
-    await setInterfaceActive(ops, accountId, false);
+    const { sb, accountId, withEmail } = await syncedAccount(11, 80);
+    await setInterfaceActive(env.ops, accountId, false);
+    await setInterfaceActive(env.ops, accountId, false);
     const before = sb.requests.count();
-    const contact = [...sb.store.contacts()].find((c) =>
-      sb.store.communicationWays(c.id).some((w) => w.type === 'EMAIL'),
-    )!;
-    sb.store.addInvoice({ contactId: contact.id, sumNet: '500' });
-    await new Promise((r) => setTimeout(r, 5000));
+    sb.store.addInvoice({ contactId: withEmail.id, sumNet: '500' });
+    // Two of its 2 s intervals pass (a witness account on the same worker syncs twice meanwhile).
+    await env.cyclesPass(2, 2);
     expect(sb.requests.count()).toBe(before);
-    expect((await getStatus(ops, accountId)).state).toBe('paused');
-    await expect(syncNow(ops, accountId, true)).rejects.toThrow(/deactivated/);
+    expect((await getStatus(env.ops, accountId)).state).toBe('paused');
+    await expect(syncNow(env.ops, accountId, true)).rejects.toThrow(/deactivated/);
 
     const newToken = 'abcdef0123456789abcdef0123456789';
     tokens.push(newToken);
     sb.setToken(newToken);
-    await updateInterfaceSettings(ops, { accountId, token: newToken });
+    await updateInterfaceSettings(env.ops, { accountId, token: newToken });
     expect(sb.requests.count()).toBe(before + 1); // the token check, and nothing else
-    await setInterfaceActive(ops, accountId, true);
-    await setInterfaceActive(ops, accountId, true);
+    await setInterfaceActive(env.ops, accountId, true);
+    await setInterfaceActive(env.ops, accountId, true);
     await eventually(
       async () => isDeepStrictEqual(await view(accountId), truthOf(sb.store)),
       20_000,
       'catch-up',
     );
-    const status = await getStatus(ops, accountId);
+    const status = await getStatus(env.ops, accountId);
     expect(status).toMatchObject({ active: true, error: null });
   });
 
   it('an invalid token gives state error within one cycle, a clear message, and at most 3 requests', async () => {
-    const sb = await sandbox(13, 30);
-    const accountId = randomId('acct');
-    await add(accountId, sb);
-    await syncNow(ops, accountId, true);
+    const { sb, accountId } = await syncedAccount(13, 30);
     sb.setToken('0123456789abcdef0123456789abcdef');
     tokens.push('0123456789abcdef0123456789abcdef');
     const before = sb.requests.count();
-    await ops.temporal.workflow
+    await env.ops.temporal.workflow
       .getHandle(accountSyncWorkflowId(accountId))
       .signal('syncNow', { reason: 'test' });
     const status = await eventually(
       async () => {
-        const s = await getStatus(ops, accountId);
+        const s = await getStatus(env.ops, accountId);
         return s.state === 'error' ? s : undefined;
       },
       20_000,
@@ -195,21 +177,18 @@ describe('account sync on real Temporal, PostgreSQL and the sandbox', () => {
     expect(status.error?.type).toBe('SevdeskInvalidTokenError');
     expect(status.error?.message).toMatch(/rejected the API token/);
     expect(status.error?.message).toMatch(/interface update --account/);
-    await new Promise((r) => setTimeout(r, 5000)); // two more intervals: blocked, no calls
+    await env.cyclesPass(2, 2); // two more of its intervals pass (a witness syncs twice): blocked, no calls
     expect(sb.requests.count() - before).toBeLessThanOrEqual(3);
   });
 
   it('a forced continue-as-new keeps the state and loses no message', async () => {
-    const sb = await sandbox(17, 40);
-    const accountId = randomId('acct');
-    await add(accountId, sb, { intervalSeconds: 1, tuning: { maxCyclesPerRun: 1 } });
-    await syncNow(ops, accountId, true);
-    const handle = ops.temporal.workflow.getHandle(accountSyncWorkflowId(accountId));
-    const contact = [...sb.store.contacts()].find((c) =>
-      sb.store.communicationWays(c.id).some((w) => w.type === 'EMAIL'),
-    )!;
+    const { sb, accountId, withEmail } = await syncedAccount(17, 40, {
+      intervalSeconds: 1,
+      tuning: { maxCyclesPerRun: 1 },
+    });
+    const handle = env.ops.temporal.workflow.getHandle(accountSyncWorkflowId(accountId));
     for (let i = 0; i < 6; i++) {
-      sb.store.addInvoice({ contactId: contact.id, sumNet: `${i + 1}.01` });
+      sb.store.addInvoice({ contactId: withEmail.id, sumNet: `${i + 1}.01` });
       await handle.signal('syncNow', { reason: `burst ${i}` });
       await new Promise((r) => setTimeout(r, 150 * i));
     }
@@ -223,7 +202,7 @@ describe('account sync on real Temporal, PostgreSQL and the sandbox', () => {
     const runs = await eventually(
       async () => {
         const list = await collect(
-          ops.temporal.workflow.list({ query: `WorkflowId = '${accountSyncWorkflowId(accountId)}'` }),
+          env.ops.temporal.workflow.list({ query: `WorkflowId = '${accountSyncWorkflowId(accountId)}'` }),
         );
         return list.length > 3 ? list : undefined;
       },
@@ -231,24 +210,18 @@ describe('account sync on real Temporal, PostgreSQL and the sandbox', () => {
       'several runs',
     );
     expect(runs.length).toBeGreaterThan(3);
-    await setInterfaceActive(ops, accountId, true);
-    await syncNow(ops, accountId, true);
+    await setInterfaceActive(env.ops, accountId, true);
+    await syncNow(env.ops, accountId, true);
     expect(await view(accountId)).toEqual(truthOf(sb.store));
   });
 
   it('records a malformed invoice as an issue while the rest of the page goes on; retries 429 and 500 politely', async () => {
-    const sb = await sandbox(31, 60);
-    const accountId = randomId('acct');
-    await add(accountId, sb);
-    await syncNow(ops, accountId, true);
-    const contact = [...sb.store.contacts()].find((c) =>
-      sb.store.communicationWays(c.id).some((w) => w.type === 'EMAIL'),
-    )!;
-    for (let i = 0; i < 3; i++) sb.store.addInvoice({ contactId: contact.id, sumNet: `${10 + i}` });
+    const { sb, accountId, withEmail } = await syncedAccount(31, 60);
+    for (let i = 0; i < 3; i++) sb.store.addInvoice({ contactId: withEmail.id, sumNet: `${10 + i}` });
     sb.faults.add({ kind: 'malformed', field: 'sumGross', path: '/Invoice' });
-    const counts = await syncNow(ops, accountId, true);
+    const counts = await syncNow(env.ops, accountId, true);
     expect(counts?.invalid).toBe(1);
-    const status = await getStatus(ops, accountId);
+    const status = await getStatus(env.ops, accountId);
     expect(status.invalid).toHaveLength(1);
     expect(status.invalid[0]?.reason).toMatch(/sumGross/);
     // The other invoices of that page arrived; the malformed one is the only one missing.
@@ -261,9 +234,9 @@ describe('account sync on real Temporal, PostgreSQL and the sandbox', () => {
 
     sb.faults.add({ kind: 'rate-limit', retryAfterSeconds: 1, times: 2, path: '/Invoice' });
     sb.faults.add({ kind: 'server-error-html', times: 1, path: '/Invoice' });
-    await syncNow(ops, accountId, true);
+    await syncNow(env.ops, accountId, true);
     expect(await view(accountId)).toEqual(truthOf(sb.store));
-    expect((await getStatus(ops, accountId)).invalid).toEqual([]);
+    expect((await getStatus(env.ops, accountId)).invalid).toEqual([]);
   });
 
   it('keeps two accounts apart', async () => {
@@ -271,7 +244,7 @@ describe('account sync on real Temporal, PostgreSQL and the sandbox', () => {
     const [ida, idb] = [randomId('acct'), randomId('acct')];
     await add(ida, a);
     await add(idb, b);
-    await Promise.all([syncNow(ops, ida, true), syncNow(ops, idb, true)]);
+    await Promise.all([syncNow(env.ops, ida, true), syncNow(env.ops, idb, true)]);
     expect(await view(ida)).toEqual(truthOf(a.store));
     expect(await view(idb)).toEqual(truthOf(b.store));
   });
