@@ -71,6 +71,7 @@ const ConfigSchema = z.object({
   SEVSYNC_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   SEVSYNC_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   SEVSYNC_SEVDESK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
+  SEVSYNC_IMPORT_WINDOW: z.coerce.number().int().min(1).max(16).default(4),
   SEVSYNC_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   SEVSYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
@@ -88,6 +89,11 @@ export interface OpsConfig {
   shutdownGraceSeconds: number;
   /** sevDesk requests in flight per worker process, all accounts together. */
   sevdeskWorkerConcurrency: number;
+  /**
+   * Pages of one import in flight: fetched ahead of the page being written (1: one page at a time). The
+   * sevDesk client's per-token limit (4 requests) still holds, so more than 4 only queues.
+   */
+  importWindow: number;
   logFormat: 'auto' | 'json' | 'pretty';
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
@@ -99,6 +105,7 @@ export const DEFAULT_OPS: OpsConfig = {
   workflowBundlePath: undefined,
   shutdownGraceSeconds: 60,
   sevdeskWorkerConcurrency: 16,
+  importWindow: 4,
   logFormat: 'auto',
   logLevel: 'INFO',
 };
@@ -149,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       workflowBundlePath: c.SEVSYNC_WORKFLOW_BUNDLE,
       shutdownGraceSeconds: c.SEVSYNC_SHUTDOWN_GRACE_SECONDS,
       sevdeskWorkerConcurrency: c.SEVSYNC_SEVDESK_WORKER_CONCURRENCY,
+      importWindow: c.SEVSYNC_IMPORT_WINDOW,
       logFormat: c.SEVSYNC_LOG_FORMAT,
       logLevel: c.SEVSYNC_LOG_LEVEL,
     },

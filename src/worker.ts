@@ -17,7 +17,7 @@ import type { LimitFunction } from 'p-limit';
 import { createActivities, type Activities } from './activities';
 import type { Config, OpsConfig } from './config';
 import { DEFAULT_OPS, requireKeyring } from './config';
-import { createDb } from './db/client';
+import { createDb, statementsSent } from './db/client';
 import { createLogger, redactText } from './log';
 import { metrics, renderMetrics, statusClass } from './metrics';
 import { openInterfaceToken } from './secrets';
@@ -71,10 +71,10 @@ function observe(name: string, account: string, result: unknown, arg: unknown): 
     metrics.syncs.inc({ account, outcome: r['skipped'] ? 'skipped' : 'ok' });
     metrics.invoicesWritten.inc({ account, source: 'sync' }, num(counts['written']));
     metrics.recordsInvalid.inc({ account, source: 'sync' }, num(counts['invalid']));
-  } else if (name === 'importPage') {
+  } else if (name === 'importPage' || name === 'importPages') {
     const k = typeof arg === 'object' && arg !== null && 'kind' in arg ? arg.kind : undefined;
     const kind = typeof k === 'string' ? k : 'import';
-    metrics.importPages.inc({ account, kind });
+    metrics.importPages.inc({ account, kind }, name === 'importPages' ? num(r['pages']) : 1);
     metrics.importDone.set({ account, kind }, num(r['done']));
     if (typeof r['total'] === 'number') metrics.importTotal.set({ account, kind }, r['total']);
   } else if (name === 'finishImport') {
@@ -144,6 +144,7 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       sql: db.sql,
       sevdesk: sevdeskFactory(createWorkerLimit(ops.sevdeskWorkerConcurrency)),
       decryptToken: (iface) => openInterfaceToken(keys, iface),
+      importWindow: ops.importWindow,
       ...(opts.overlapSeconds === undefined ? {} : { overlapSeconds: opts.overlapSeconds }),
     });
     const worker = await Worker.create({
@@ -227,6 +228,9 @@ export async function startOpsServer(
       }
       if (path === '/metrics') {
         let text = await renderMetrics();
+        text +=
+          '# HELP sevsync_db_statements_total SQL statements the worker sent to PostgreSQL\n' +
+          `# TYPE sevsync_db_statements_total counter\nsevsync_db_statements_total ${statementsSent()}\n`;
         if (opts.sdkMetricsUrl) text += await fetchText(opts.sdkMetricsUrl);
         return send(200, text, 'text/plain; version=0.0.4; charset=utf-8');
       }

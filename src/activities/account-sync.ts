@@ -45,6 +45,8 @@ export interface ActivityDeps {
   recheckLimit?: number;
   /** A contact of an unassigned invoice is re-read at most this often. */
   recheckAgeSeconds?: number;
+  /** Pages of one import in flight at once (fetched ahead of the one being written); default 4. */
+  importWindow?: number;
 }
 
 export const DEFAULT_RECHECK_LIMIT = 5;

@@ -1,6 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import Decimal from 'decimal.js';
-import { analyzeSyncTables, upsertSourceContacts } from '../db/crm-writes';
+import {
+  analyzeIfStale,
+  analyzeSyncTables,
+  recomputeAccountValues,
+  upsertSourceContacts,
+} from '../db/crm-writes';
 import type { Checkpoint, WalkRef } from '../db/imports';
 import {
   advanceCheckpoint,
@@ -18,10 +23,11 @@ import {
   saveCheckpointStats,
   sweepCandidates,
 } from '../db/imports';
-import { recordSyncRun } from '../db/interfaces';
+import type { InterfaceRecord } from '../db/interfaces';
+import { loadInterface, recordSyncRun } from '../db/interfaces';
 import { raiseContactCursor } from '../db/sync';
 import type { ContactRow } from '../domain/contact';
-import type { SevdeskClient } from '../sevdesk/client';
+import type { Page, SevdeskClient } from '../sevdesk/client';
 import { SevdeskNotFoundError } from '../sevdesk/errors';
 import type { Invoice } from '../sevdesk/schema';
 import type { ImportStats } from '../shared';
@@ -38,7 +44,12 @@ export type { ImportStats } from '../shared';
 export const IMPORT_PAGE_SIZE = 1000;
 /** Each page re-reads a few rows of the previous one: a row deleted meanwhile cannot make the walk skip one. */
 export const PAGE_OVERLAP = 20;
-const ANALYZE_EVERY_PAGES = 5;
+/** Every this many pages the walk asks PostgreSQL whether the planner's statistics are stale. */
+const STALENESS_CHECK_PAGES = 5;
+/** Pages of one import fetched ahead of the one being written (SEVSYNC_IMPORT_WINDOW; 1: one at a time). */
+export const DEFAULT_IMPORT_WINDOW = 4;
+/** Each page request starts PAGE_OVERLAP rows before the page's offset (offset 0 starts at 0). */
+const requestOffsetOf = (offset: number) => Math.max(0, offset - PAGE_OVERLAP);
 /** A walk that saw fewer invoices than sevDesk counts walks again, this many times in all before it stops. */
 export const MAX_WALK_PASSES = 3;
 /** GET /Invoice/{id} requests a reconcile may spend confirming that candidates are really gone. */
@@ -48,6 +59,11 @@ export const HOLD_SHARE = 0.05;
 export const HOLD_MIN = 20;
 
 export type ImportRef = WalkRef;
+
+export interface ImportPagesResult extends ImportPageResult {
+  /** Pages written by this call. */
+  pages: number;
+}
 
 export interface ImportPageResult {
   nextOffset: number;
@@ -134,13 +150,81 @@ export function createImportActivities(deps: ActivityDeps) {
     });
   }
 
-  /** One page: fetched and written, then the checkpoint moves on. */
+  /** One page: fetched and written, then the checkpoint moves on (histories from before the window). */
   async function importPage(ref: ImportRef & { offset: number; pass?: number }): Promise<ImportPageResult> {
     return withHeartbeat(async (report) => {
       try {
-        return await walkPage(ref, report);
+        return await walkPage(ref, report, await openInterface(deps, ref.accountId));
       } catch (err) {
         throw toFailure(err);
+      }
+    });
+  }
+
+  /**
+   * Pages of the walk in order, a window of them fetched ahead (bounded by the per-token request limit),
+   * each written and checkpointed before the next: a retry goes on from the last page written. Returns
+   * after `maxPages` pages or `budgetMs` (so that the workflow's progress stays fresh), at the end of a
+   * pass, on a pause, or when the interface's token or address changed.
+   */
+  async function importPages(
+    ref: ImportRef & { offset: number; pass?: number; maxPages?: number; budgetMs?: number },
+  ): Promise<ImportPagesResult> {
+    return withHeartbeat(async (report) => {
+      const started = Date.now();
+      const session = await openInterface(deps, ref.accountId).catch((err: unknown) => {
+        throw toFailure(err);
+      });
+      const window = Math.max(1, deps.importWindow ?? DEFAULT_IMPORT_WINDOW);
+      const ahead = new Map<number, Promise<Page<Invoice>>>();
+      const fetchAt = (offset: number) => {
+        let p = ahead.get(offset);
+        if (!p) {
+          p = session.client.listInvoices({
+            offset: requestOffsetOf(offset),
+            limit: IMPORT_PAGE_SIZE,
+            countAll: true,
+          });
+          // Awaited in order below; one that fails ahead of time fails its own page then, not the batch now.
+          p.catch(() => {});
+          ahead.set(offset, p);
+        }
+        return p;
+      };
+      let offset = ref.offset;
+      let pass = ref.pass ?? 1;
+      let pages = 0;
+      let total: number | null = null;
+      try {
+        for (;;) {
+          for (let k = 0, o = offset; k < window && pages + k < (ref.maxPages ?? 50); k++) {
+            if (total !== null && o >= total) break;
+            fetchAt(o);
+            o = requestOffsetOf(o) + IMPORT_PAGE_SIZE;
+          }
+          const res = await walkPage({ ...ref, offset, pass }, report, {
+            ...session,
+            fetch: () => fetchAt(offset),
+          });
+          ahead.delete(offset);
+          if (res.paused && !ref.dryRun) await recomputeAccountValues(deps.sql, ref.accountId);
+          if (!res.paused) pages += 1;
+          total = res.total ?? total;
+          const expected = requestOffsetOf(offset) + IMPORT_PAGE_SIZE;
+          const out = { ...res, pages };
+          if (res.finished || res.paused || res.pass !== pass || res.nextOffset !== expected) return out;
+          if (pages >= (ref.maxPages ?? 50) || Date.now() - started >= (ref.budgetMs ?? 5000)) return out;
+          offset = res.nextOffset;
+          pass = res.pass;
+          const now = await loadInterface(deps.sql, ref.accountId);
+          const same =
+            now?.tokenCiphertext === session.iface.tokenCiphertext && now.baseUrl === session.iface.baseUrl;
+          if (!same || !now.active) return out;
+        }
+      } catch (err) {
+        throw toFailure(err);
+      } finally {
+        ahead.clear();
       }
     });
   }
@@ -157,8 +241,13 @@ export function createImportActivities(deps: ActivityDeps) {
   async function walkPage(
     ref: ImportRef & { offset: number; pass?: number },
     report: (details: { offset: number; stage: string }) => void,
+    session: {
+      iface: InterfaceRecord;
+      client: SevdeskClient;
+      fetch?: () => Promise<Page<Invoice>>;
+    },
   ): Promise<ImportPageResult> {
-    const { iface, client } = await openInterface(deps, ref.accountId);
+    const { iface, client } = session;
     const pass = ref.pass ?? 1;
     // A dry run writes nothing and may preview an interface that is not active yet.
     if (!iface.active && !ref.dryRun) {
@@ -176,12 +265,10 @@ export function createImportActivities(deps: ActivityDeps) {
     if ((cp.stats.pass ?? 1) !== pass || cp.nextOffset > ref.offset || cp.state === 'walked')
       return fromCheckpoint(cp);
 
-    const requestOffset = Math.max(0, ref.offset - PAGE_OVERLAP);
-    const page = await client.listInvoices({
-      offset: requestOffset,
-      limit: IMPORT_PAGE_SIZE,
-      countAll: true,
-    });
+    const requestOffset = requestOffsetOf(ref.offset);
+    const page = session.fetch
+      ? await session.fetch()
+      : await client.listInvoices({ offset: requestOffset, limit: IMPORT_PAGE_SIZE, countAll: true });
     report({ offset: ref.offset, stage: 'fetched' });
     const end = requestOffset + page.rawCount;
     let stats: ImportStats = { ...cp.stats, pass };
@@ -210,6 +297,7 @@ export function createImportActivities(deps: ActivityDeps) {
       dryRun: ref.dryRun,
       contacts,
       statsExclude: new Set(stats.tailIds ?? []),
+      deferValues: !ref.dryRun,
     });
     stats = addPage(stats, out, page.objects.slice(-PAGE_OVERLAP));
     const ids = page.objects.map((o) => o.id).concat(page.invalid.flatMap((x) => (x.id ? [x.id] : [])));
@@ -231,7 +319,7 @@ export function createImportActivities(deps: ActivityDeps) {
       walked,
     });
     report({ offset: nextOffset, stage: 'written' });
-    if (!ref.dryRun && (cp.pages + 1) % ANALYZE_EVERY_PAGES === 1) await analyzeSyncTables(deps.sql);
+    if (!ref.dryRun && (cp.pages + 1) % STALENESS_CHECK_PAGES === 1) await analyzeIfStale(deps.sql);
     return {
       nextOffset,
       done: nextOffset,
@@ -315,6 +403,7 @@ export function createImportActivities(deps: ActivityDeps) {
         const again = await loadCheckpoint(tx, ref, { lock: true });
         if (again?.state === 'done') return;
         if (!ref.dryRun) {
+          await recomputeAccountValues(tx, ref.accountId);
           stats.deleted = await markDeleted(tx, ref.accountId, confirmed);
           if (ref.kind === 'reconcile') await markReconciled(tx, ref.accountId);
           else await moveCursorAfterImport(tx, ref, overlap);
@@ -398,9 +487,11 @@ export function createImportActivities(deps: ActivityDeps) {
   /** The workflow gave up on a page: the checkpoint says so, and `import start` resumes from it. */
   async function failImport(ref: ImportRef & { message: string }): Promise<void> {
     await failCheckpoint(deps.sql, ref, ref.message);
+    // The pages written so far count from now on, not only once a resumed walk finishes.
+    if (!ref.dryRun) await recomputeAccountValues(deps.sql, ref.accountId);
   }
 
-  return { beginImport, importPage, finishImport, failImport };
+  return { beginImport, importPage, importPages, finishImport, failImport };
 }
 
 function contactsFor(cache: Map<string, ContactRow>, invoices: Invoice[]): ContactRow[] {

@@ -91,6 +91,8 @@ export async function processInvoicePage(
     contacts?: ContactRow[];
     /** Rows written but left out of the returned stats (re-read overlap rows). */
     statsExclude?: ReadonlySet<string>;
+    /** A whole-account walk: customer values are recomputed when it ends, not per page. */
+    deferValues?: boolean;
   } = {},
 ): Promise<PageOutcome> {
   const invoices: InvoiceRow[] = [];
@@ -146,7 +148,7 @@ export async function processInvoicePage(
       invalid,
       validIds: objects.map((o) => o.id).filter((id) => !invalidIds.has(id)),
     },
-    { dryRun: opts.dryRun ?? false, statsExclude: opts.statsExclude },
+    { dryRun: opts.dryRun ?? false, statsExclude: opts.statsExclude, deferValues: opts.deferValues ?? false },
   );
   const refused = result.invalidIds ?? [];
   const allInvalid = [...new Set([...invalidIds, ...refused])];

@@ -25,6 +25,10 @@ export interface DbOptions {
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
 
+let statements = 0;
+/** SQL statements this process has sent (every pool): the worker's /metrics shows it as a counter. */
+export const statementsSent = (): number => statements;
+
 export function createDb(url: string, opts: DbOptions = {}): DbHandle {
   const timeout = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const sql = postgres(url, {
@@ -32,6 +36,9 @@ export function createDb(url: string, opts: DbOptions = {}): DbHandle {
     onnotice: () => {},
     // numeric stays a string: money is never a JS float.
     types: {},
+    debug: () => {
+      statements += 1;
+    },
     // Startup parameters: they hold for every connection of the pool, also after a reconnect.
     connection: {
       application_name: opts.applicationName ?? 'sevsync',

@@ -202,10 +202,14 @@ async function upsertInvoices(
   tx: Tx,
   input: PageInput,
   rows: InvoiceRow[],
+  deferValues: boolean,
 ): Promise<{ written: number; customers: number[] }> {
   if (rows.length === 0) return { written: 0, customers: [] };
   const ids = rows.map((r) => r.source_id);
-  const old = await tx<{ customer_id: number | null }[]>`
+  // The customers the rows belonged to before (their values change too), unless values wait for the walk.
+  const old = deferValues
+    ? []
+    : await tx<{ customer_id: number | null }[]>`
     select distinct customer_id from invoices
     where account_id = ${input.accountId} and source = ${input.source} and source_id = any(${ids}::text[])
       and customer_id is not null`;
@@ -313,6 +317,16 @@ export async function recomputeCustomerValues(
   );
 }
 
+/** Every customer value of the account, recomputed: the end (or a stop) of a walk that deferred them. */
+export async function recomputeAccountValues(tx: Tx, accountId: string): Promise<void> {
+  const rows = await tx<{ id: number }[]>`select id from customers where account_id = ${accountId}`;
+  await recomputeCustomerValues(
+    tx,
+    accountId,
+    rows.map((r) => Number(r.id)),
+  );
+}
+
 async function recordIssues(tx: Tx, input: PageInput, invoiceIds: string[]) {
   if (invoiceIds.length > 0) {
     // Unassigned: shown invoices without a customer. Re-checked every cycle; resolved once assigned.
@@ -368,7 +382,15 @@ async function recordIssues(tx: Tx, input: PageInput, invoiceIds: string[]) {
   }
 }
 
-type WriteOpts = { dryRun?: boolean; statsExclude?: ReadonlySet<string> | undefined };
+type WriteOpts = {
+  dryRun?: boolean;
+  statsExclude?: ReadonlySet<string> | undefined;
+  /**
+   * A whole-account walk: customer values are recomputed once for the account when the walk finishes,
+   * stops or pauses (`recomputeAccountValues`), not on every page.
+   */
+  deferValues?: boolean;
+};
 
 /**
  * PostgreSQL refused the data itself (class 22 data exception, 23 integrity violation, 54 program limit such
@@ -529,7 +551,7 @@ async function writePageOnce(sql: Sql, input: PageInput, opts: WriteOpts = {}): 
     const affected: number[] = [...created];
     let written = 0;
     for (const rows of [input.stornos, input.invoices]) {
-      const res = await upsertInvoices(tx, input, rows);
+      const res = await upsertInvoices(tx, input, rows, opts.deferValues ?? false);
       written += res.written;
       affected.push(...res.customers);
     }
@@ -539,7 +561,7 @@ async function writePageOnce(sql: Sql, input: PageInput, opts: WriteOpts = {}): 
     written += cancelled.length + withdrawn.length;
     for (const r of [...cancelled, ...withdrawn])
       if (r.customer_id !== null) affected.push(Number(r.customer_id));
-    await recomputeCustomerValues(tx, input.accountId, affected);
+    if (!opts.deferValues) await recomputeCustomerValues(tx, input.accountId, affected);
     const invoiceIds = input.invoices.map((r) => r.source_id);
     await recordIssues(tx, input, [...invoiceIds, ...input.withdrawnIds]);
     const skip = opts.statsExclude ?? new Set<string>();
@@ -668,4 +690,21 @@ export async function applyAmountBasis(
  */
 export async function analyzeSyncTables(sql: Sql): Promise<void> {
   await sql`analyze invoices, invoice_issues, source_contacts, customers, customer_values`;
+}
+
+/**
+ * ANALYZE only when the statistics are stale: some table changed by more rows since its last analyze than
+ * it had then (at least 1,000), so that a growing import re-plans at each doubling rather than every few
+ * pages. Autovacuum's own ANALYZE counts too.
+ */
+export async function analyzeIfStale(sql: Sql): Promise<boolean> {
+  const [row] = await sql<{ stale: boolean }[]>`
+    select coalesce(bool_or(n_mod_since_analyze > greatest(1000, n_live_tup - n_mod_since_analyze)), false)
+      as stale
+    from pg_stat_user_tables
+    where schemaname = current_schema()
+      and relname in ('invoices', 'invoice_issues', 'source_contacts', 'customers', 'customer_values')`;
+  if (!row?.stale) return false;
+  await analyzeSyncTables(sql);
+  return true;
 }

@@ -16,13 +16,16 @@ export const importFinishedSignal = defineSignal<
   ]
 >('importFinished');
 
+/** Changes that running walks see only from their next workflow task on (see src/worker.ts). */
+export const IMPORT_PATCHES = { importWindow: 'sevsync-import-window' } as const;
+
 export interface BulkImportInput {
   accountId: string;
   importId: string;
   parentWorkflowId: string;
   kind: 'import' | 'reconcile';
   dryRun: boolean;
-  /** Continue-as-new after this many pages (keeps each run's history short). */
+  /** Continue-as-new after this many pages (keeps each run's history short); also caps one activity's pages. */
   pagesPerRun?: number;
   state?: {
     offset: number;

@@ -5,6 +5,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -14,12 +15,17 @@ import type { Activities } from '../activities';
 import type { ImportProgress, ImportStats } from '../shared';
 import { ErrorTypes } from '../shared';
 import type { BulkImportInput } from './bulk-import-messages';
-import { importActiveSignal, importFinishedSignal, importProgressQuery } from './bulk-import-messages';
+import {
+  IMPORT_PATCHES,
+  importActiveSignal,
+  importFinishedSignal,
+  importProgressQuery,
+} from './bulk-import-messages';
 import { failureInfo } from './failure';
 
 // Bounded retries: a page that keeps failing stops the walk in state `error` (resumable by `import start`)
 // after a few minutes instead of holding the account's "import running" forever.
-const { beginImport, importPage, finishImport, failImport } = proxyActivities<Activities>({
+const { beginImport, importPage, importPages, finishImport, failImport } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   // A page takes about a second: a worker that died mid-page is noticed within seconds, not minutes.
   heartbeatTimeout: '20 seconds',
@@ -93,13 +99,16 @@ export async function bulkImportWorkflow(input: BulkImportInput): Promise<Import
       show();
       await condition(() => s.active || dryRun);
       inFlight = true;
-      const res = await importPage
-        .executeWithOptions({ summary: `invoices from offset ${s.offset}` }, [
-          { ...ref, offset: s.offset, pass: s.pass ?? 1 },
-        ])
-        .finally(() => {
-          inFlight = false;
-        });
+      const perRun = input.pagesPerRun ?? 50;
+      const at = { ...ref, offset: s.offset, pass: s.pass ?? 1, maxPages: Math.max(1, perRun - pages) };
+      // A window of pages per activity (histories from before it replay with one page per activity).
+      const res = await (
+        patched(IMPORT_PATCHES.importWindow)
+          ? importPages.executeWithOptions({ summary: `invoices from offset ${s.offset}` }, [at])
+          : importPage.executeWithOptions({ summary: `invoices from offset ${s.offset}` }, [at])
+      ).finally(() => {
+        inFlight = false;
+      });
       if (res.paused) {
         // Deactivated in the database before the signal reached us: wait for it (or look again later).
         await condition(() => !s.active, '10 seconds');
@@ -111,9 +120,9 @@ export async function bulkImportWorkflow(input: BulkImportInput): Promise<Import
         total: res.total ?? s.total,
         pass: res.pass,
       });
-      pages += 1;
+      pages += 'pages' in res && typeof res.pages === 'number' ? Math.max(1, res.pages) : 1;
       if (res.finished) break;
-      if (pages >= (input.pagesPerRun ?? 50) || workflowInfo().continueAsNewSuggested) {
+      if (pages >= perRun || workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         await continueAsNew<typeof bulkImportWorkflow>({ ...input, state: s });
       }
