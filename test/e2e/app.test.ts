@@ -1,57 +1,27 @@
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { AppDeps } from '../../src/app';
-import {
-  AppError,
-  addInterface,
-  confirmReconcile,
-  connectApp,
-  followImport,
-  getStatus,
-  removeInterface,
-  rotateKeys,
-  setInterfaceActive,
-  startImport,
-  startReconcile,
-  syncNow,
-  updateInterfaceSettings,
-} from '../../src/app';
+import { addInterface, removeInterface, setInterfaceActive, updateInterfaceSettings } from '../../src/app';
+import { confirmReconcile, followImport, startImport, startReconcile } from '../../src/app';
+import { getStatus, rotateKeys, syncNow } from '../../src/app';
 import { createDb } from '../../src/db/client';
 import { loadInterface } from '../../src/db/interfaces';
 import { migrateDatabase } from '../../src/db/migrate';
-import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
 import { createKeyring, encryptToken, keyId, keyringOf, openInterfaceToken } from '../../src/secrets';
 import { accountSyncWorkflowId } from '../../src/shared';
-import type { RunningWorker } from '../helpers/env';
-import { TEST_SECRET_KEY, eventually, randomId, startWorker, testConfig } from '../helpers/env';
+import { addSandboxInterface, useAppEnv } from '../helpers/app-env';
+import { TEST_SECRET_KEY, eventually, randomId } from '../helpers/env';
+import { appErrorOf as appError } from '../helpers/errors';
 import { truthOf } from '../helpers/truth';
 
 // The use cases of src/app on the real dev server, PostgreSQL and the sandbox.
-const config = testConfig();
-let worker: RunningWorker;
-let app: AppDeps;
-const sandboxes: Sandbox[] = [];
-
-async function sandbox(seed: number, invoices = 60): Promise<Sandbox> {
-  const sb = await startSandbox({ seed, data: { invoices } });
-  sandboxes.push(sb);
-  return sb;
-}
-
-/** The AppError a promise rejects with (fails the test if it resolves or rejects with something else). */
-async function appError(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
+const env = useAppEnv();
+const { config } = env;
+const sandbox = (seed: number, invoices = 60) => env.sandbox(seed, invoices);
 
 const initialImportDone = (accountId: string) =>
   eventually(async () => {
-    const s = await getStatus(app, accountId);
+    const s = await getStatus(env.ops, accountId);
     return s.import?.state === 'done' ? s : undefined;
   }, 120_000);
 
@@ -59,37 +29,26 @@ const initialImportDone = (accountId: string) =>
 async function importedAndSlowed(seed: number, invoices: number) {
   const sb = await sandbox(seed, invoices);
   const accountId = randomId('app');
-  await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
+  await addSandboxInterface(env.ops, accountId, sb);
   await initialImportDone(accountId);
   sb.faults.add({ kind: 'slow', delayMs: 1500, path: '/Invoice', times: 3 });
   return { sb, accountId };
 }
 
-beforeAll(async () => {
-  worker = await startWorker(config);
-  app = await connectApp(config);
-});
-
-afterAll(async () => {
-  await app?.close();
-  await worker?.stop();
-  for (const sb of sandboxes) await sb.close();
-});
-
 describe('interface add', () => {
   it('stores nothing when sevDesk rejects the token or the base URL is not https', async () => {
     const sb = await sandbox(11);
     const accountId = randomId('app');
-    const bad = await appError(addInterface(app, { accountId, token: 'f'.repeat(32), baseUrl: sb.url }));
+    const bad = await appError(addInterface(env.ops, { accountId, token: 'f'.repeat(32), baseUrl: sb.url }));
     expect(bad.type).toBe('invalid_token');
     expect(bad.message).toContain('sevDesk rejected the API token');
     const http = await appError(
-      addInterface(app, { accountId, token: sb.token, baseUrl: 'http://sevdesk.example/api/v1' }),
+      addInterface(env.ops, { accountId, token: sb.token, baseUrl: 'http://sevdesk.example/api/v1' }),
     );
     expect(http.type).toBe('invalid_input');
     expect(http.message).toMatch(/must use https:\/\//);
     expect(http.message).not.toContain(sb.token);
-    expect(await loadInterface(app.db.sql, accountId)).toBeUndefined();
+    expect(await loadInterface(env.ops.db.sql, accountId)).toBeUndefined();
     expect(sb.requests.entries().length).toBeGreaterThan(0);
   });
 
@@ -97,7 +56,7 @@ describe('interface add', () => {
     const sb = await sandbox(12);
     sb.faults.add({ kind: 'server-error-html', times: 10 });
     const err = await appError(
-      addInterface(app, { accountId: randomId('app'), token: sb.token, baseUrl: sb.url }),
+      addInterface(env.ops, { accountId: randomId('app'), token: sb.token, baseUrl: sb.url }),
     );
     expect(err.type).toBe('unavailable');
     expect(err.message).toContain('could not check the token');
@@ -109,7 +68,7 @@ describe('interface add', () => {
     const accountId = randomId('app');
     // Temporal refuses the start after the row is stored.
     const broken: AppDeps = {
-      ...app,
+      ...env.ops,
       temporal: {
         workflow: { start: () => Promise.reject(new Error('14 UNAVAILABLE: connection refused')) },
       } as unknown as Client,
@@ -119,31 +78,38 @@ describe('interface add', () => {
     );
     expect(half.type).toBe('unavailable');
     expect(half.message).toContain('run the same command again');
-    expect(await loadInterface(app.db.sql, accountId)).toBeDefined();
+    expect(await loadInterface(env.ops.db.sql, accountId)).toMatchObject({
+      accountId,
+      baseUrl: sb.url,
+      active: true,
+      settings: { intervalSeconds: 3600 },
+    });
 
-    const retry = await addInterface(app, {
+    const retry = await addInterface(env.ops, {
       accountId,
       token: sb.token,
       baseUrl: sb.url,
       intervalSeconds: 3600,
     });
     expect(retry).toEqual({ workflowId: accountSyncWorkflowId(accountId), created: false });
-    const desc = await app.temporal.workflow.getHandle(retry.workflowId).describe();
+    const desc = await env.ops.temporal.workflow.getHandle(retry.workflowId).describe();
     expect(desc.status.name).toBe('RUNNING');
     // Once more: nothing changes, the same workflow keeps running.
-    const again = await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url });
+    const again = await addInterface(env.ops, { accountId, token: sb.token, baseUrl: sb.url });
     expect(again.created).toBe(false);
-    expect((await app.temporal.workflow.getHandle(retry.workflowId).describe()).runId).toBe(desc.runId);
+    expect((await env.ops.temporal.workflow.getHandle(retry.workflowId).describe()).runId).toBe(desc.runId);
 
-    const other = await appError(addInterface(app, { accountId, token: 'a'.repeat(32), baseUrl: sb.url }));
+    const other = await appError(
+      addInterface(env.ops, { accountId, token: 'a'.repeat(32), baseUrl: sb.url }),
+    );
     expect(other.type).toBe('conflict');
     expect(other.message).toContain('another token');
     const interval = await appError(
-      addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 60 }),
+      addInterface(env.ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 60 }),
     );
     expect(interval.message).toContain('another interval');
-    expect((await syncNow(app, accountId, true))?.fetched).toBeGreaterThanOrEqual(0);
-    await removeInterface(app, accountId, true);
+    expect((await syncNow(env.ops, accountId, true))?.fetched).toBeGreaterThanOrEqual(0);
+    await removeInterface(env.ops, accountId, true);
   });
 });
 
@@ -152,88 +118,92 @@ describe('interface update and activation', () => {
     const sb = await sandbox(14);
     const sb2 = await sandbox(14);
     const accountId = randomId('app');
-    await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
-    const active = await appError(updateInterfaceSettings(app, { accountId, intervalSeconds: 30 }));
+    await addInterface(env.ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
+    const active = await appError(updateInterfaceSettings(env.ops, { accountId, intervalSeconds: 30 }));
     expect(active.type).toBe('conflict');
-    await setInterfaceActive(app, accountId, false);
+    await setInterfaceActive(env.ops, accountId, false);
 
-    const noToken = await appError(updateInterfaceSettings(app, { accountId, baseUrl: sb2.url }));
+    const noToken = await appError(updateInterfaceSettings(env.ops, { accountId, baseUrl: sb2.url }));
     expect(noToken.type).toBe('invalid_input');
     expect(noToken.message).toContain('needs the sevDesk API token again');
     expect(noToken.message).not.toMatch(/--token <|--token [0-9a-f]/);
     const plain = await appError(
-      updateInterfaceSettings(app, { accountId, baseUrl: 'http://sevdesk.example/api/v1', token: sb.token }),
+      updateInterfaceSettings(env.ops, {
+        accountId,
+        baseUrl: 'http://sevdesk.example/api/v1',
+        token: sb.token,
+      }),
     );
     expect(plain.type).toBe('invalid_input');
     // The old token against the new sandbox: refused there, nothing changes.
     const wrong = await appError(
-      updateInterfaceSettings(app, { accountId, baseUrl: sb2.url, token: sb.token }),
+      updateInterfaceSettings(env.ops, { accountId, baseUrl: sb2.url, token: sb.token }),
     );
     expect(wrong.type).toBe('invalid_token');
-    expect((await loadInterface(app.db.sql, accountId))?.baseUrl).toBe(sb.url);
+    expect((await loadInterface(env.ops.db.sql, accountId))?.baseUrl).toBe(sb.url);
 
-    await updateInterfaceSettings(app, { accountId, baseUrl: sb2.url, token: sb2.token });
-    const row = (await loadInterface(app.db.sql, accountId))!;
+    await updateInterfaceSettings(env.ops, { accountId, baseUrl: sb2.url, token: sb2.token });
+    const row = (await loadInterface(env.ops.db.sql, accountId))!;
     expect(row.baseUrl).toBe(sb2.url);
     const ring = keyringOf(TEST_SECRET_KEY);
     expect(openInterfaceToken(ring, row)).toBe(sb2.token);
     // Bound to the origin: the same ciphertext with the old base URL does not open.
     expect(() => openInterfaceToken(ring, { ...row, baseUrl: sb.url })).toThrow();
 
-    await setInterfaceActive(app, accountId, true);
+    await setInterfaceActive(env.ops, accountId, true);
     const before = sb2.requests.entries().length;
-    await syncNow(app, accountId, true);
+    await syncNow(env.ops, accountId, true);
     expect(sb2.requests.entries().length).toBeGreaterThan(before);
-    await removeInterface(app, accountId, true);
+    await removeInterface(env.ops, accountId, true);
   });
 
   it('activate starts the account workflow from the row when it is not running', async () => {
     const sb = await sandbox(15);
     const accountId = randomId('app');
-    await addInterface(app, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
-    const h = app.temporal.workflow.getHandle(accountSyncWorkflowId(accountId));
+    await addInterface(env.ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
+    const h = env.ops.temporal.workflow.getHandle(accountSyncWorkflowId(accountId));
     await h.terminate('test: lost workflow');
-    await setInterfaceActive(app, accountId, true);
+    await setInterfaceActive(env.ops, accountId, true);
     expect((await h.describe()).status.name).toBe('RUNNING');
     const s = await eventually(async () => {
-      const st = await getStatus(app, accountId);
+      const st = await getStatus(env.ops, accountId);
       return st.live && st.active ? st : undefined;
     });
     expect(s.state).not.toBe('paused');
-    await setInterfaceActive(app, accountId, false);
-    expect((await getStatus(app, accountId)).state).toBe('paused');
-    const inactive = await appError(syncNow(app, accountId, true));
+    await setInterfaceActive(env.ops, accountId, false);
+    expect((await getStatus(env.ops, accountId)).state).toBe('paused');
+    const inactive = await appError(syncNow(env.ops, accountId, true));
     expect(inactive.type).toBe('inactive');
-    await removeInterface(app, accountId, true);
-    expect((await appError(getStatus(app, accountId))).type).toBe('not_found');
+    await removeInterface(env.ops, accountId, true);
+    expect((await appError(getStatus(env.ops, accountId))).type).toBe('not_found');
   });
 });
 
 describe('imports', () => {
   it('a second start while one runs returns that import, and both followers see it end', async () => {
     const { accountId } = await importedAndSlowed(16, 400);
-    const a = await startImport(app, accountId, { dryRun: false });
+    const a = await startImport(env.ops, accountId, { dryRun: false });
     expect(a.alreadyRunning).toBe(false);
-    const b = await startImport(app, accountId, { dryRun: false });
+    const b = await startImport(env.ops, accountId, { dryRun: false });
     expect(b).toMatchObject({ importId: a.importId, workflowId: a.workflowId, alreadyRunning: true });
-    const c = await startImport(app, accountId, { dryRun: false });
+    const c = await startImport(env.ops, accountId, { dryRun: false });
     expect(c).toMatchObject({ importId: a.importId, alreadyRunning: true });
-    const dry = await appError(startImport(app, accountId, { dryRun: true }));
+    const dry = await appError(startImport(env.ops, accountId, { dryRun: true }));
     expect(dry.type).toBe('conflict');
     expect(dry.message).toContain('an import is already running');
     const [x, y] = await Promise.all([
-      followImport(app, a.workflowId, () => {}),
-      followImport(app, b.workflowId, () => {}),
+      followImport(env.ops, a.workflowId, () => {}),
+      followImport(env.ops, b.workflowId, () => {}),
     ]);
     expect(x).toEqual(y);
     expect(x.invoices).toBeGreaterThan(0);
-    const s = await getStatus(app, accountId);
+    const s = await getStatus(env.ops, accountId);
     expect(s.import).toMatchObject({ importId: a.importId, state: 'done', dryRun: false });
     expect(s.heldSweep).toBeNull();
     expect(s.counts.invalid).toBe(s.invalid.length);
-    const nothing = await appError(confirmReconcile(app, accountId));
+    const nothing = await appError(confirmReconcile(env.ops, accountId));
     expect(nothing.type).toBe('not_found');
-    await removeInterface(app, accountId, true);
+    await removeInterface(env.ops, accountId, true);
   });
 });
 
@@ -241,13 +211,13 @@ describe('imports, two clicks at the same moment', () => {
   it('two concurrent starts give one import', async () => {
     const { accountId } = await importedAndSlowed(17, 300);
     const [a, b] = await Promise.all([
-      startImport(app, accountId, { dryRun: false }),
-      startImport(app, accountId, { dryRun: false }),
+      startImport(env.ops, accountId, { dryRun: false }),
+      startImport(env.ops, accountId, { dryRun: false }),
     ]);
     expect(a.importId).toBe(b.importId);
     expect([a.alreadyRunning, b.alreadyRunning].sort()).toEqual([false, true]);
-    await followImport(app, a.workflowId, () => {});
-    await removeInterface(app, accountId, true);
+    await followImport(env.ops, a.workflowId, () => {});
+    await removeInterface(env.ops, accountId, true);
   });
 });
 
@@ -258,38 +228,38 @@ describe('reconcile', () => {
     const a = await sandbox(18, 120);
     const b = await sandbox(19, 20);
     const accountId = randomId('app');
-    await addInterface(app, { accountId, token: a.token, baseUrl: a.url, intervalSeconds: 3600 });
+    await addInterface(env.ops, { accountId, token: a.token, baseUrl: a.url, intervalSeconds: 3600 });
     const imported = await initialImportDone(accountId);
     expect(imported.counts.invoices).toBeGreaterThan(40);
-    await setInterfaceActive(app, accountId, false);
-    await updateInterfaceSettings(app, { accountId, baseUrl: b.url, token: b.token });
-    await setInterfaceActive(app, accountId, true);
+    await setInterfaceActive(env.ops, accountId, false);
+    await updateInterfaceSettings(env.ops, { accountId, baseUrl: b.url, token: b.token });
+    await setInterfaceActive(env.ops, accountId, true);
 
-    const walk = await startReconcile(app, accountId);
+    const walk = await startReconcile(env.ops, accountId);
     expect(walk).toMatchObject({ alreadyRunning: false, dryRun: false });
-    const again = await startReconcile(app, accountId);
+    const again = await startReconcile(env.ops, accountId);
     expect(again.importId).toBe(walk.importId);
-    const stats = await followImport(app, walk.workflowId, () => {});
+    const stats = await followImport(env.ops, walk.workflowId, () => {});
     expect(stats.deleted).toBe(0);
-    const held = await getStatus(app, accountId);
+    const held = await getStatus(env.ops, accountId);
     expect(held.heldSweep).toMatchObject({ importId: walk.importId, count: expect.any(Number) });
     expect(held.heldSweep!.count).toBeGreaterThan(20);
     expect(held.import).toMatchObject({ importId: walk.importId, kind: 'reconcile', state: 'done' });
     // Nothing was removed yet.
     expect(held.counts.invoices).toBeGreaterThanOrEqual(imported.counts.invoices);
 
-    const confirmed = await confirmReconcile(app, accountId);
+    const confirmed = await confirmReconcile(env.ops, accountId);
     expect(confirmed.deleted).toBe(held.heldSweep!.count);
-    await syncNow(app, accountId, true);
-    const after = await getStatus(app, accountId);
+    await syncNow(env.ops, accountId, true);
+    const after = await getStatus(env.ops, accountId);
     expect(after.heldSweep).toBeNull();
     // Now the account shows exactly what company B's sevDesk holds.
     const truth = truthOf(b.store);
     expect(after.counts.invoices).toBe(
       Object.values(truth.customers).reduce((n, c) => n + c.list.length, 0) + truth.unassigned.length,
     );
-    expect((await appError(confirmReconcile(app, accountId))).type).toBe('not_found');
-    await removeInterface(app, accountId, true);
+    expect((await appError(confirmReconcile(env.ops, accountId))).type).toBe('not_found');
+    await removeInterface(env.ops, accountId, true);
   });
 });
 

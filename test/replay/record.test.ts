@@ -11,11 +11,8 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../src/app';
+import { describe, expect, it } from 'vitest';
 import {
-  addInterface,
-  connectApp,
   setInterfaceActive,
   startImport,
   syncNow,
@@ -23,33 +20,23 @@ import {
   waitForImport,
 } from '../../src/app';
 import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
-import { accountSyncWorkflowId } from '../../src/shared';
 import type { AccountStatus } from '../../src/shared';
+import { accountSyncWorkflowId } from '../../src/shared';
 import { statusQuery } from '../../src/workflows';
-import type { RunningWorker } from '../helpers/env';
-import { capturedLogs, eventually, randomId, startWorker, testConfig } from '../helpers/env';
+import type { AppEnv } from '../helpers/app-env';
+import { addSandboxInterface, useAppEnv } from '../helpers/app-env';
+import { capturedLogs, eventually, randomId } from '../helpers/env';
 import { historyToJson } from './history-json';
 import type { Scenario } from './saved-histories';
 import { HISTORIES_DIR, historyFileName, loadHistory } from './saved-histories';
 
-const config = testConfig();
-let worker: RunningWorker;
-let ops: AppDeps;
-const sandboxes: Sandbox[] = [];
-const tokens: string[] = [];
+/** Set in the describe below: its hooks run only when recording. */
+let env: AppEnv;
 
-async function sandbox(seed: number, invoices: number): Promise<Sandbox> {
-  const sb = await startSandbox({ seed, data: { invoices } });
-  sandboxes.push(sb);
-  tokens.push(sb.token);
-  return sb;
-}
-
-async function add(sb: Sandbox, extra: Partial<Parameters<typeof addInterface>[1]>) {
+async function add(sb: Sandbox, extra: Parameters<typeof addSandboxInterface>[3]) {
   const accountId = randomId('acct-rec');
-  await addInterface(ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600, ...extra });
-  return { accountId, handle: ops.temporal.workflow.getHandle(accountSyncWorkflowId(accountId)) };
+  await addSandboxInterface(env.ops, accountId, sb, extra);
+  return { accountId, handle: env.ops.temporal.workflow.getHandle(accountSyncWorkflowId(accountId)) };
 }
 
 function statusReaches(handle: WorkflowHandle, ok: (s: AccountStatus) => boolean, what: string) {
@@ -95,7 +82,7 @@ function save(scenario: Scenario, runs: History[], accountId: string): void {
     const texts = textsOf(json);
     // The scan finds the account id inside the (base64) input payload, so it would find a token there too.
     expect(texts.some((t) => t.includes(accountId))).toBe(true);
-    for (const token of tokens)
+    for (const token of env.tokens)
       expect(
         texts.some((t) => t.includes(token)),
         `token in ${file}`,
@@ -106,18 +93,13 @@ function save(scenario: Scenario, runs: History[], accountId: string): void {
 }
 
 describe.skipIf(!process.env.RECORD_HISTORIES)('record histories for the replay tests', () => {
-  beforeAll(async () => {
-    worker = await startWorker(config);
-    ops = await connectApp(config);
+  env = useAppEnv({
+    beforeClose: async ({ tokens }) => {
+      const logs = capturedLogs.join('\n');
+      for (const token of tokens) expect(logs.includes(token)).toBe(false);
+    },
   });
-
-  afterAll(async () => {
-    const logs = capturedLogs.join('\n');
-    for (const token of tokens) expect(logs.includes(token)).toBe(false);
-    await ops.close();
-    await worker.stop();
-    await Promise.all(sandboxes.map((s) => s.close()));
-  });
+  const sandbox = (seed: number, invoices: number) => env.sandbox(seed, invoices);
 
   it('account-sync-lifecycle: update, signals, deactivate, settings, activate, a fired timer, continue-as-new', async () => {
     const sb = await sandbox(101, 60);
@@ -125,16 +107,16 @@ describe.skipIf(!process.env.RECORD_HISTORIES)('record histories for the replay 
     // the signals before it continues as new (while deactivated); the second gets settings, activation, timers.
     const { accountId, handle } = await add(sb, { tuning: { maxCyclesPerRun: 5 } });
     await statusReaches(handle, (s) => s.cycles >= 1, 'first cycle');
-    await syncNow(ops, accountId, true);
-    await syncNow(ops, accountId, false);
+    await syncNow(env.ops, accountId, true);
+    await syncNow(env.ops, accountId, false);
     await statusReaches(handle, (s) => s.cycles >= 3, 'sync-now by signal');
-    await setInterfaceActive(ops, accountId, false);
-    await updateInterfaceSettings(ops, { accountId, intervalSeconds: 1 });
+    await setInterfaceActive(env.ops, accountId, false);
+    await updateInterfaceSettings(env.ops, { accountId, intervalSeconds: 1 });
     // From here the 1 s timer drives the cycles; wait until the second run has continued as new too.
-    await setInterfaceActive(ops, accountId, true);
+    await setInterfaceActive(env.ops, accountId, true);
     const runs = await eventually(
       async () => {
-        const all = await runsOf(ops.temporal, handle.workflowId);
+        const all = await runsOf(env.ops.temporal, handle.workflowId);
         return all.length >= 3 ? all.slice(0, 2) : undefined;
       },
       60_000,
@@ -149,24 +131,24 @@ describe.skipIf(!process.env.RECORD_HISTORIES)('record histories for the replay 
     const { accountId, handle } = await add(sb, {});
     await statusReaches(handle, (s) => s.cycles >= 1, 'first cycle');
     const newToken = randomBytes(16).toString('hex');
-    tokens.push(newToken);
+    env.tokens.push(newToken);
     sb.setToken(newToken);
-    await syncNow(ops, accountId, false);
+    await syncNow(env.ops, accountId, false);
     await statusReaches(handle, (s) => s.state === 'error', 'state error');
-    await setInterfaceActive(ops, accountId, false);
-    await updateInterfaceSettings(ops, { accountId, token: newToken });
-    await setInterfaceActive(ops, accountId, true);
+    await setInterfaceActive(env.ops, accountId, false);
+    await updateInterfaceSettings(env.ops, { accountId, token: newToken });
+    await setInterfaceActive(env.ops, accountId, true);
     await statusReaches(handle, (s) => s.cycles >= 2 && s.state === 'idle' && !s.error, 'recovery');
     await handle.terminate('histories recorded');
-    save('account-sync-invalid-token', await runsOf(ops.temporal, handle.workflowId), accountId);
+    save('account-sync-invalid-token', await runsOf(env.ops.temporal, handle.workflowId), accountId);
   });
 
   it('account-sync-import and bulk-import: an import of 2,500 invoices, one page per run', async () => {
     const sb = await sandbox(103, 2500);
     const { accountId, handle } = await add(sb, { tuning: { importPagesPerRun: 1 } });
     await statusReaches(handle, (s) => s.cycles >= 1, 'first cycle');
-    const started = await startImport(ops, accountId, { dryRun: false });
-    const stats = await waitForImport(ops, started.workflowId, () => {});
+    const started = await startImport(env.ops, accountId, { dryRun: false });
+    const stats = await waitForImport(env.ops, started.workflowId, () => {});
     expect(stats.invoices).toBeGreaterThan(2000);
     // The import's finish signal makes the parent catch up once.
     await statusReaches(
@@ -175,8 +157,8 @@ describe.skipIf(!process.env.RECORD_HISTORIES)('record histories for the replay 
       'catch-up after the import',
     );
     await handle.terminate('histories recorded');
-    save('account-sync-import', await runsOf(ops.temporal, handle.workflowId), accountId);
-    const importRuns = await runsOf(ops.temporal, started.workflowId);
+    save('account-sync-import', await runsOf(env.ops.temporal, handle.workflowId), accountId);
+    const importRuns = await runsOf(env.ops.temporal, started.workflowId);
     expect(importRuns.length).toBe(3);
     save('bulk-import', importRuns, accountId);
   });

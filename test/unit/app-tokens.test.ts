@@ -4,6 +4,7 @@ import { AppError, httpStatusOf, requireBaseUrl, toAppError } from '../../src/ap
 import { checkToken } from '../../src/app/tokens';
 import type { SevdeskClient } from '../../src/sevdesk/client';
 import { SevdeskInvalidTokenError, SevdeskNetworkError } from '../../src/sevdesk/errors';
+import { appErrorOf } from '../helpers/errors';
 
 const token = '0123456789abcdef'.repeat(2);
 
@@ -21,14 +22,7 @@ function fakeSevdesk(err?: Error) {
   };
 }
 
-async function refusal(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AppError);
-  return err as AppError;
-}
+const refusal = appErrorOf;
 
 describe('checkToken', () => {
   const url = 'https://my.sevdesk.de/api/v1';
