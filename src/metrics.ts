@@ -9,61 +9,58 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'sevsync_' });
 
+/** A metric in sevsync's registry. */
+const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+  new Counter({ name, help, labelNames, registers: [registry] });
+const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+  new Gauge({ name, help, labelNames, registers: [registry] });
+
 export const metrics = {
-  syncs: new Counter({
-    name: 'sevsync_syncs_total',
-    help: 'Incremental sync cycles, by account and outcome (ok, skipped, failed)',
-    labelNames: ['account', 'outcome'] as const,
-    registers: [registry],
-  }),
-  invoicesWritten: new Counter({
-    name: 'sevsync_invoices_written_total',
-    help: 'Invoices written to the OneCockpit tables, by account and source (sync, import)',
-    labelNames: ['account', 'source'] as const,
-    registers: [registry],
-  }),
-  recordsInvalid: new Counter({
-    name: 'sevsync_records_invalid_total',
-    help: 'sevDesk records reported invalid (stored as invalid-payload issues), by account and source',
-    labelNames: ['account', 'source'] as const,
-    registers: [registry],
-  }),
-  sevdeskRequests: new Counter({
-    name: 'sevsync_sevdesk_requests_total',
-    help: 'HTTP requests sent to sevDesk, by account and status class (2xx, 4xx, 429, 5xx, none)',
-    labelNames: ['account', 'status'] as const,
-    registers: [registry],
-  }),
-  sevdeskRateLimited: new Counter({
-    name: 'sevsync_sevdesk_rate_limited_total',
-    help: 'sevDesk replies with HTTP 429, by account',
-    labelNames: ['account'] as const,
-    registers: [registry],
-  }),
-  importPages: new Counter({
-    name: 'sevsync_import_pages_total',
-    help: 'Import and reconcile pages written, by account and kind',
-    labelNames: ['account', 'kind'] as const,
-    registers: [registry],
-  }),
-  importDone: new Gauge({
-    name: 'sevsync_import_invoices_done',
-    help: 'Invoices read so far by the running import or reconcile walk, by account and kind',
-    labelNames: ['account', 'kind'] as const,
-    registers: [registry],
-  }),
-  importTotal: new Gauge({
-    name: 'sevsync_import_invoices_total',
-    help: 'Invoices sevDesk counts for the running walk (countAll), by account and kind',
-    labelNames: ['account', 'kind'] as const,
-    registers: [registry],
-  }),
-  activityFailures: new Counter({
-    name: 'sevsync_activity_failures_total',
-    help: 'Activity attempts that failed (Temporal retries most), by activity and error type',
-    labelNames: ['activity', 'type'] as const,
-    registers: [registry],
-  }),
+  syncs: counter(
+    'sevsync_syncs_total',
+    'Incremental sync cycles, by account and outcome (ok, skipped, failed)',
+    ['account', 'outcome'],
+  ),
+  invoicesWritten: counter(
+    'sevsync_invoices_written_total',
+    'Invoices written to the OneCockpit tables, by account and source (sync, import)',
+    ['account', 'source'],
+  ),
+  recordsInvalid: counter(
+    'sevsync_records_invalid_total',
+    'sevDesk records reported invalid (stored as invalid-payload issues), by account and source',
+    ['account', 'source'],
+  ),
+  sevdeskRequests: counter(
+    'sevsync_sevdesk_requests_total',
+    'HTTP requests sent to sevDesk, by account and status class (2xx, 4xx, 429, 5xx, none)',
+    ['account', 'status'],
+  ),
+  sevdeskRateLimited: counter(
+    'sevsync_sevdesk_rate_limited_total',
+    'sevDesk replies with HTTP 429, by account',
+    ['account'],
+  ),
+  importPages: counter(
+    'sevsync_import_pages_total',
+    'Import and reconcile pages written, by account and kind',
+    ['account', 'kind'],
+  ),
+  importDone: gauge(
+    'sevsync_import_invoices_done',
+    'Invoices read so far by the running import or reconcile walk, by account and kind',
+    ['account', 'kind'],
+  ),
+  importTotal: gauge(
+    'sevsync_import_invoices_total',
+    'Invoices sevDesk counts for the running walk (countAll), by account and kind',
+    ['account', 'kind'],
+  ),
+  activityFailures: counter(
+    'sevsync_activity_failures_total',
+    'Activity attempts that failed (Temporal retries most), by activity and error type',
+    ['activity', 'type'],
+  ),
 };
 
 /** The status label of a request: a class, so the label set stays small. */
