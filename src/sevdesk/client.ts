@@ -1,11 +1,9 @@
 // The sevDesk API client: typed reads over the transport in ./http (time, size and concurrency bounds, typed
 // errors, at most one short in-call wait for a 429). Retrying is Temporal's job, not this module's.
-import type { LimitFunction } from 'p-limit';
-import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { version } from '../../package.json';
 import { SevdeskBadRequestError, SevdeskNotFoundError, SevdeskSchemaError, type SchemaIssue } from './errors';
-import { createTransport, type RequestEvent, type Transport } from './http';
+import { createTransport, type Transport, type TransportOptions } from './http';
 import { MAX_PAGE_LIMIT, walkPages, type InvalidObject, type Page } from './paging';
 import {
   CommunicationWay,
@@ -37,30 +35,11 @@ export interface SevdeskRetryOptions {
   attempts?: number;
 }
 
-export interface SevdeskClientOptions {
-  /** e.g. https://my.sevdesk.de/api/v1 */
-  baseUrl: string;
-  token: string;
-  /** Default: one shared undici Pool per origin (closed by closeDefaultDispatchers). */
-  dispatcher?: Dispatcher;
-  /** Per request, headers and body together. Default 30 000. */
-  timeoutMs?: number;
-  /** Requests in flight per token and base URL, shared by all clients with both. Default 4. */
-  maxConcurrency?: number;
-  /** A limit shared by all clients of the process (createWorkerLimit): the worker's global budget. */
-  workerLimit?: LimitFunction;
-  /** Longest Retry-After (ms) waited out within a call; a longer one is thrown. Default 5000; 0: never. */
-  rateLimitWaitMs?: number;
-  /** Replies larger than this fail with SevdeskResponseTooLargeError. Default 50 MB. */
-  maxResponseBytes?: number;
+/** The transport's options (see TransportOptions), with the client's own defaults and retry setting. */
+export interface SevdeskClientOptions extends Omit<TransportOptions, 'maxRequestsPerCall' | 'userAgent'> {
   retry?: SevdeskRetryOptions;
+  /** Default DEFAULT_USER_AGENT. */
   userAgent?: string;
-  /** Aborts in-flight requests (an activity passes its cancellation signal). */
-  signal?: AbortSignal;
-  /** Called after every HTTP request (metrics). */
-  onRequest?: (e: RequestEvent) => void;
-  /** Injectable for tests: the in-call wait for a short Retry-After. */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface InvoiceQuery {
@@ -118,20 +97,11 @@ export interface SevdeskClient {
 const MAX_UNIX_SECONDS = 10_000_000_000;
 
 export function createSevdeskClient(opts: SevdeskClientOptions): SevdeskClient {
+  const { retry, userAgent, ...transportOptions } = opts;
   const transport = createTransport({
-    baseUrl: opts.baseUrl,
-    token: opts.token,
-    userAgent: opts.userAgent ?? DEFAULT_USER_AGENT,
-    ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
-    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-    ...(opts.maxConcurrency !== undefined ? { maxConcurrency: opts.maxConcurrency } : {}),
-    ...(opts.workerLimit ? { workerLimit: opts.workerLimit } : {}),
-    ...(opts.rateLimitWaitMs !== undefined ? { rateLimitWaitMs: opts.rateLimitWaitMs } : {}),
-    ...(opts.maxResponseBytes !== undefined ? { maxResponseBytes: opts.maxResponseBytes } : {}),
-    ...(opts.retry?.attempts !== undefined ? { maxRequestsPerCall: opts.retry.attempts } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.onRequest ? { onRequest: opts.onRequest } : {}),
-    ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    ...transportOptions,
+    userAgent: userAgent ?? DEFAULT_USER_AGENT,
+    maxRequestsPerCall: retry?.attempts,
   });
   return {
     ...listReads(transport),

@@ -54,14 +54,23 @@ export class SevdeskInvalidTokenError extends SevdeskError {
   }
 }
 
-/** 404, or sevDesk code 151 ("No Model_X with the id N was found"), also when sent with HTTP 200. */
-export class SevdeskNotFoundError extends SevdeskError {
-  declare readonly type: 'SevdeskNotFoundError';
+export type SevdeskRefusalOptions = SevdeskErrorOptions & { code?: SevdeskErrorCode };
+
+/** A request sevDesk refused, with its own error code when the envelope had one: retrying cannot help. */
+abstract class SevdeskRefusalError extends SevdeskError {
   readonly retryable = false;
   readonly code: SevdeskErrorCode;
-  constructor(message: string, opts: SevdeskErrorOptions & { code?: SevdeskErrorCode } = {}) {
-    super('SevdeskNotFoundError', message, opts);
+  protected constructor(type: SevdeskErrorType, message: string, opts: SevdeskRefusalOptions) {
+    super(type, message, opts);
     this.code = opts.code ?? null;
+  }
+}
+
+/** 404, or sevDesk code 151 ("No Model_X with the id N was found"), also when sent with HTTP 200. */
+export class SevdeskNotFoundError extends SevdeskRefusalError {
+  declare readonly type: 'SevdeskNotFoundError';
+  constructor(message: string, opts: SevdeskRefusalOptions = {}) {
+    super('SevdeskNotFoundError', message, opts);
   }
 }
 
@@ -88,13 +97,10 @@ export class SevdeskServerError extends SevdeskError {
 }
 
 /** Any other 4xx, and error envelopes that arrive with HTTP 200 (e.g. code 390). */
-export class SevdeskBadRequestError extends SevdeskError {
+export class SevdeskBadRequestError extends SevdeskRefusalError {
   declare readonly type: 'SevdeskBadRequestError';
-  readonly retryable = false;
-  readonly code: SevdeskErrorCode;
-  constructor(message: string, opts: SevdeskErrorOptions & { code?: SevdeskErrorCode } = {}) {
+  constructor(message: string, opts: SevdeskRefusalOptions = {}) {
     super('SevdeskBadRequestError', message, opts);
-    this.code = opts.code ?? null;
   }
 }
 

@@ -38,21 +38,29 @@ export interface RequestEvent {
 }
 
 export interface TransportOptions {
+  /** e.g. https://my.sevdesk.de/api/v1 */
   baseUrl: string;
   token: string;
+  /** Default: one shared undici Pool per origin (closed by closeDefaultDispatchers). */
   dispatcher?: Dispatcher;
+  /** Per request, headers and body together. Default 30 000. */
   timeoutMs?: number;
+  /** Requests in flight per token and base URL, shared by all clients with both. Default 4. */
   maxConcurrency?: number;
-  /** A limit shared by every client of a process (the worker's global sevDesk concurrency). */
+  /** A limit shared by all clients of the process (createWorkerLimit): the worker's global budget. */
   workerLimit?: LimitFunction;
+  /** Replies larger than this fail with SevdeskResponseTooLargeError. Default 50 MB. */
   maxResponseBytes?: number;
+  /** Longest Retry-After (ms) waited out within a call; a longer one is thrown. Default 5000; 0: never. */
   rateLimitWaitMs?: number;
   /** 1: never wait in-call, not even for a short Retry-After. Default 2 (one short 429 wait). */
   maxRequestsPerCall?: number;
   userAgent: string;
+  /** Injectable for tests: the in-call wait for a short Retry-After. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** Aborts in-flight requests and waits (an activity's cancellation signal). */
+  /** Aborts in-flight requests and waits (an activity passes its cancellation signal). */
   signal?: AbortSignal;
+  /** Called after every HTTP request (metrics). */
   onRequest?: (e: RequestEvent) => void;
 }
 

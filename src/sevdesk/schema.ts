@@ -59,6 +59,10 @@ export const ErrorEnvelope = z.looseObject({
 });
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
 
+/** A sevDesk object: its id, its `objectName` (when sent), and its own fields. */
+const sevdeskObject = <N extends string, S extends z.ZodRawShape>(objectName: N, own: S) =>
+  z.looseObject({ id: SevdeskId, objectName: z.literal(objectName).optional(), ...own });
+
 /** Invoice types [SPEC]; the schema accepts others so that a new type is reported, not fatal. */
 export const INVOICE_TYPES = ['RE', 'WKR', 'SR', 'MA', 'TR', 'AR', 'ER'] as const;
 export type InvoiceType = (typeof INVOICE_TYPES)[number];
@@ -72,9 +76,7 @@ export const INVOICE_STATUS = {
   paid: '1000',
 } as const;
 
-export const Invoice = z.looseObject({
-  id: SevdeskId,
-  objectName: z.literal('Invoice').optional(),
+export const Invoice = sevdeskObject('Invoice', {
   invoiceNumber: text,
   invoiceType: z.string().min(1),
   status: z.string().regex(/^\d+$/, 'expected a numeric status string'),
@@ -117,9 +119,7 @@ export const Invoice = z.looseObject({
 });
 export type Invoice = z.infer<typeof Invoice>;
 
-export const Contact = z.looseObject({
-  id: SevdeskId,
-  objectName: z.literal('Contact').optional(),
+export const Contact = sevdeskObject('Contact', {
   /** Organisation name; null for persons (a person may still carry one after a PUT). */
   name: text,
   /** First name (sic). */
@@ -140,31 +140,51 @@ export type Contact = z.infer<typeof Contact>;
 export const COMMUNICATION_WAY_TYPES = ['EMAIL', 'PHONE', 'WEB', 'MOBILE', 'FAX'] as const;
 export type CommunicationWayType = (typeof COMMUNICATION_WAY_TYPES)[number];
 
-/**
- * The reading of an object that failed its schema but still names its contact: kept, with `malformed` saying
- * why, so that the problem stays with that one contact (whose data is then not guessed) instead of failing
- * the whole read or silently dropping, say, its main e-mail.
- */
-const malformedOf = <T>(strict: z.ZodType, rest: (raw: Record<string, unknown>) => T) =>
-  z.looseObject({ id: z.unknown(), contact: ObjectRef }).transform((raw): T & { malformed: string } => {
-    const issue = strict.safeParse(raw).error?.issues[0];
-    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    return {
-      ...rest(raw),
-      malformed: `${where}${issue?.message ?? 'invalid object'}`,
-    };
+/** A part of a contact (a communication way, an address): sevDesk's common fields around its own. */
+const contactPart = <N extends string, S extends z.ZodRawShape>(objectName: N, own: S) =>
+  sevdeskObject(objectName, {
+    contact: ObjectRef.optional(),
+    ...own,
+    create: passthroughField,
+    update: passthroughField,
+    malformed: z.undefined().optional(),
   });
+
+/** What every malformed reading of a contact's part has. */
+interface MalformedPart {
+  id: string;
+  contact: ObjectRef;
+  /** Why the object failed its schema. */
+  malformed: string;
+}
 
 const idOf = (raw: Record<string, unknown>): string => {
   const id = raw['id'];
   return typeof id === 'string' || typeof id === 'number' ? String(id) : '?';
 };
-const refOf = (raw: Record<string, unknown>): ObjectRef => raw['contact'] as ObjectRef;
 
-const CommunicationWayStrict = z.looseObject({
-  id: SevdeskId,
-  objectName: z.literal('CommunicationWay').optional(),
-  contact: ObjectRef.optional(),
+/**
+ * The strict reading, or else, for an object that failed it but still names its contact, the malformed
+ * reading (`rest`: its own fields, read as empty): kept, with `malformed` saying why, so that the problem
+ * stays with that one contact (whose data is then not guessed) instead of failing the whole read or silently
+ * dropping, say, its main e-mail.
+ */
+const orMalformed = <S extends z.ZodType, T>(strict: S, rest: (raw: Record<string, unknown>) => T) =>
+  z.union([
+    strict,
+    z.looseObject({ id: z.unknown(), contact: ObjectRef }).transform((raw): T & MalformedPart => {
+      const issue = strict.safeParse(raw).error?.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      return {
+        id: idOf(raw),
+        contact: raw['contact'] as ObjectRef,
+        ...rest(raw),
+        malformed: `${where}${issue?.message ?? 'invalid object'}`,
+      };
+    }),
+  ]);
+
+const CommunicationWayStrict = contactPart('CommunicationWay', {
   /** EMAIL | PHONE | WEB | MOBILE | FAX; kept open so an unknown type is skipped by the caller, not fatal. */
   type: z.string().min(1),
   /** As entered: an address, a number or a URL. */
@@ -172,36 +192,24 @@ const CommunicationWayStrict = z.looseObject({
   key: ObjectRef.optional(),
   /** Primary per type, "0"/"1"; null is allowed by the spec (read as "0"). */
   main: Flag.nullish().transform((v) => v ?? '0'),
-  create: passthroughField,
-  update: passthroughField,
-  malformed: z.undefined().optional(),
 });
 export type CommunicationWay = z.infer<typeof CommunicationWayStrict> | MalformedCommunicationWay;
-export interface MalformedCommunicationWay {
-  id: string;
-  contact: ObjectRef;
+export interface MalformedCommunicationWay extends MalformedPart {
   type: string;
   value: null;
   main: '0';
   key?: undefined;
-  /** Why the object failed its schema. */
-  malformed: string;
 }
-export const CommunicationWay: z.ZodType<CommunicationWay> = z.union([
+export const CommunicationWay: z.ZodType<CommunicationWay> = orMalformed(
   CommunicationWayStrict,
-  malformedOf<Omit<MalformedCommunicationWay, 'malformed'>>(CommunicationWayStrict, (raw) => ({
-    id: idOf(raw),
-    contact: refOf(raw),
+  (raw): Omit<MalformedCommunicationWay, keyof MalformedPart> => ({
     type: typeof raw['type'] === 'string' && raw['type'] ? raw['type'] : 'UNKNOWN',
     value: null,
     main: '0',
-  })),
-]);
+  }),
+);
 
-const ContactAddressStrict = z.looseObject({
-  id: SevdeskId,
-  objectName: z.literal('ContactAddress').optional(),
-  contact: ObjectRef.optional(),
+const ContactAddressStrict = contactPart('ContactAddress', {
   /** Street with house number. */
   street: text,
   zip: text,
@@ -209,34 +217,20 @@ const ContactAddressStrict = z.looseObject({
   country: ObjectRef.optional(),
   category: passthroughField,
   name: passthroughField,
-  create: passthroughField,
-  update: passthroughField,
-  malformed: z.undefined().optional(),
 });
 export type ContactAddress = z.infer<typeof ContactAddressStrict> | MalformedContactAddress;
-export interface MalformedContactAddress {
-  id: string;
-  contact: ObjectRef;
+export interface MalformedContactAddress extends MalformedPart {
   street: null;
   zip: null;
   city: null;
   country?: undefined;
-  malformed: string;
 }
-export const ContactAddress: z.ZodType<ContactAddress> = z.union([
+export const ContactAddress: z.ZodType<ContactAddress> = orMalformed(
   ContactAddressStrict,
-  malformedOf<Omit<MalformedContactAddress, 'malformed'>>(ContactAddressStrict, (raw) => ({
-    id: idOf(raw),
-    contact: refOf(raw),
-    street: null,
-    zip: null,
-    city: null,
-  })),
-]);
+  (): Omit<MalformedContactAddress, keyof MalformedPart> => ({ street: null, zip: null, city: null }),
+);
 
-export const StaticCountry = z.looseObject({
-  id: SevdeskId,
-  objectName: z.literal('StaticCountry').optional(),
+export const StaticCountry = sevdeskObject('StaticCountry', {
   /** ISO alpha-2, lower case ("de"). */
   code: text,
   name: text,
