@@ -533,29 +533,12 @@ export function contactToWire({
   };
   // Unset references are left out entirely (API-NOTES §5 null rule); the parent sits after customerNumber.
   if (parentId === null) return wire;
-  const {
-    id: _id,
-    objectName,
-    additionalInformation,
-    create,
-    update,
-    name,
-    status,
-    customerNumber,
-    ...rest
-  } = wire;
-  return {
-    id,
-    objectName,
-    additionalInformation,
-    create,
-    update,
-    name,
-    status,
-    customerNumber,
-    parent: { id: parentId, objectName: 'Contact' },
-    ...rest,
-  };
+  const withParent: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(wire)) {
+    withParent[key] = value;
+    if (key === 'customerNumber') withParent.parent = { id: parentId, objectName: 'Contact' };
+  }
+  return withParent as unknown as Contact;
 }
 
 export function commWayToWire({

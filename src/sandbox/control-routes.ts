@@ -98,19 +98,16 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   return result.data;
 }
 
-export function routeControl({
-  deps,
-  method,
-  path,
-  query,
-  body,
-}: {
-  deps: ControlDeps;
+/** A request to the control API: the path below /__sandbox/ and what came with it. */
+export interface ControlRequest {
   method: string;
   path: string;
   query: URLSearchParams;
   body: unknown;
-}): ControlResult {
+}
+
+export function routeControl(input: ControlRequest & { deps: ControlDeps }): ControlResult {
+  const { deps, method, path, query, body } = input;
   const parts = path.split('/').filter((p) => p);
   const [resource, id, action] = parts;
   const { store, faults, requests } = deps;

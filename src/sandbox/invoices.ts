@@ -252,6 +252,20 @@ export function applyAmounts(invoice: Invoice, a: Amounts): void {
   invoice.sumGrossAccounting = invoice.sumGross;
 }
 
+/**
+ * The reminder and recurrence fields, in their measured order, of an invoice that is neither a reminder (MA)
+ * nor recurring (WKR); `dunningLevel` and the account dates stand elsewhere.
+ */
+const NOT_DUNNED_OR_RECURRING = {
+  accountIntervall: null,
+  accountLastInvoice: null,
+  accountNextInvoice: null,
+  reminderTotal: null,
+  reminderDebit: null,
+  reminderDeadline: null,
+  reminderCharge: '0',
+} as const satisfies Partial<Invoice>;
+
 /** A complete wire invoice with neutral defaults; callers fill in what differs. */
 export function blankInvoice({
   id,
@@ -313,13 +327,7 @@ export function blankInvoice({
     sendDate: null,
     origin: undefined,
     invoiceType: type,
-    accountIntervall: null,
-    accountLastInvoice: null,
-    accountNextInvoice: null,
-    reminderTotal: null,
-    reminderDebit: null,
-    reminderDeadline: null,
-    reminderCharge: '0',
+    ...NOT_DUNNED_OR_RECURRING,
     addressParentName2: null,
     addressName2: null,
     addressGender: null,
@@ -417,13 +425,7 @@ export function buildCancellation({
     dunningLevel: null,
     sendDate: null,
     invoiceType: 'SR',
-    accountIntervall: null,
-    accountLastInvoice: null,
-    accountNextInvoice: null,
-    reminderTotal: null,
-    reminderDebit: null,
-    reminderDeadline: null,
-    reminderCharge: '0',
+    ...NOT_DUNNED_OR_RECURRING,
     accountStartDate: null,
     accountEndDate: null,
     paidAmount: 0,

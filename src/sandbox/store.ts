@@ -1037,23 +1037,22 @@ export class SandboxStore {
   }
 
   private waysWire(c: number): CommunicationWay[] {
-    const contactId = this.contactIds.id(c);
+    const owner = this.partOwner(c);
     return this.commWayData(c).map((way) =>
-      this.poisoned(
-        'CommunicationWay',
-        commWayToWire({ way, contactIndex: c, contactId, sevClient: this.world.sevClient }),
-      ),
+      this.poisoned('CommunicationWay', commWayToWire({ way, ...owner })),
     );
   }
 
   private addressesWire(c: number): ContactAddress[] {
-    const contactId = this.contactIds.id(c);
+    const owner = this.partOwner(c);
     return this.addressData(c).map((address) =>
-      this.poisoned(
-        'ContactAddress',
-        addressToWire({ address, contactIndex: c, contactId, sevClient: this.world.sevClient }),
-      ),
+      this.poisoned('ContactAddress', addressToWire({ address, ...owner })),
     );
+  }
+
+  /** The owner of contact `c`'s ways and addresses, as their wire objects name it. */
+  private partOwner(c: number) {
+    return { contactIndex: c, contactId: this.contactIds.id(c), sevClient: this.world.sevClient };
   }
 
   private touchContact(c: number, now: number): void {
