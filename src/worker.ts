@@ -66,7 +66,8 @@ function currentCancellationSignal(): AbortSignal | undefined {
 function observe(name: string, account: string, result: unknown, arg: unknown): void {
   const r = (typeof result === 'object' && result !== null ? result : {}) as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  if (name === 'syncAccount') {
+  if (name === 'syncAccountQuick' && r['skipped'] === 'needs-activity') return;
+  if (name === 'syncAccount' || name === 'syncAccountQuick') {
     const counts = (r['counts'] ?? {}) as Record<string, unknown>;
     metrics.syncs.inc({ account, outcome: r['skipped'] ? 'skipped' : 'ok' });
     metrics.invoicesWritten.inc({ account, source: 'sync' }, num(counts['written']));
@@ -94,7 +95,8 @@ function instrument(activities: Activities): Activities {
         observe(name, account, result, args[0]);
         return result;
       } catch (err) {
-        if (name === 'syncAccount') metrics.syncs.inc({ account, outcome: 'failed' });
+        if (name === 'syncAccount' || name === 'syncAccountQuick')
+          metrics.syncs.inc({ account, outcome: 'failed' });
         const type =
           typeof err === 'object' && err !== null && 'type' in err && typeof err.type === 'string'
             ? err.type
@@ -154,6 +156,10 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       activities: instrument(activities),
       ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
+      // Quick syncs (local activities) of many accounts at once; sevDesk requests stay bounded by the
+      // per-token and per-worker limits of the client.
+      maxConcurrentLocalActivityExecutions: 50,
+      ...(ops.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: ops.maxCachedWorkflows }),
       // A deploy (SIGTERM) stops polling at once and lets running activities finish their current page
       // for this long; only then are they cancelled (and retried elsewhere from their checkpoint). A config
       // built by hand (tests, benches) has no `ops` and keeps the SDK's 0: a stopped test worker cancels at once.

@@ -61,7 +61,11 @@ export interface SyncInput {
 }
 
 export interface SyncResult {
-  skipped: 'inactive' | null;
+  /**
+   * inactive: nothing done. needs-activity: a quick (local) cycle found more work than its budget (a first
+   * sync, or many pages): nothing was saved as done, and the workflow runs the regular activity.
+   */
+  skipped: 'inactive' | 'needs-activity' | null;
   counts: SyncCounts;
   invoiceCursor: number | null;
 }
@@ -134,13 +138,33 @@ export function createSyncActivities(deps: ActivityDeps) {
     return withHeartbeat((report) => syncOnce(input, report));
   }
 
+  /**
+   * The same cycle as a local activity (no round trip through the server, no heartbeat): an unchanged
+   * account costs one workflow task. Gives up with `needs-activity` before its budget runs out, on a first
+   * sync, or when the open invoices are due for their re-read; its pages are idempotent, so the regular
+   * activity that follows simply does them again.
+   */
+  async function syncAccountQuick(input: SyncInput & { budgetMs?: number }): Promise<SyncResult> {
+    const deadline = Date.now() + (input.budgetMs ?? QUICK_SYNC_BUDGET_MS);
+    return syncOnce({ accountId: input.accountId }, () => {}, deadline);
+  }
+
   async function syncOnce(
     { accountId, recheckOpen }: SyncInput,
     report: (details: { offset: number }) => void,
+    deadline?: number,
   ): Promise<SyncResult> {
     const { iface, client } = await openInterface(deps, accountId);
     if (!iface.active)
       return { skipped: 'inactive', counts: emptyCounts(), invoiceCursor: iface.invoiceCursor };
+    const needsActivity = (): SyncResult => ({
+      skipped: 'needs-activity',
+      counts: emptyCounts(),
+      invoiceCursor: iface.invoiceCursor,
+    });
+    const overBudget = () => deadline !== undefined && Date.now() > deadline;
+    if (deadline !== undefined && (iface.invoiceCursor === null || iface.contactCursor === null))
+      return needsActivity();
     const ctx = pageContext(deps.sql, client, iface);
     const counts = emptyCounts();
     await setInterfaceState(deps.sql, accountId, 'syncing', null);
@@ -189,6 +213,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         counts.invalid += out.invalid;
         if (out.maxUpdate !== null) cursor = Math.max(cursor ?? 0, out.maxUpdate);
         report({ offset: offset + page.rawCount });
+        if (overBudget()) return needsActivity();
       }
       if (cursor === null && since !== null) cursor = since;
       if (recheckOpen) await recheckOpenInvoices(ctx, counts);
@@ -287,8 +312,11 @@ export function createSyncActivities(deps: ActivityDeps) {
     counts.invalid += out.invalid;
   }
 
-  return { syncAccount };
+  return { syncAccount, syncAccountQuick };
 }
+
+/** What a quick (local-activity) cycle may spend before it hands over to the regular activity. */
+export const QUICK_SYNC_BUDGET_MS = 8_000;
 
 /** GET /Invoice/{id} requests a cycle may spend re-reading records reported invalid. */
 export const INVALID_REREAD_BUDGET = 10;

@@ -199,7 +199,7 @@ export function createImportActivities(deps: ActivityDeps) {
         for (;;) {
           for (let k = 0, o = offset; k < window && pages + k < (ref.maxPages ?? 50); k++) {
             if (total !== null && o >= total) break;
-            fetchAt(o);
+            void fetchAt(o);
             o = requestOffsetOf(o) + IMPORT_PAGE_SIZE;
           }
           const res = await walkPage({ ...ref, offset, pass }, report, {

@@ -40,6 +40,10 @@ export interface AccountSyncState {
 export const PATCHES = {
   searchAttributes: 'sevsync-search-attributes',
   tokenRecheck: 'sevsync-token-recheck',
+  /** A cycle tries a local activity first. */
+  localSync: 'sevsync-local-sync',
+  /** The search attribute shows no transient "syncing" for a regular cycle (two upserts per cycle before). */
+  quietCycles: 'sevsync-quiet-cycles',
 } as const;
 
 /** Re-checks of a token sevDesk rejected: a proxy's 401 or a token blocked for a while may heal. */

@@ -52,7 +52,14 @@ export class AccountState {
 
   /** Keeps the search attributes current (one upsert per change, not per cycle): "every account in error". */
   publish(): void {
-    const state = this.state();
+    const state =
+      this.syncing &&
+      !this.realImportRunning() &&
+      this.s.active &&
+      !this.s.blocked &&
+      patched(PATCHES.quietCycles)
+        ? 'idle'
+        : this.state();
     if (state === this.shownState) return;
     // Runs started before the attributes existed replay without them.
     if (!patched(PATCHES.searchAttributes)) return;

@@ -4,33 +4,17 @@ import {
   continueAsNew,
   log,
   patched,
-  proxyActivities,
   setCurrentDetails,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { ErrorTypes } from '../shared';
 import { installHandlers } from './account-handlers';
 import type { AccountSyncState } from './account-messages';
 import { PATCHES, TOKEN_RECHECK_SECONDS, initialState } from './account-messages';
+import { runCycle } from './account-cycle';
 import { AccountState } from './account-state';
-import { failureInfo } from './failure';
 
 export * from './account-messages';
 export { AccountState } from './account-state';
-
-const { syncAccount } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  // Activities heartbeat every 3 s: a worker that died mid-sync is noticed within seconds.
-  heartbeatTimeout: '20 seconds',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 6,
-    nonRetryableErrorTypes: [ErrorTypes.invalidToken, ErrorTypes.interfaceMissing],
-  },
-});
 
 export interface AccountSyncInput {
   accountId: string;
@@ -133,27 +117,4 @@ async function recheckTokenLater(
   a.s.tokenRechecks = n + 1;
   a.s.lastError = a.s.blocked;
   a.s.blocked = null;
-}
-
-async function runCycle(a: AccountState, openRecheckSeconds: number): Promise<void> {
-  const { s } = a;
-  s.lastOpenRecheckAt ??= new Date(Date.now()).toISOString();
-  const recheckOpen = Date.now() - Date.parse(s.lastOpenRecheckAt) >= openRecheckSeconds * 1000;
-  try {
-    const res = await syncAccount.executeWithOptions({ summary: `sync sevDesk invoices of ${a.accountId}` }, [
-      recheckOpen ? { accountId: a.accountId, recheckOpen } : { accountId: a.accountId },
-    ]);
-    if (res.skipped) return;
-    if (recheckOpen) s.lastOpenRecheckAt = new Date(Date.now()).toISOString();
-    s.tokenRechecks = 0;
-    s.cycles += 1;
-    s.lastCounts = res.counts;
-    s.lastSyncAt = new Date(Date.now()).toISOString();
-    s.lastError = null;
-  } catch (err) {
-    const info = failureInfo(err);
-    if (info.type === ErrorTypes.invalidToken || info.type === ErrorTypes.otherCompany) s.blocked = info;
-    else s.lastError = info;
-    log.warn('sync cycle failed', { accountId: a.accountId, type: info.type });
-  }
 }

@@ -51,11 +51,13 @@ const env = new MockActivityEnvironment();
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> =>
   env.run(fn, ...args) as Promise<R>;
 
+const noPause = () => {};
+
 /** What the bulk import workflow and Temporal's retries do, activity by activity; records retried failures. */
 async function walk(
   ref: ImportRef,
   retried: string[] = [],
-  betweenPages: (page: number) => void = () => {},
+  betweenPages: (page: number) => void = noPause,
 ): Promise<ImportStats> {
   const retrying = async <R>(fn: () => Promise<R>): Promise<R> => {
     for (let attempt = 1; ; attempt += 1) {
@@ -68,8 +70,10 @@ async function walk(
     }
   };
   let { nextOffset: offset, pass } = await retrying(() => run(acts.beginImport, ref));
+  // The workflow's activity: a window of pages per call; one page a call where the test acts between pages.
+  const maxPages = betweenPages === noPause ? 50 : 1;
   for (let pages = 0; pages < 100; pages += 1) {
-    const page = await retrying(() => run(acts.importPage, { ...ref, offset, pass }));
+    const page = await retrying(() => run(acts.importPages, { ...ref, offset, pass, maxPages }));
     offset = page.nextOffset;
     pass = page.pass;
     if (page.finished) return retrying(() => run(acts.finishImport, ref));
