@@ -1,16 +1,20 @@
 // An account with a sevDesk interface pointing at a sandbox, set up the way the app layer stores it, and its
 // account workflow started on a test worker: for the workflow tests that drive messages directly.
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll } from 'vitest';
 import type { Config } from '../../src/config';
 import { requireSecretKey } from '../../src/config';
 import type { Sql } from '../../src/db/client';
 import { ensureAccount, insertInterface } from '../../src/db/interfaces';
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox, SandboxOptions } from '../../src/sandbox';
+import { startSandbox } from '../../src/sandbox';
 import { encryptToken, keyringOf } from '../../src/secrets';
+import type { AccountStatus } from '../../src/shared';
 import { accountSyncWorkflowId } from '../../src/shared';
 import type { AccountSyncInput } from '../../src/workflows';
 import { accountSyncWorkflow, statusQuery } from '../../src/workflows';
-import { eventually, randomId } from './env';
+import type { RunningWorker } from './env';
+import { eventually, randomId, startWorker, temporalClient, testConfig, testDb } from './env';
 
 /** Stores the sandbox's address and token for the account: a new interface, or a switched one. */
 export async function pointInterfaceAt(
@@ -63,4 +67,69 @@ export async function startSandboxAccount(
     );
   }
   return { accountId, h };
+}
+
+/** Polls the account workflow's status query until `ok` holds; returns that status. */
+export function statusWhen(
+  h: WorkflowHandle,
+  ok: (s: AccountStatus) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<AccountStatus> {
+  return eventually(
+    async () => {
+      const s = await h.query(statusQuery);
+      return ok(s) ? s : undefined;
+    },
+    timeoutMs,
+    what,
+  );
+}
+
+/**
+ * A real worker, a Temporal client and the database for the workflow tests of one file; registers the suite's
+ * hooks. Sandboxes started with `sandbox()` are closed after the suite.
+ */
+export function useWorkflowEnv(opts: { overlapSeconds?: number } = {}) {
+  const config = testConfig();
+  const db = testDb();
+  let worker: RunningWorker | undefined;
+  let temporal: { client: Client; close(): Promise<void> } | undefined;
+  const sandboxes: Sandbox[] = [];
+  const client = (): Client => {
+    if (!temporal) throw new Error('the Temporal client is not connected yet (used before beforeAll?)');
+    return temporal.client;
+  };
+
+  beforeAll(async () => {
+    worker = await startWorker(config, opts.overlapSeconds ? { overlapSeconds: opts.overlapSeconds } : {});
+    temporal = await temporalClient(config);
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    await temporal?.close();
+    await Promise.all(sandboxes.map((s) => s.close()));
+    await db.close();
+  });
+
+  return {
+    config,
+    db,
+    get client() {
+      return client();
+    },
+    async sandbox(options: SandboxOptions): Promise<Sandbox> {
+      const sb = await startSandbox(options);
+      sandboxes.push(sb);
+      return sb;
+    },
+    startAccount(
+      sb: Sandbox,
+      tuning: Partial<AccountSyncInput> = {},
+      startOpts: { waitForImport?: boolean } = {},
+    ) {
+      return startSandboxAccount({ sql: db.sql, config, client: client() }, sb, tuning, startOpts);
+    },
+  };
 }

@@ -16,6 +16,7 @@ import {
   syncNowUpdate,
 } from '../../src/workflows';
 import { eventually, randomId, temporalClient, testConfig } from '../helpers/env';
+import { statusWhen } from '../helpers/accounts';
 
 const config = testConfig();
 let temporal: { client: Client; close(): Promise<void> };
@@ -156,14 +157,7 @@ describe('account workflow, fake activities', () => {
           });
       },
     });
-    const stopped = await eventually(
-      async () => {
-        const s = await h.query(statusQuery);
-        return s.import?.state === 'error' ? s : undefined;
-      },
-      20_000,
-      'the import to stop',
-    );
+    const stopped = await statusWhen(h, (s) => s.import?.state === 'error', 20_000, 'the import to stop');
     expect(stopped.import?.error).toContain('short');
     expect(calls.get(accountId)).toContain('fail:import');
     await h.executeUpdate(syncNowUpdate, { args: [{ reason: 'test' }] });

@@ -1,36 +1,12 @@
 // Time stamps (issue 10): sevDesk stamps Berlin wall time with its offset, and its clock need not agree with
 // the worker's. The cursor comes from the data and the overlap covers the rest: a sandbox clock 10 minutes
 // off either way, and changes across the repeated hour of the October DST change, lose nothing.
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
-import type { AccountSyncInput } from '../../src/workflows';
+import { describe, expect, it } from 'vitest';
 import { syncNowUpdate } from '../../src/workflows';
-import { startSandboxAccount } from '../helpers/accounts';
-import type { RunningWorker } from '../helpers/env';
-import { startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
+import { useWorkflowEnv } from '../helpers/accounts';
 
-const config = testConfig();
-const db = testDb();
-let worker: RunningWorker;
-let temporal: { client: Client; close(): Promise<void> };
-const sandboxes: Sandbox[] = [];
-
-beforeAll(async () => {
-  worker = await startWorker(config);
-  temporal = await temporalClient(config);
-});
-
-afterAll(async () => {
-  await worker.stop();
-  await temporal.close();
-  await Promise.all(sandboxes.map((s) => s.close()));
-  await db.close();
-});
-
-const startAccount = (sb: Sandbox, tuning: Partial<AccountSyncInput> = {}) =>
-  startSandboxAccount({ sql: db.sql, config, client: temporal.client }, sb, tuning);
+const env = useWorkflowEnv();
+const { db, startAccount } = env;
 
 const stored = async (accountId: string, id: string) =>
   (
@@ -40,12 +16,11 @@ const stored = async (accountId: string, id: string) =>
 
 describe('clocks', () => {
   it.each([-10, 10])('a sevDesk clock %i minutes off the worker loses no change', async (minutes) => {
-    const sb = await startSandbox({
+    const sb = await env.sandbox({
       seed: 5700 + minutes,
       data: { invoices: 80 },
       now: () => new Date(Date.now() + minutes * 60_000),
     });
-    sandboxes.push(sb);
     const { accountId, h } = await startAccount(sb);
     const contact = [...sb.store.contacts()][0]!;
     for (let round = 0; round < 3; round += 1) {
@@ -59,8 +34,7 @@ describe('clocks', () => {
   it('changes across the repeated hour of the DST change (02:00-03:00 twice) are all seen', async () => {
     // 2026-10-25: 02:50 CEST (+02:00) is 00:50Z; an hour of real time later, 02:10 CET (+01:00) is 01:10Z.
     let now = Date.parse('2026-10-25T00:40:00Z');
-    const sb = await startSandbox({ seed: 5710, data: { invoices: 60 }, now: () => new Date(now) });
-    sandboxes.push(sb);
+    const sb = await env.sandbox({ seed: 5710, data: { invoices: 60 }, now: () => new Date(now) });
     const { accountId, h } = await startAccount(sb);
     const contact = [...sb.store.contacts()][0]!;
     const seen: string[] = [];

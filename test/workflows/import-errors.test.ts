@@ -1,32 +1,18 @@
 // Imports never block the account (issue 9 item 4): an import that cannot go on stops in state `error`, the
 // incremental sync keeps the account current meanwhile, and starting the import again resumes it.
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/shared/search-attributes';
 import { startImportUpdate, statusQuery, syncNowUpdate } from '../../src/workflows';
-import { startSandboxAccount } from '../helpers/accounts';
-import type { RunningWorker } from '../helpers/env';
-import { eventually, startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
+import { statusWhen, useWorkflowEnv } from '../helpers/accounts';
+import { eventually } from '../helpers/env';
 
-const config = testConfig();
-const db = testDb();
-let worker: RunningWorker;
-let temporal: { client: Client; close(): Promise<void> };
+const env = useWorkflowEnv();
+const { db } = env;
 let sb: Sandbox;
 
 beforeAll(async () => {
-  worker = await startWorker(config);
-  temporal = await temporalClient(config);
-  sb = await startSandbox({ seed: 5501, data: { invoices: 2600 } });
-});
-
-afterAll(async () => {
-  await worker.stop();
-  await temporal.close();
-  await sb.close();
-  await db.close();
+  sb = await env.sandbox({ seed: 5501, data: { invoices: 2600 } });
 });
 
 const liveCount = async (accountId: string) =>
@@ -39,18 +25,11 @@ describe('an import that cannot go on', () => {
   it('stops in error, the account syncs on, and import start resumes it to the end', async () => {
     // From the second invoice list on, every page is cut in half: the walk can never reach sevDesk's count.
     sb.faults.add({ kind: 'short-page', path: /^\/Invoice$/, skip: 1, times: Infinity });
-    const { accountId, h } = await startSandboxAccount(
-      { sql: db.sql, config, client: temporal.client },
-      sb,
-      {},
-      { waitForImport: false },
-    );
+    const { accountId, h } = await env.startAccount(sb, {}, { waitForImport: false });
 
-    const stopped = await eventually(
-      async () => {
-        const s = await h.query(statusQuery);
-        return s.import?.state === 'error' ? s : undefined;
-      },
+    const stopped = await statusWhen(
+      h,
+      (s) => s.import?.state === 'error',
       90_000,
       'the import to stop in error',
     );

@@ -1,41 +1,17 @@
 // What `updateAfter` cannot see, on slow cadences (issue 10 "change stamps" and "gateway answers"): a payment
 // booked without an `update` bump shows after the open-invoice re-check, and a rejected token is tried again
 // by itself on a schedule, so a token that works again unblocks the account without anyone's click.
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
-import type { AccountSyncInput } from '../../src/workflows';
+import { describe, expect, it } from 'vitest';
 import { statusQuery, syncNowUpdate } from '../../src/workflows';
-import { startSandboxAccount } from '../helpers/accounts';
-import type { RunningWorker } from '../helpers/env';
-import { eventually, startWorker, temporalClient, testConfig, testDb } from '../helpers/env';
+import { useWorkflowEnv } from '../helpers/accounts';
+import { eventually } from '../helpers/env';
 
-const config = testConfig();
-const db = testDb();
-let worker: RunningWorker;
-let temporal: { client: Client; close(): Promise<void> };
-const sandboxes: Sandbox[] = [];
-
-beforeAll(async () => {
-  worker = await startWorker(config);
-  temporal = await temporalClient(config);
-});
-
-afterAll(async () => {
-  await worker.stop();
-  await temporal.close();
-  await Promise.all(sandboxes.map((s) => s.close()));
-  await db.close();
-});
-
-const startAccount = (sb: Sandbox, tuning: Partial<AccountSyncInput> = {}) =>
-  startSandboxAccount({ sql: db.sql, config, client: temporal.client }, sb, tuning);
+const env = useWorkflowEnv();
+const { db, startAccount } = env;
 
 describe('slow cadences', () => {
   it('a payment without an update stamp shows after the open-invoice re-check', async () => {
-    const sb = await startSandbox({ seed: 5601, data: { invoices: 150 } });
-    sandboxes.push(sb);
+    const sb = await env.sandbox({ seed: 5601, data: { invoices: 150 } });
     const { accountId, h } = await startAccount(sb, { openRecheckSeconds: 2 });
     const open = [...sb.store.invoices()].find((i) => i.status === '200' && i.invoiceType === 'RE');
     if (!open) throw new Error('no open invoice');
@@ -59,8 +35,7 @@ describe('slow cadences', () => {
   });
 
   it('a rejected token is tried again on its schedule and the account unblocks when it works again', async () => {
-    const sb = await startSandbox({ seed: 5602, data: { invoices: 50 } });
-    sandboxes.push(sb);
+    const sb = await env.sandbox({ seed: 5602, data: { invoices: 50 } });
     const token = sb.token;
     const { h } = await startAccount(sb, { tokenRecheckSeconds: [2, 4] });
     sb.setToken('f'.repeat(32));
@@ -81,8 +56,7 @@ describe('slow cadences', () => {
   });
 
   it("a proxy's HTML 401 or 403 is retried, never taken for a rejected token", async () => {
-    const sb = await startSandbox({ seed: 5603, data: { invoices: 50 } });
-    sandboxes.push(sb);
+    const sb = await env.sandbox({ seed: 5603, data: { invoices: 50 } });
     const { h } = await startAccount(sb, {});
     sb.faults.add({ kind: 'gateway-401', times: 1 });
     sb.faults.add({ kind: 'gateway-403', times: 1 });
