@@ -72,6 +72,7 @@ const ConfigSchema = z.object({
   SEVSYNC_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   SEVSYNC_SEVDESK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
   SEVSYNC_IMPORT_WINDOW: z.coerce.number().int().min(1).max(16).default(4),
+  SEVSYNC_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   SEVSYNC_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   SEVSYNC_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   SEVSYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
@@ -95,6 +96,8 @@ export interface OpsConfig {
    * sevDesk client's per-token limit (4 requests) still holds, so more than 4 only queues.
    */
   importWindow: number;
+  /** Walk activities (import and reconcile pages) a worker runs at once, on the import task queue. */
+  importConcurrency: number;
   /**
    * Workflows the worker keeps in memory between their tasks (the SDK's default, sized from the heap, when
    * unset). Fewer: less memory, but an evicted account replays its run's history on its next cycle.
@@ -112,6 +115,7 @@ export const DEFAULT_OPS: OpsConfig = {
   shutdownGraceSeconds: 60,
   sevdeskWorkerConcurrency: 16,
   importWindow: 4,
+  importConcurrency: 4,
   maxCachedWorkflows: undefined,
   logFormat: 'auto',
   logLevel: 'INFO',
@@ -164,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       shutdownGraceSeconds: c.SEVSYNC_SHUTDOWN_GRACE_SECONDS,
       sevdeskWorkerConcurrency: c.SEVSYNC_SEVDESK_WORKER_CONCURRENCY,
       importWindow: c.SEVSYNC_IMPORT_WINDOW,
+      importConcurrency: c.SEVSYNC_IMPORT_CONCURRENCY,
       maxCachedWorkflows: c.SEVSYNC_MAX_CACHED_WORKFLOWS,
       logFormat: c.SEVSYNC_LOG_FORMAT,
       logLevel: c.SEVSYNC_LOG_LEVEL,

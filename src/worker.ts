@@ -21,6 +21,7 @@ import { createDb, statementsSent } from './db/client';
 import { createLogger, redactText } from './log';
 import { metrics, renderMetrics, statusClass } from './metrics';
 import { openInterfaceToken } from './secrets';
+import { IMPORT_ACTIVITIES, importTaskQueue } from './shared';
 import { closeDefaultDispatchers, createSevdeskClient, createWorkerLimit } from './sevdesk/client';
 
 export interface WorkerHandle {
@@ -149,29 +150,47 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       importWindow: ops.importWindow,
       ...(opts.overlapSeconds === undefined ? {} : { overlapSeconds: opts.overlapSeconds }),
     });
-    const worker = await Worker.create({
+    const all = instrument(activities);
+    const walkNames = new Set<string>(IMPORT_ACTIVITIES);
+    const pick = (walks: boolean) =>
+      Object.fromEntries(Object.entries(all).filter(([name]) => walkNames.has(name) === walks));
+    const common = {
       connection,
       namespace: config.temporalNamespace,
+      // A deploy (SIGTERM) stops polling at once and lets running activities finish their current page
+      // for this long; only then are they cancelled (and retried elsewhere from their checkpoint). A config
+      // built by hand (tests, benches) has no `ops` and keeps the SDK's 0: a stopped test worker cancels at once.
+      ...(config.ops ? { shutdownGraceTime: `${config.ops.shutdownGraceSeconds}s` } : {}),
+    };
+    const worker = await Worker.create({
+      ...common,
       taskQueue: config.taskQueue,
-      activities: instrument(activities),
+      // Legacy histories schedule their walk activities here too (before the import queue existed).
+      activities: all,
       ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
       // Quick syncs (local activities) of many accounts at once; sevDesk requests stay bounded by the
       // per-token and per-worker limits of the client.
       maxConcurrentLocalActivityExecutions: 50,
       ...(ops.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: ops.maxCachedWorkflows }),
-      // A deploy (SIGTERM) stops polling at once and lets running activities finish their current page
-      // for this long; only then are they cancelled (and retried elsewhere from their checkpoint). A config
-      // built by hand (tests, benches) has no `ops` and keeps the SDK's 0: a stopped test worker cancels at once.
-      ...(config.ops ? { shutdownGraceTime: `${config.ops.shutdownGraceSeconds}s` } : {}),
     });
+    // The walks' own queue: a few imports at a time, never the slots the syncs need.
+    const walks = await Worker.create({
+      ...common,
+      taskQueue: importTaskQueue(config.taskQueue),
+      activities: pick(true),
+      maxConcurrentActivityTaskExecutions: ops.importConcurrency,
+    });
+    const workers = [worker, walks];
     const conn = connection;
     return {
       worker,
       shutdown: () => {
-        if (worker.getState() === 'RUNNING' || worker.getState() === 'INITIALIZED') worker.shutdown();
+        for (const w of workers)
+          if (w.getState() === 'RUNNING' || w.getState() === 'INITIALIZED') w.shutdown();
       },
-      state: () => worker.getState(),
+      // The worst of the two: a failed import worker is a failed process.
+      state: () => workers.map((w) => w.getState()).find((st) => st !== 'RUNNING') ?? 'RUNNING',
       databaseReachable: async () => {
         try {
           await Promise.race([
@@ -185,7 +204,14 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       },
       run: async () => {
         try {
-          await worker.run();
+          // One stops (shutdown, or a fatal error): the other stops too, then both are awaited.
+          await Promise.all(
+            workers.map((w) =>
+              w.run().finally(() => {
+                for (const o of workers) if (o !== w && o.getState() === 'RUNNING') o.shutdown();
+              }),
+            ),
+          );
         } finally {
           await db.close();
           await conn.close();

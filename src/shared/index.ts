@@ -6,6 +6,22 @@ export const accountSyncWorkflowId = (accountId: string): string => `sevdesk-syn
 export const bulkImportWorkflowId = (accountId: string, importId: string): string =>
   `sevdesk-import:${accountId}:${importId}`;
 
+/**
+ * The walks' activities run on a task queue of their own next to the workflows' one: a 100,000-invoice import
+ * holds a few slots of its own and cannot take the ones the accounts' syncs need (and can be given its own
+ * worker process).
+ */
+export const importTaskQueue = (taskQueue: string): string => `${taskQueue}-imports`;
+
+/** The activities that run on the import task queue. */
+export const IMPORT_ACTIVITIES = [
+  'beginImport',
+  'importPage',
+  'importPages',
+  'finishImport',
+  'failImport',
+] as const;
+
 /** Failure types the workflows branch on (ApplicationFailure.type), never on message text. */
 export const ErrorTypes = {
   invalidToken: 'SevdeskInvalidTokenError',

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ImportProgress, ImportStats } from '../shared';
-import { ErrorTypes } from '../shared';
+import { ErrorTypes, importTaskQueue } from '../shared';
 import type { BulkImportInput } from './bulk-import-messages';
 import {
   IMPORT_PATCHES,
@@ -25,29 +25,37 @@ import { failureInfo } from './failure';
 
 // Bounded retries: a page that keeps failing stops the walk in state `error` (resumable by `import start`)
 // after a few minutes instead of holding the account's "import running" forever.
-const { beginImport, importPage, importPages, finishImport, failImport } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  // A page takes about a second: a worker that died mid-page is noticed within seconds, not minutes.
-  heartbeatTimeout: '20 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 9,
-    nonRetryableErrorTypes: [
-      ErrorTypes.invalidToken,
-      ErrorTypes.interfaceMissing,
-      ErrorTypes.otherCompany,
-      'SevdeskWalkIncomplete',
-      'ImportCheckpointMissing',
-    ],
-  },
-});
+const walkActivities = (taskQueue: string) =>
+  proxyActivities<Activities>({
+    taskQueue,
+    startToCloseTimeout: '10 minutes',
+    // A page takes about a second: a worker that died mid-page is noticed within seconds, not minutes.
+    heartbeatTimeout: '20 seconds',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: 9,
+      nonRetryableErrorTypes: [
+        ErrorTypes.invalidToken,
+        ErrorTypes.interfaceMissing,
+        ErrorTypes.otherCompany,
+        'SevdeskWalkIncomplete',
+        'ImportCheckpointMissing',
+      ],
+    },
+  });
 
 export * from './bulk-import-messages';
 
 export async function bulkImportWorkflow(input: BulkImportInput): Promise<ImportStats | null> {
   const { accountId, importId, kind, dryRun } = input;
+  // Windowed pages on the import task queue; histories from before replay one page a time on the main one.
+  const windowed = patched(IMPORT_PATCHES.importWindow);
+  const own = workflowInfo().taskQueue;
+  const { beginImport, importPage, importPages, finishImport, failImport } = walkActivities(
+    windowed ? importTaskQueue(own) : own,
+  );
   const s = input.state ?? { offset: 0, done: 0, total: null, active: true, begun: false, pass: 1 };
   const ref = { accountId, importId, kind, dryRun };
   let inFlight = false;
@@ -101,14 +109,11 @@ export async function bulkImportWorkflow(input: BulkImportInput): Promise<Import
       inFlight = true;
       const perRun = input.pagesPerRun ?? 50;
       const at = { ...ref, offset: s.offset, pass: s.pass ?? 1, maxPages: Math.max(1, perRun - pages) };
-      // A window of pages per activity (histories from before it replay with one page per activity).
-      const res = await (
-        patched(IMPORT_PATCHES.importWindow)
-          ? importPages.executeWithOptions({ summary: `invoices from offset ${s.offset}` }, [at])
-          : importPage.executeWithOptions({ summary: `invoices from offset ${s.offset}` }, [at])
-      ).finally(() => {
-        inFlight = false;
-      });
+      const res = await (windowed ? importPages : importPage)
+        .executeWithOptions({ summary: `invoices from offset ${s.offset}` }, [at])
+        .finally(() => {
+          inFlight = false;
+        });
       if (res.paused) {
         // Deactivated in the database before the signal reached us: wait for it (or look again later).
         await condition(() => !s.active, '10 seconds');

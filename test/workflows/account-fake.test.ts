@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Activities } from '../../src/activities';
 import type { ImportStats } from '../../src/shared';
-import { ErrorTypes, accountSyncWorkflowId, emptyCounts } from '../../src/shared';
+import { ErrorTypes, accountSyncWorkflowId, emptyCounts, importTaskQueue } from '../../src/shared';
 import type { AccountSyncInput } from '../../src/workflows';
 import {
   accountSyncWorkflow,
@@ -22,7 +22,8 @@ const config = testConfig();
 let temporal: { client: Client; close(): Promise<void> };
 let connection: NativeConnection;
 let worker: Worker;
-let running: Promise<void>;
+let walks: Worker;
+let running: Promise<unknown>;
 
 /** What the fakes were asked, per account; each test scripts its own behaviour. */
 const calls = new Map<string, string[]>();
@@ -49,6 +50,9 @@ const fakes: Partial<Activities> = {
     behaviour.get(accountId)?.sync?.();
     return { skipped: null, counts: { ...emptyCounts(), pages: 1 }, invoiceCursor: 1 };
   },
+  async syncAccountQuick(input) {
+    return fakes.syncAccount!(input);
+  },
   async beginImport(ref) {
     record(ref.accountId, `begin:${ref.kind}`);
     return { nextOffset: 0, done: 0, total: 3, pass: 1 };
@@ -57,6 +61,9 @@ const fakes: Partial<Activities> = {
     const n = record(ref.accountId, `page:${ref.kind}`);
     behaviour.get(ref.accountId)?.page?.(n);
     return { nextOffset: 3, done: 3, total: 3, finished: true, paused: false, pass: 1 };
+  },
+  async importPages(ref) {
+    return { ...(await fakes.importPage!(ref)), pages: 1 };
   },
   async finishImport(ref) {
     record(ref.accountId, `finish:${ref.kind}`);
@@ -76,11 +83,18 @@ beforeAll(async () => {
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities: fakes,
   });
-  running = worker.run();
+  // The walks' activities have a task queue of their own (src/worker.ts runs both).
+  walks = await Worker.create({
+    connection,
+    taskQueue: importTaskQueue(config.taskQueue),
+    activities: fakes,
+  });
+  running = Promise.all([worker.run(), walks.run()]);
 });
 
 afterAll(async () => {
   worker.shutdown();
+  walks.shutdown();
   await running;
   await connection.close();
   await temporal.close();
