@@ -1,6 +1,6 @@
 import type { LoopVariant } from './import-baseline';
 import { runBaselineProcess } from './import-baseline';
-import { runPipeline } from './import-pipeline';
+import { pipelineSource, runPipeline } from './import-pipeline';
 import type { Child, Cleanup } from './infra';
 import { buildWorkflowBundle, checkpoint, createDatabase, dropDatabase, log } from './infra';
 import type { Experiment } from './report';
@@ -99,11 +99,8 @@ async function pipelineExperiments(ctx: Ctx): Promise<Experiment[]> {
       runPipeline({
         databaseUrl: db,
         temporal: ctx.temporal,
-        sandboxPid: ctx.host.pid,
-        baseUrl: ctx.sandbox.url,
-        token: ctx.sandbox.token,
+        ...pipelineSource(ctx.host, ctx.sandbox),
         accountId: 'bench-experiment',
-        invoices: ctx.sandbox.invoices,
         timeoutMs: ctx.timeoutMs,
         ...(v.prebuiltBundle ? { prebuiltBundle: bundle.path } : {}),
       }),

@@ -41,16 +41,76 @@ export interface ActivityTiming {
   startedMs: number | null;
   completedMs: number | null;
   attempt: number;
+  /** A local activity (recorded by a marker, never queued on the server). */
+  local?: boolean;
 }
 
-/** Activities in history order, with the times the server recorded for scheduling, start and completion. */
+const MARKER_LOCAL_ACTIVITY = 'core_local_activity';
+
+function timestampMs(t: unknown): number | null {
+  if (typeof t === 'string') {
+    const ms = Date.parse(t);
+    return Number.isFinite(ms) ? ms : null;
+  }
+  if (t && typeof t === 'object') {
+    const o = t as { seconds?: number | string; nanos?: number };
+    if (o.seconds === undefined) return null;
+    return Number(o.seconds) * 1000 + (o.nanos ?? 0) / 1e6;
+  }
+  return null;
+}
+
+/** The local activity a marker records (the SDK core's JSON "data" detail): its type and completion time. */
+function localActivityOf(
+  e: HistoryEvent,
+): { type: string; completedMs: number | null; attempt: number } | null {
+  const m = e.markerRecordedEventAttributes;
+  if (!m || m.markerName !== MARKER_LOCAL_ACTIVITY) return null;
+  const raw = m.details?.['data']?.payloads?.[0]?.data;
+  if (!raw) return { type: '?', completedMs: null, attempt: 1 };
+  try {
+    const d = JSON.parse(Buffer.from(raw).toString('utf8')) as {
+      activity_type?: string;
+      complete_time?: unknown;
+      attempt?: number;
+    };
+    return {
+      type: d.activity_type ?? '?',
+      completedMs: timestampMs(d.complete_time),
+      attempt: d.attempt ?? 1,
+    };
+  } catch {
+    return { type: '?', completedMs: null, attempt: 1 };
+  }
+}
+
+/**
+ * Activities in history order, with the times the server recorded for scheduling, start and completion.
+ * Local activities (a MarkerRecorded each) count too: they run inside the workflow task before their marker,
+ * so their schedule and start are that task's start, their completion the time in the marker (else the
+ * marker's own time); `local` tells them apart.
+ */
 export function activityTimings(runs: Run[]): ActivityTiming[] {
   const out: ActivityTiming[] = [];
   runs.forEach((run, r) => {
     const bySchedId = new Map<string, ActivityTiming>();
+    let taskStartedMs: number | null = null;
     for (const e of run.events) {
       const id = String(e.eventId ?? '');
-      if (e.activityTaskScheduledEventAttributes) {
+      if (e.workflowTaskStartedEventAttributes) taskStartedMs = eventMs(e);
+      const la = e.markerRecordedEventAttributes ? localActivityOf(e) : null;
+      if (la) {
+        const at = taskStartedMs ?? eventMs(e);
+        out.push({
+          type: la.type,
+          run: r,
+          scheduledMs: at,
+          startedMs: at,
+          completedMs: la.completedMs ?? eventMs(e),
+          attempt: la.attempt,
+          local: true,
+        });
+      } else if (e.activityTaskScheduledEventAttributes) {
         const a: ActivityTiming = {
           type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?',
           run: r,

@@ -6,7 +6,7 @@ import type { BaselineProcessResult } from './import-baseline';
 import { runBaselineProcess } from './import-baseline';
 import { FLOOR_INCLUDES, runFloor } from './import-floor';
 import type { PipelineResult } from './import-pipeline';
-import { runPipeline } from './import-pipeline';
+import { pipelineSource, runPipeline } from './import-pipeline';
 import type { Cleanup, startTemporal } from './infra';
 import { checkpoint, createDatabase, dropDatabase, log, startSandboxHost } from './infra';
 import type { BenchOptions } from './options';
@@ -51,11 +51,8 @@ export async function importComparison(
       const r = await runPipeline({
         databaseUrl: db,
         temporal,
-        sandboxPid: host.pid,
-        baseUrl: sb.url,
-        token: sb.token,
+        ...pipelineSource(host, sb),
         accountId: 'bench-pipeline',
-        invoices: sb.invoices,
         timeoutMs,
         cpuProfileDir: pipeline ? undefined : profileDir && path.join(profileDir, 'worker'),
       });

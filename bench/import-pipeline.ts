@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ImportStats } from '../src/activities/bulk-import';
+import { IMPORT_PAGE_SIZE } from '../src/activities/bulk-import';
+import type { AppDeps } from '../src/app';
 import { addInterface, connectApp } from '../src/app';
 import { accountSyncWorkflowId } from '../src/shared';
 import { statusQuery } from '../src/workflows';
@@ -8,6 +10,7 @@ import { summariseProfiles } from './cpu-profile';
 import type { ActivityTiming, Run } from './histories';
 import { activityTimings, mean, runsOf, sum } from './histories';
 import type { Child } from './infra';
+import type { HostedSandbox } from './sandbox-host';
 import { benchConfig, sleep, startWorkerProcess, withTimeout } from './infra';
 import { postgresPidsOf } from './pg-activity';
 import type { CpuShare } from './proc-stats';
@@ -34,14 +37,14 @@ export interface PipelineResult {
     startupSeconds: number;
   };
   cpu: CpuShare;
-  /** Per importPage, ms, from the histories. */
+  /** Per page, ms, from the histories (importPages: the call's times over the pages it walked). */
   perPage: {
     scheduleToStartMs: number | null;
     startToCloseMs: number | null;
     /** ActivityTaskCompleted to the next ActivityTaskScheduled in the same run: one workflow task round trip. */
     workflowTaskGapMs: number | null;
   };
-  /** importPage execution of every page in order, ms. */
+  /** Execution of every importPage (or importPages call) in order, ms. */
   pageMs: number[];
   /** The worker's CPU profile over the import (--cpu-profile), per thread. */
   cpuProfile?: ProfileSummary[];
@@ -57,7 +60,20 @@ export interface PipelineResult {
   };
 }
 
-const pagesOf = (acts: ActivityTiming[]) => acts.filter((a) => a.type === 'importPage');
+/** The activities that walk the pages: one importPage per page, or importPages walking many pages per call. */
+const PAGE_ACTIVITIES = new Set(['importPage', 'importPages']);
+const pagesOf = (acts: ActivityTiming[]) => acts.filter((a) => PAGE_ACTIVITIES.has(a.type));
+
+/**
+ * Pages the import walked: one per importPage; importPages reports its pages only in its result payload,
+ * so with it the page count is the invoices over the page size (a walk without re-reads).
+ */
+export function pageCount(acts: ActivityTiming[], invoices: number): number {
+  const pages = pagesOf(acts);
+  return pages.some((a) => a.type === 'importPages')
+    ? Math.max(1, Math.ceil(invoices / IMPORT_PAGE_SIZE))
+    : pages.length;
+}
 
 function split(runs: Run[], acts: ActivityTiming[], seconds: number): PipelineResult['split'] {
   const exec = (a: ActivityTiming) => ((a.completedMs ?? 0) - (a.startedMs ?? a.scheduledMs)) / 1000;
@@ -87,6 +103,27 @@ function split(runs: Run[], acts: ActivityTiming[], seconds: number): PipelineRe
   return { ...parts, other: seconds - sum(Object.values(parts)) };
 }
 
+/** runPipeline's view of the sandbox it imports from (its process, for CPU; its URL, token and size). */
+export const pipelineSource = (host: { pid: number }, sb: HostedSandbox) => ({
+  sandboxPid: host.pid,
+  baseUrl: sb.url,
+  token: sb.token,
+  invoices: sb.invoices,
+});
+
+/** The workflow id of the bulk import the account's workflow started (addInterface's first act). */
+export async function importWorkflowOf(ops: AppDeps, accountId: string, timeoutMs = 60_000): Promise<string> {
+  const parent = ops.temporal.workflow.getHandle(accountSyncWorkflowId(accountId));
+  const t0 = Date.now();
+  for (;;) {
+    const id = (await parent.query(statusQuery).catch(() => undefined))?.import?.workflowId;
+    if (id) return id;
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`the bulk import did not start within ${Math.round(timeoutMs / 1000)} s`);
+    await sleep(50);
+  }
+}
+
 /** The real pipeline: addInterface starts the account workflow, whose first act is the bulk import child. */
 export async function runPipeline(opts: {
   databaseUrl: string;
@@ -101,6 +138,8 @@ export async function runPipeline(opts: {
   cpuProfileDir?: string | undefined;
   /** Run the worker with this prebuilt workflow bundle (bench/worker-process.ts) instead of `sevsync worker`. */
   prebuiltBundle?: string;
+  /** More environment for the worker process (e.g. SEVSYNC_IMPORT_WINDOW); undefined unsets. */
+  workerEnv?: Record<string, string | undefined>;
 }): Promise<PipelineResult> {
   const config = benchConfig({
     databaseUrl: opts.databaseUrl,
@@ -111,6 +150,7 @@ export async function runPipeline(opts: {
   const worker = await startWorkerProcess(config, {
     nodeArgs: opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [],
     ...(opts.prebuiltBundle ? { prebuiltBundle: opts.prebuiltBundle } : {}),
+    ...(opts.workerEnv ? { env: opts.workerEnv } : {}),
   });
   const startupSeconds = (Date.now() - workerStarted) / 1000;
   const ops = await connectApp(config);
@@ -128,12 +168,7 @@ export async function runPipeline(opts: {
       intervalSeconds: 3600,
     });
     const parent = ops.temporal.workflow.getHandle(accountSyncWorkflowId(opts.accountId));
-    let importWorkflowId: string | undefined;
-    while (!importWorkflowId) {
-      if (Date.now() - t0 > 60_000) throw new Error('the bulk import did not start within 60 s');
-      importWorkflowId = (await parent.query(statusQuery).catch(() => undefined))?.import?.workflowId;
-      if (!importWorkflowId) await sleep(50);
-    }
+    const importWorkflowId = await importWorkflowOf(ops, opts.accountId);
     const finished = ops.temporal.workflow.getHandle(importWorkflowId).result() as Promise<ImportStats>;
     const stats = await withTimeout(finished, opts.timeoutMs, 'the bulk import');
     const tEnd = Date.now();
@@ -148,12 +183,15 @@ export async function runPipeline(opts: {
     const seconds = ((runs[runs.length - 1]?.endMs ?? 0) - (runs[0]?.startMs ?? 0)) / 1000;
     const historyEvents = sum(runs.map((r) => r.events.length));
     const pages = pagesOf(acts);
+    const nPages = pageCount(acts, opts.invoices);
     const gaps: number[] = [];
     for (let i = 1; i < acts.length; i++) {
       const prev = acts[i - 1] as ActivityTiming;
       const cur = acts[i] as ActivityTiming;
       if (cur.run === prev.run && prev.completedMs !== null) gaps.push(cur.scheduledMs - prev.completedMs);
     }
+    const perPage = (xs: number[]) =>
+      xs.length === 0 ? null : nPages === pages.length ? mean(xs) : sum(xs) / nPages;
     const [row] = await ops.db.sql<{ n: number }[]>`
       select count(*)::int as n from invoices where account_id = ${opts.accountId}`;
     await parent.terminate('bench done').catch(() => undefined);
@@ -164,7 +202,7 @@ export async function runPipeline(opts: {
       runs: runs.length,
       historyEvents,
       eventsPer1000Invoices: historyEvents / (opts.invoices / 1000),
-      pages: pages.length,
+      pages: nPages,
       stats,
       rows: row?.n ?? 0,
       worker: {
@@ -174,10 +212,11 @@ export async function runPipeline(opts: {
         startupSeconds,
       },
       cpu,
+      // Per page: with importPages one call covers many pages, so its times are spread over them.
       perPage: {
-        scheduleToStartMs: mean(pages.map((a) => (a.startedMs ?? a.scheduledMs) - a.scheduledMs)),
-        startToCloseMs: mean(pages.map((a) => (a.completedMs ?? 0) - (a.startedMs ?? a.scheduledMs))),
-        workflowTaskGapMs: mean(gaps),
+        scheduleToStartMs: perPage(pages.map((a) => (a.startedMs ?? a.scheduledMs) - a.scheduledMs)),
+        startToCloseMs: perPage(pages.map((a) => (a.completedMs ?? 0) - (a.startedMs ?? a.scheduledMs))),
+        workflowTaskGapMs: perPage(gaps),
       },
       split: split(runs, acts, seconds),
       pageMs: pages.map((a) => Math.round((a.completedMs ?? 0) - (a.startedMs ?? a.scheduledMs))),

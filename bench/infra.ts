@@ -206,22 +206,30 @@ export function benchConfig(over: Pick<Config, 'databaseUrl' | 'temporalAddress'
  */
 export async function startWorkerProcess(
   config: Config,
-  opts: { nodeArgs?: string[]; prebuiltBundle?: string } = {},
+  opts: {
+    nodeArgs?: string[];
+    prebuiltBundle?: string;
+    /** More environment for the worker (e.g. SEVSYNC_IMPORT_WINDOW, SEVSYNC_WORKER_HTTP_PORT); undefined unsets. */
+    env?: Record<string, string | undefined>;
+  } = {},
 ): Promise<Child> {
   const entry = opts.prebuiltBundle
     ? ['--require', 'tsx/cjs', path.join(__dirname, 'worker-process.ts'), opts.prebuiltBundle]
     : [path.join(REPO, 'bin', 'sevsync.cjs'), 'worker'];
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    DATABASE_URL: config.databaseUrl,
+    TEMPORAL_ADDRESS: config.temporalAddress,
+    TEMPORAL_NAMESPACE: config.temporalNamespace,
+    SEVSYNC_TASK_QUEUE: config.taskQueue,
+    SEVSYNC_SECRET_KEY: config.secretKey?.toString('base64') ?? '',
+    ...opts.env,
+  };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const child = track(
     spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entry], {
       cwd: REPO,
-      env: {
-        ...process.env,
-        DATABASE_URL: config.databaseUrl,
-        TEMPORAL_ADDRESS: config.temporalAddress,
-        TEMPORAL_NAMESPACE: config.temporalNamespace,
-        SEVSYNC_TASK_QUEUE: config.taskQueue,
-        SEVSYNC_SECRET_KEY: config.secretKey?.toString('base64') ?? '',
-      },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
     'the worker',

@@ -27,19 +27,52 @@ export interface BenchOptions {
   onboarding: 'sync' | 'import';
   /** Also run what-if variants of the plain loop (prefetch, ANALYZE cadence) to measure product changes. */
   experiments: boolean;
+  /** The import against a sevDesk that takes its time: invoices, and the sandbox's latency profile. */
+  latencyInvoices: number;
+  latencyMs: number;
+  latencyPerObjectMs: number;
+  skipLatency: boolean;
+  /** Fairness: steady accounts' start lateness without and during one account's bulk import. */
+  fairnessInvoices: number;
+  fairnessAccounts: number;
+  fairnessInterval: number;
+  /** Length of the window without the import (the one with the import lasts as long as the import). */
+  fairnessSeconds: number;
+  skipFairness: boolean;
 }
+
+/**
+ * The bench's assumed sevDesk (no public figure found): a fixed cost per request plus a cost per object;
+ * see bench/README.md ("A sevDesk that takes its time") for why these values are plausible.
+ */
+export const LATENCY_DEFAULTS = {
+  requestMs: 250,
+  perObjectMs: 0.4,
+  source:
+    'assumption (no published sevDesk latency figure found): 250 ms per request (PHP API in Germany, ' +
+    'TLS, auth, paging query) + 0.4 ms per object serialised (a 1,000-invoice page ~ 0.65 s); see bench/README.md',
+} as const;
 
 export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import-rounds N] [--accounts N] [--steady-seconds S]
        [--interval S] [--invoices-per-account N] [--accounts-per-sandbox N] [--latency-samples N]
        [--seed N] [--skip-import] [--skip-steady] [--cpu-profile] [--experiments]
-       [--onboarding sync|import]
+       [--onboarding sync|import] [--latency-invoices N] [--latency-ms MS] [--latency-per-object-ms MS]
+       [--skip-latency] [--fairness-invoices N] [--fairness-accounts N] [--fairness-interval S]
+       [--fairness-seconds S] [--skip-fairness]
 
   default: 100,000 invoices (pipeline and plain loop twice each, alternating), 1,000 accounts, 120 s steady
            window (about 8 minutes in all on 2 cores)
   --quick: 10,000 invoices (once each), 50 accounts, 30 s steady window at a 15 s interval (so that syncs fall due in it)
   --cpu-profile: the worker and the plain loop run under node --cpu-prof; CPU by area is printed
   --onboarding import: steady-state accounts start with the bulk import (addInterface) instead of a first sync
-  --experiments: what-if variants of the plain loop (prefetch, ANALYZE cadence), about 3 x the baseline's time`;
+  --experiments: what-if variants of the plain loop (prefetch, ANALYZE cadence), about 3 x the baseline's time
+  --steady-seconds: default 120 s, or 1.2 x the interval when that is longer (so that syncs fall due in it)
+  latency profile: the pipeline import of --latency-invoices (30,000; quick 5,000) against a sandbox that waits
+           --latency-ms (${LATENCY_DEFAULTS.requestMs}) per request + --latency-per-object-ms (${LATENCY_DEFAULTS.perObjectMs}) per object, one page at a
+           time (SEVSYNC_IMPORT_WINDOW=1) and with the product's default window
+  fairness: --fairness-accounts (1,000; quick 50) accounts at --fairness-interval (60 s; quick 15 s), start
+           lateness over --fairness-seconds (90; quick 30) without an import, then while one more account
+           imports --fairness-invoices (100,000; quick 5,000)`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -50,6 +83,14 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   const v = Number(raw.replace(/_/g, ''));
   if (!Number.isInteger(v) || v < min || v > max)
     throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${raw}`);
+  return v;
+}
+
+function ms(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < 0 || v > 60_000)
+    throw new UsageError(`--${name} must be a number of milliseconds from 0 to 60000, got ${raw}`);
   return v;
 }
 
@@ -79,6 +120,15 @@ export function parseOptions(argv: string[]): BenchOptions {
         'cpu-profile': { type: 'boolean' },
         experiments: { type: 'boolean' },
         onboarding: { type: 'string' },
+        'latency-invoices': { type: 'string' },
+        'latency-ms': { type: 'string' },
+        'latency-per-object-ms': { type: 'string' },
+        'skip-latency': { type: 'boolean' },
+        'fairness-invoices': { type: 'string' },
+        'fairness-accounts': { type: 'string' },
+        'fairness-interval': { type: 'string' },
+        'fairness-seconds': { type: 'string' },
+        'skip-fairness': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -88,15 +138,23 @@ export function parseOptions(argv: string[]): BenchOptions {
   }
   if (values.help) throw new UsageError('');
   const quick = values.quick ?? false;
+  const intervalSeconds = int('interval', values.interval, quick ? 15 : 60, 5, 3_600);
+  const fairnessInterval = int('fairness-interval', values['fairness-interval'], quick ? 15 : 60, 5, 3_600);
   return {
     quick,
     invoices: int('invoices', values.invoices, quick ? 10_000 : 100_000, 1_000, 1_000_000),
     importRounds: int('import-rounds', values['import-rounds'], quick ? 1 : 2, 1, 10),
-    accounts: int('accounts', values.accounts, quick ? 50 : 1_000, 1, 5_000),
-    steadySeconds: int('steady-seconds', values['steady-seconds'], quick ? 30 : 120, 10, 1_800),
-    intervalSeconds: int('interval', values.interval, quick ? 15 : 60, 5, 3_600),
+    accounts: int('accounts', values.accounts, quick ? 50 : 1_000, 1, 10_000),
+    steadySeconds: int(
+      'steady-seconds',
+      values['steady-seconds'],
+      Math.max(quick ? 30 : 120, Math.ceil(intervalSeconds * 1.2)),
+      10,
+      4_000,
+    ),
+    intervalSeconds,
     invoicesPerAccount: int('invoices-per-account', values['invoices-per-account'], 50, 0, 10_000),
-    accountsPerSandbox: int('accounts-per-sandbox', values['accounts-per-sandbox'], 100, 1, 5_000),
+    accountsPerSandbox: int('accounts-per-sandbox', values['accounts-per-sandbox'], 100, 1, 10_000),
     latencySamples: int('latency-samples', values['latency-samples'], quick ? 5 : 20, 0, 200),
     seed: int('seed', values.seed, 7, 0, 2 ** 31 - 1),
     skipImport: values['skip-import'] ?? false,
@@ -104,5 +162,36 @@ export function parseOptions(argv: string[]): BenchOptions {
     cpuProfile: values['cpu-profile'] ?? false,
     experiments: values.experiments ?? false,
     onboarding: onboarding(values.onboarding),
+    latencyInvoices: int(
+      'latency-invoices',
+      values['latency-invoices'],
+      quick ? 5_000 : 30_000,
+      1_000,
+      1_000_000,
+    ),
+    latencyMs: ms('latency-ms', values['latency-ms'], LATENCY_DEFAULTS.requestMs),
+    latencyPerObjectMs: ms(
+      'latency-per-object-ms',
+      values['latency-per-object-ms'],
+      LATENCY_DEFAULTS.perObjectMs,
+    ),
+    skipLatency: values['skip-latency'] ?? false,
+    fairnessInvoices: int(
+      'fairness-invoices',
+      values['fairness-invoices'],
+      quick ? 5_000 : 100_000,
+      1_000,
+      1_000_000,
+    ),
+    fairnessAccounts: int('fairness-accounts', values['fairness-accounts'], quick ? 50 : 1_000, 1, 10_000),
+    fairnessInterval,
+    fairnessSeconds: int(
+      'fairness-seconds',
+      values['fairness-seconds'],
+      Math.max(quick ? 30 : 90, fairnessInterval),
+      10,
+      4_000,
+    ),
+    skipFairness: values['skip-fairness'] ?? false,
   };
 }

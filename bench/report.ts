@@ -6,6 +6,10 @@ import type { PipelineResult } from './import-pipeline';
 import type { FetchProfile } from './profile-fetch';
 import type { CpuShare } from './proc-stats';
 import type { SteadyResult } from './steady-state';
+import type { FairnessResult, FairnessWindow } from './fairness';
+import type { IdleInTransaction } from './pg-activity';
+import { LONG_IDLE_MS } from './pg-activity';
+import type { LatencyProfileResult } from './import-latency';
 
 /** A due sync that starts later than this counts as the worker falling behind. */
 const LATE_MS = 5_000;
@@ -13,7 +17,20 @@ const LATE_MS = 5_000;
 export const GOALS = {
   pipelineInvoicesPerSecond: 10_000,
   pipelineToBaseline: 0.8,
+  pipelineToFloor: 0.5,
   eventsPer1000Invoices: 8,
+  windowedToOnePage: 3,
+  steadyAccounts: 10_000,
+  steadyIntervalSeconds: 300,
+  startLatenessP99Ms: 1_000,
+  workerRssBytes: 2 ** 30,
+  requestsPerIdleCycle: 2,
+  /**
+   * "Close to 0": on average at most this many connections idle in a transaction for longer than
+   * LONG_IDLE_MS (a transaction across a sevDesk call, which takes >= 250 ms under the latency profile).
+   */
+  longIdleInTransactionConnections: 0.02,
+  fairnessRatio: 1.2,
 } as const;
 
 export interface Goal {
@@ -58,18 +75,19 @@ export interface ImportSection {
   ratios: { pipelineToBaseline: number; baselineToFloor: number };
 }
 
+const goal = (
+  name: string,
+  target: string,
+  value: number | null | undefined,
+  pass: (v: number) => boolean,
+): Goal => ({
+  name,
+  target,
+  value: value ?? null,
+  pass: value === undefined || value === null ? null : pass(value),
+});
+
 export function importGoals(s: ImportSection | undefined): Goal[] {
-  const goal = (
-    name: string,
-    target: string,
-    value: number | undefined,
-    pass: (v: number) => boolean,
-  ): Goal => ({
-    name,
-    target,
-    value: value ?? null,
-    pass: value === undefined ? null : pass(value),
-  });
   return [
     goal(
       'pipeline invoices/s',
@@ -84,10 +102,81 @@ export function importGoals(s: ImportSection | undefined): Goal[] {
       (v) => v >= GOALS.pipelineToBaseline,
     ),
     goal(
+      'pipeline / floor',
+      `>= ${GOALS.pipelineToFloor}`,
+      s && s.throughput.pipeline / s.floor.invoicesPerSecond,
+      (v) => v >= GOALS.pipelineToFloor,
+    ),
+    goal(
       'history events per 1,000 invoices',
       `<= ${GOALS.eventsPer1000Invoices}`,
       s?.pipeline.eventsPer1000Invoices,
       (v) => v <= GOALS.eventsPer1000Invoices,
+    ),
+  ];
+}
+
+/** Every goal of the issue, PASS/MISS (pass null: not measured in this run). */
+export function allGoals(
+  imp: ImportSection | undefined,
+  latency: LatencyProfileResult | undefined,
+  steady: SteadyResult | undefined,
+  fairness: FairnessResult | undefined,
+): Goal[] {
+  const idle = [
+    steady?.idleInTransaction,
+    latency?.onePage.idleInTransaction,
+    latency?.windowed.idleInTransaction,
+    fairness?.without.idleInTransaction,
+    fairness?.withImport.idleInTransaction,
+  ]
+    .map((x) => x?.longConnections)
+    .filter((x): x is number => typeof x === 'number');
+  const atScale =
+    steady && steady.intervalSeconds <= GOALS.steadyIntervalSeconds ? steady.accounts : undefined;
+  return [
+    ...importGoals(imp),
+    goal(
+      'latency profile: windowed / one page at a time',
+      `>= ${GOALS.windowedToOnePage}`,
+      latency?.ratio,
+      (v) => v >= GOALS.windowedToOnePage,
+    ),
+    goal(
+      `steady: accounts on one worker at <= ${GOALS.steadyIntervalSeconds} s`,
+      `>= ${GOALS.steadyAccounts.toLocaleString('en-US')}`,
+      steady ? (atScale ?? 0) : undefined,
+      (v) => v >= GOALS.steadyAccounts,
+    ),
+    goal(
+      'steady: due sync start lateness p99 (ms)',
+      `< ${GOALS.startLatenessP99Ms}`,
+      steady?.syncs.startLatenessMs.p99,
+      (v) => v < GOALS.startLatenessP99Ms,
+    ),
+    goal(
+      'steady: worker max RSS (MiB)',
+      `< ${GOALS.workerRssBytes / 2 ** 20}`,
+      steady && steady.worker.maxRssBytes / 2 ** 20,
+      (v) => v < GOALS.workerRssBytes / 2 ** 20,
+    ),
+    goal(
+      'steady: sevDesk requests per idle cycle',
+      `<= ${GOALS.requestsPerIdleCycle}`,
+      steady?.requestsPerIdleCycle,
+      (v) => v <= GOALS.requestsPerIdleCycle,
+    ),
+    goal(
+      `connections idle in transaction > ${LONG_IDLE_MS} ms, mean (worst phase)`,
+      `<= ${GOALS.longIdleInTransactionConnections}`,
+      idle.length > 0 ? Math.max(...idle) : undefined,
+      (v) => v <= GOALS.longIdleInTransactionConnections,
+    ),
+    goal(
+      'fairness: start lateness p99 during an import / without',
+      `<= ${GOALS.fairnessRatio}`,
+      fairness?.ratio,
+      (v) => v <= GOALS.fairnessRatio,
     ),
   ];
 }
@@ -98,6 +187,9 @@ const n0 = (v: number | null | undefined) =>
 const n1 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(1));
 const n2 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(2));
 const mb = (bytes: number | null | undefined) => (bytes ? `${Math.round(bytes / 2 ** 20)} MiB` : '-');
+const pct = (v: number | null | undefined) =>
+  v === null || v === undefined ? '-' : `${(v * 100).toFixed(1)} %`;
+const idleCell = (x: IdleInTransaction) => `${pct(x.share)} / ${n2(x.longConnections)}`;
 const verdict = (g: Goal | undefined) => (!g || g.pass === null ? '' : g.pass ? 'PASS' : 'MISS');
 
 function table(rows: string[][]): string[] {
@@ -175,7 +267,9 @@ export function render(opts: {
   header: string;
   cores: number;
   imp: ImportSection | undefined;
+  latency?: LatencyProfileResult | undefined;
   steady: SteadyResult | undefined;
+  fairness?: FairnessResult | undefined;
   goals: Goal[];
   findings: string[];
   resultFile: string;
@@ -261,7 +355,7 @@ export function render(opts: {
     out.push(
       ...table([
         ['pipeline: one page end to end (import span / pages)', n1(bd.pipelinePageMs)],
-        ['  importPage execution (ActivityTaskStarted..Completed)', n1(bd.activityMs)],
+        ['  importPage(s) execution (ActivityTaskStarted..Completed)', n1(bd.activityMs)],
         ['  activity queue (Scheduled..Started)', n1(bd.queueMs)],
         ['  workflow task between two pages (Completed..next Scheduled)', n1(bd.workflowTaskGapMs)],
         ['  continue-as-new, spread over the pages', n1(bd.continueAsNewMsPerPage)],
@@ -343,6 +437,43 @@ export function render(opts: {
         .join(', ')}`,
     );
   }
+  const lp = opts.latency;
+  if (lp) {
+    out.push(
+      '',
+      `Bulk import of ${n0(lp.invoices)} invoices against a sevDesk that takes its time: ${lp.requestMs} ms per request + ${lp.perObjectMs} ms per object`,
+    );
+    out.push(
+      ...table([
+        ['', 'invoices/s', 'seconds', `idle in txn / > ${LONG_IDLE_MS} ms`, 'goal', ''],
+        [
+          'one page at a time (SEVSYNC_IMPORT_WINDOW=1)',
+          n0(lp.onePage.invoicesPerSecond),
+          n1(lp.onePage.seconds),
+          idleCell(lp.onePage.idleInTransaction),
+          '',
+          '',
+        ],
+        [
+          `windowed (product default, ${lp.windowed.window} pages in flight)`,
+          n0(lp.windowed.invoicesPerSecond),
+          n1(lp.windowed.seconds),
+          idleCell(lp.windowed.idleInTransaction),
+          '',
+          '',
+        ],
+        [
+          'ratio windowed / one page',
+          n2(lp.ratio),
+          '',
+          '',
+          `>= ${GOALS.windowedToOnePage}`,
+          verdict(g('latency profile: windowed / one page at a time')),
+        ],
+      ]),
+    );
+    out.push(`  latency profile: ${lp.source}`);
+  }
   const st = opts.steady;
   if (st) {
     out.push(
@@ -351,7 +482,10 @@ export function render(opts: {
     );
     out.push(
       ...table([
-        ['syncs scheduled in the window (all, incl. sync-now)', n0(st.syncs.scheduled)],
+        [
+          'sync cycles in the window (all, incl. sync-now) / local activity first / handed over',
+          `${n0(st.syncs.scheduled)} / ${n0(st.syncs.local)} / ${n0(st.syncs.handedOver)}`,
+        ],
         [
           'timer syncs due in the window / missed (not started)',
           `${n0(st.syncs.due)} / ${n0(st.syncs.missed)}`,
@@ -361,11 +495,11 @@ export function render(opts: {
           `${n0(st.syncs.startLatenessMs.p50)} / ${n0(st.syncs.startLatenessMs.p99)} / ${n0(st.syncs.startLatenessMs.max)}`,
         ],
         [
-          'sync schedule-to-start p50 / p99 / max (ms)',
+          'sync schedule-to-start p50 / p99 / max (ms, regular activities)',
           `${n0(st.syncs.scheduleToStartMs.p50)} / ${n0(st.syncs.scheduleToStartMs.p99)} / ${n0(st.syncs.scheduleToStartMs.max)}`,
         ],
         [
-          'sync start-to-close p50 / p99 (ms)',
+          'sync cycle start-to-close p50 / p99 (ms)',
           `${n0(st.syncs.startToCloseMs.p50)} / ${n0(st.syncs.startToCloseMs.p99)}`,
         ],
         [
@@ -383,13 +517,26 @@ export function render(opts: {
         ['worker CPU (cores, window average)', n2(st.worker.cpuCores)],
         ['worker RSS avg / max', `${mb(st.worker.avgRssBytes)} / ${mb(st.worker.maxRssBytes)}`],
         [
+          `sevDesk requests per idle cycle (${n0(st.idleCycles)} cycles of accounts without changes)`,
+          n2(st.requestsPerIdleCycle),
+        ],
+        [
+          'database statements per idle cycle (worker: sevsync_db_statements_total)',
+          st.statementsPerIdleCycle === null ? 'not counted' : n1(st.statementsPerIdleCycle),
+        ],
+        ['history events per idle cycle', n1(st.historyEventsPerIdleCycle)],
+        [
+          `idle in transaction: share of busy connection time / connections idle > ${LONG_IDLE_MS} ms`,
+          idleCell(st.idleInTransaction),
+        ],
+        [
           `sync-now to visible p50 / p95 (ms, ${st.syncNowToVisibleMs.samples.length} samples, ${st.syncNowToVisibleMs.timeouts} timeouts)`,
           `${n0(st.syncNowToVisibleMs.p50)} / ${n0(st.syncNowToVisibleMs.p95)}`,
         ],
         [
           st.onboarding === 'import'
             ? 'setup: interfaces added (addInterface), bulk import, first sync (s)'
-            : 'setup: interfaces and workflows added, first full sync (s)',
+            : 'setup: interfaces, workflows (starts spread over one interval), first full sync (s)',
           n1(st.setupSeconds),
         ],
       ]),
@@ -404,6 +551,50 @@ export function render(opts: {
       for (const a of list.slice(0, 6)) out.push(`    ${n1(a.connectionSeconds).padStart(7)}  ${a.what}`);
     }
   }
+  const fa = opts.fairness;
+  if (fa) {
+    out.push(
+      '',
+      `Fairness: ${n0(fa.accounts)} accounts at a ${fa.intervalSeconds} s interval on one worker, without and during one account's import of ${n0(fa.invoices)} invoices`,
+    );
+    const row = (label: string, w: FairnessWindow) => [
+      label,
+      n0(w.windowSeconds),
+      `${n0(w.due)} / ${n0(w.missed)}`,
+      `${n0(w.startLatenessMs.p50)} / ${n0(w.startLatenessMs.p99)} / ${n0(w.startLatenessMs.max)}`,
+      n2(w.workerCpuCores),
+      idleCell(w.idleInTransaction),
+    ];
+    out.push(
+      ...table([
+        [
+          '',
+          'window s',
+          'due / missed',
+          'lateness p50 / p99 / max ms',
+          'worker cores',
+          `idle in txn / > ${LONG_IDLE_MS} ms`,
+        ],
+        row('without an import', fa.without),
+        row(`during the import (${n0(fa.withImport.importInvoicesPerSecond)} invoices/s)`, fa.withImport),
+      ]),
+    );
+    out.push(
+      `  p99 during / without: ${n2(fa.ratio)} (goal <= ${GOALS.fairnessRatio}) ${verdict(g('fairness: start lateness p99 during an import / without'))}`,
+    );
+  }
+  out.push('', 'Goals');
+  out.push(
+    ...table([
+      ['', 'measured', 'goal', ''],
+      ...opts.goals.map((x) => [
+        x.name,
+        x.value === null ? '-' : Math.abs(x.value) >= 100 ? n0(x.value) : n2(x.value),
+        x.target,
+        x.pass === null ? 'not measured' : verdict(x),
+      ]),
+    ]),
+  );
   if (opts.findings.length > 0) {
     out.push('', 'Findings');
     for (const f of opts.findings) out.push(`  - ${f}`);

@@ -22,7 +22,9 @@ import type { BenchOptions } from './options';
 import { USAGE, UsageError, parseOptions } from './options';
 import { machineCpu } from './proc-stats';
 import type { Goal } from './report';
-import { findings, importGoals, render } from './report';
+import { allGoals, findings, render } from './report';
+import { runFairness } from './fairness';
+import { importUnderLatency } from './import-latency';
 import type { SteadyResult } from './steady-state';
 import { runSteadyState } from './steady-state';
 
@@ -84,9 +86,14 @@ async function steadyState(
     intervalSeconds: opts.intervalSeconds,
     windowSeconds: opts.steadySeconds,
     latencySamples: opts.latencySamples,
-    setupTimeoutMs: 120_000 + opts.accounts * (opts.onboarding === 'import' ? 1_000 : 300),
+    setupTimeoutMs: setupTimeoutMs(opts.accounts, opts.onboarding),
     onboarding: opts.onboarding,
   });
+}
+
+/** Adding the accounts and their first full sync; generous (a shared 2-core machine), never unbounded. */
+function setupTimeoutMs(accounts: number, onboarding: 'sync' | 'import'): number {
+  return 120_000 + accounts * (onboarding === 'import' ? 1_000 : 100);
 }
 
 async function main(): Promise<void> {
@@ -119,8 +126,12 @@ async function main(): Promise<void> {
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
     const profileDir = opts.cpuProfile ? path.join(RESULTS_DIR, `profiles-${stamp}`) : undefined;
     const imp = opts.skipImport ? undefined : await importComparison(opts, temporal, cleanup, profileDir);
+    const latency = opts.skipLatency ? undefined : await importUnderLatency(opts, temporal, cleanup);
     const steady = opts.skipSteady ? undefined : await steadyState(opts, temporal, cleanup);
-    const goals: Goal[] = importGoals(imp);
+    const fairness = opts.skipFairness
+      ? undefined
+      : await runFairness(opts, temporal, cleanup, setupTimeoutMs(opts.fairnessAccounts, 'sync'));
+    const goals: Goal[] = allGoals(imp, latency, steady, fairness);
     const notes = findings(imp, steady, os.cpus().length);
     const finishedAt = new Date();
     const machine = {
@@ -152,11 +163,19 @@ async function main(): Promise<void> {
         quick: opts.quick,
         onboarding: opts.onboarding,
         pageSize: IMPORT_PAGE_SIZE,
+        latencyInvoices: opts.latencyInvoices,
+        latencyMs: opts.latencyMs,
+        latencyPerObjectMs: opts.latencyPerObjectMs,
+        fairnessInvoices: opts.fairnessInvoices,
+        fairnessAccounts: opts.fairnessAccounts,
+        fairnessIntervalSeconds: opts.fairnessInterval,
+        fairnessSeconds: opts.fairnessSeconds,
       },
       machine,
       goals,
-      import: imp ?? null,
+      import: imp || latency ? { ...imp, latencyProfile: latency ?? null } : null,
       steady: steady ?? null,
+      fairness: fairness ?? null,
       findings: notes,
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
@@ -171,7 +190,9 @@ async function main(): Promise<void> {
         header,
         cores: machine.cores,
         imp,
+        latency,
         steady,
+        fairness,
         goals,
         findings: notes,
         resultFile: path.relative(process.cwd(), file),

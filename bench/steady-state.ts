@@ -5,21 +5,32 @@ import type { AppDeps } from '../src/app';
 import { addInterface, syncNow } from '../src/app';
 import { requireKeyring } from '../src/config';
 import { createDb } from '../src/db/client';
-import { ensureAccount, insertInterface } from '../src/db/interfaces';
+import { orm } from '../src/db/orm';
+import * as schema from '../src/db/schema';
 import { encryptToken } from '../src/secrets';
 import { createSevdeskClient } from '../src/sevdesk/client';
-import { accountSyncWorkflowId } from '../src/shared';
+import { SOURCE_SEVDESK, accountSyncWorkflowId } from '../src/shared';
 import type { AccountSyncState } from '../src/workflows';
 import { accountSyncWorkflow } from '../src/workflows';
-import type { Run } from './histories';
-import { activityTimings, mapLimit, percentile, runsOf, timerLateness, workflowTaskTimes } from './histories';
+import type { ActivityTiming, Run } from './histories';
+import {
+  activityTimings,
+  eventMs,
+  mapLimit,
+  percentile,
+  runsOf,
+  timerLateness,
+  workflowTaskTimes,
+} from './histories';
 import type { Child } from './infra';
-import { benchConfig, log, sleep, startWorkerProcess } from './infra';
-import type { ActivityShare } from './pg-activity';
-import { PgActivitySampler, postgresPidsOf } from './pg-activity';
+import { benchConfig, freePort, log, sleep, startWorkerProcess } from './infra';
+import type { ActivityShare, IdleInTransaction, PgActivity } from './pg-activity';
+import { PgActivitySampler, idleInTransaction, postgresPidsOf } from './pg-activity';
 import type { CpuShare } from './proc-stats';
 import { RssSampler, cpuBetween, snapshotCpu } from './proc-stats';
 import type { HostedSandbox } from './sandbox-host';
+import type { Sample } from './worker-metrics';
+import { growth, scrapeMetrics } from './worker-metrics';
 
 export interface SteadyResult {
   accounts: number;
@@ -31,8 +42,11 @@ export interface SteadyResult {
   setupCpu: CpuShare;
   windowSeconds: number;
   syncs: {
-    /** syncAccount activities scheduled in the window. */
+    /** Sync cycles scheduled in the window (a quick local activity, a regular one, or both as one cycle). */
     scheduled: number;
+    /** Of those, cycles that began with the quick local activity, and those of them it handed over. */
+    local: number;
+    handedOver: number;
     notStarted: number;
     /** Timer-driven syncs that fell due in the window (previous sync completed + interval). */
     due: number;
@@ -50,8 +64,18 @@ export interface SteadyResult {
   timerLatenessMs: { p50: number | null; p99: number | null; n: number };
   /** What the database connections did during the setup and during the window (connection-seconds). */
   database: { setup: ActivityShare[]; window: ActivityShare[] };
+  /** "idle in transaction" in the window: share of the busy connection time, and long ones (> 200 ms). */
+  idleInTransaction: IdleInTransaction;
   worker: { cpuCores: number; avgRssBytes: number; maxRssBytes: number };
   cpu: CpuShare;
+  /** Timer syncs in the window of accounts that had no changes (no sync-now sample). */
+  idleCycles: number;
+  /** sevDesk requests the worker sent (its sevsync_sevdesk_requests_total) per idle cycle. */
+  requestsPerIdleCycle: number | null;
+  /** Database statements of the worker (sevsync_db_statements_total) per idle cycle; null if not counted. */
+  statementsPerIdleCycle: number | null;
+  /** History events in the window of the idle accounts per idle cycle. */
+  historyEventsPerIdleCycle: number | null;
   syncNowToVisibleMs: { p50: number | null; p95: number | null; samples: number[]; timeouts: number };
   historyFetchSeconds: number;
 }
@@ -62,18 +86,47 @@ const EARLY_MS = 100;
 /** Syncs due this close to the end of the window may legitimately not be scheduled yet. */
 const MISSED_GRACE_MS = 5_000;
 
+/** A regular syncAccount scheduled this soon after a quick local one finished took over its cycle. */
+const HANDOVER_MS = 2_000;
+
+/**
+ * The sync cycles of one account in order: a quick local activity (syncAccountQuick), a regular syncAccount,
+ * or both when the quick one handed over (one cycle then: its start from the quick, its end from the regular).
+ */
+export function syncCycles(runs: Run[]): (ActivityTiming & { handedOver: boolean })[] {
+  const acts = activityTimings(runs)
+    .filter((a) => SYNC_ACTIVITIES.has(a.type))
+    .sort((a, b) => a.scheduledMs - b.scheduledMs);
+  const out: (ActivityTiming & { handedOver: boolean })[] = [];
+  for (const a of acts) {
+    const prev = out[out.length - 1];
+    if (
+      prev?.local &&
+      !a.local &&
+      !prev.handedOver &&
+      prev.completedMs !== null &&
+      a.scheduledMs - prev.completedMs < HANDOVER_MS
+    ) {
+      out[out.length - 1] = { ...prev, completedMs: a.completedMs, handedOver: true };
+      continue;
+    }
+    out.push({ ...a, handedOver: false });
+  }
+  return out;
+}
+
+const SYNC_ACTIVITIES = new Set(['syncAccount', 'syncAccountQuick']);
+
 /**
  * Whether one worker keeps up: every sync that the interval makes due inside the window, and how late it
  * started. Independent of the window's phase: accounts synced just before the window are not due in it.
  */
-function dueSyncs(all: Run[][], intervalMs: number, t0: number, t1: number) {
+export function dueSyncs(all: Run[][], intervalMs: number, t0: number, t1: number) {
   let due = 0;
   let missed = 0;
   const late: number[] = [];
   for (const runs of all) {
-    const acts = activityTimings(runs)
-      .filter((a) => a.type === 'syncAccount')
-      .sort((a, b) => a.scheduledMs - b.scheduledMs);
+    const acts = syncCycles(runs);
     acts.forEach((prev, i) => {
       if (prev.completedMs === null) return;
       const dueAt = prev.completedMs + intervalMs;
@@ -116,29 +169,9 @@ async function addSandboxInvoice(sb: HostedSandbox, contactId: string): Promise<
 
 export type Onboarding = 'sync' | 'import';
 
-/**
- * The interface row and the account workflow as addInterface makes them, but with a workflow state that says
- * the initial import already ran: the first cycle is then a full first sync (syncAccount with no cursor).
- * Onboarding a thousand accounts through bulk imports takes many minutes on a small machine (every import
- * ANALYZEs the shared tables, and those ANALYZEs wait for each other), which is measured with
- * --onboarding import; the steady state after onboarding is the same either way.
- */
-async function addWithoutImport(ops: AppDeps, accountId: string, sb: HostedSandbox, intervalSeconds: number) {
-  await ensureAccount(ops.db.sql, accountId);
-  const encrypted = encryptToken(
-    requireKeyring(ops.config),
-    { accountId, provider: 'sevdesk', baseUrl: sb.url },
-    sb.token,
-  );
-  await insertInterface(ops.db.sql, {
-    accountId,
-    baseUrl: sb.url,
-    ciphertext: encrypted.ciphertext,
-    keyId: encrypted.keyId,
-    settings: { intervalSeconds, amountBasis: 'gross' },
-    active: true,
-  });
-  const state: AccountSyncState = {
+/** The workflow state addInterface's workflow has once the initial import ran: the first cycle is a full sync. */
+function importedState(intervalSeconds: number): AccountSyncState {
+  return {
     active: true,
     intervalSeconds,
     blocked: null,
@@ -153,32 +186,108 @@ async function addWithoutImport(ops: AppDeps, accountId: string, sb: HostedSandb
     lastReconcileAt: null,
     initialImportStarted: true,
   };
-  await ops.temporal.workflow.start(accountSyncWorkflow, {
-    workflowId: accountSyncWorkflowId(accountId),
-    taskQueue: ops.config.taskQueue,
-    args: [{ accountId, intervalSeconds, startActive: true, state }],
-    staticSummary: `sevDesk invoice sync for account ${accountId}`,
+}
+
+/**
+ * The interface rows and account workflows as addInterface makes them, but with a workflow state that says
+ * the initial import already ran: the first cycle is then a full first sync (syncAccount with no cursor).
+ * Onboarding a thousand accounts through bulk imports takes many minutes on a small machine (every import
+ * ANALYZEs the shared tables, and those ANALYZEs wait for each other), which is measured with
+ * --onboarding import; the steady state after onboarding is the same either way. Rows are inserted in
+ * batches; the workflows start with bounded concurrency, spread evenly over `spreadMs` (one interval).
+ */
+async function addManyWithoutImport(
+  ops: AppDeps,
+  accounts: { accountId: string; sb: HostedSandbox }[],
+  intervalSeconds: number,
+  spreadMs: number,
+): Promise<void> {
+  const keyring = requireKeyring(ops.config);
+  const db = orm(ops.db.sql);
+  for (let i = 0; i < accounts.length; i += SETUP_BATCH) {
+    const batch = accounts.slice(i, i + SETUP_BATCH);
+    await db
+      .insert(schema.accounts)
+      .values(batch.map(({ accountId }) => ({ id: accountId, name: accountId })))
+      .onConflictDoNothing({ target: schema.accounts.id });
+    await db
+      .insert(schema.interfaces)
+      .values(
+        batch.map(({ accountId, sb }) => {
+          const encrypted = encryptToken(
+            keyring,
+            { accountId, provider: 'sevdesk', baseUrl: sb.url },
+            sb.token,
+          );
+          return {
+            accountId,
+            provider: SOURCE_SEVDESK,
+            tokenCiphertext: encrypted.ciphertext,
+            tokenKeyId: encrypted.keyId,
+            baseUrl: sb.url,
+            active: true,
+            settings: { intervalSeconds, amountBasis: 'gross' as const },
+          };
+        }),
+      )
+      .onConflictDoNothing({ target: [schema.interfaces.accountId, schema.interfaces.provider] });
+  }
+  // Account i starts at i/n of the spread: real accounts' cycles are not in step, and a fleet whose first
+  // syncs all ran at once stays in step (every account due at the same moment, interval after interval).
+  const started = Date.now();
+  await mapLimit(accounts, 32, async ({ accountId }, i) => {
+    await sleep(Math.max(0, started + (i / accounts.length) * spreadMs - Date.now()));
+    await ops.temporal.workflow.start(accountSyncWorkflow, {
+      workflowId: accountSyncWorkflowId(accountId),
+      taskQueue: ops.config.taskQueue,
+      args: [{ accountId, intervalSeconds, startActive: true, state: importedState(intervalSeconds) }],
+      staticSummary: `sevDesk invoice sync for account ${accountId}`,
+    });
   });
 }
 
-export async function runSteadyState(opts: {
+const SETUP_BATCH = 500;
+
+export interface FleetOptions {
   databaseUrl: string;
   temporal: Child & { address: string };
   sandboxHost: Child & { sandboxes: HostedSandbox[] };
   accounts: number;
   accountsPerSandbox: number;
   intervalSeconds: number;
-  windowSeconds: number;
-  latencySamples: number;
   setupTimeoutMs: number;
   onboarding: Onboarding;
-}): Promise<SteadyResult> {
+  /** Task queue and log label. */
+  label: string;
+}
+
+/** Accounts syncing on one worker process, set up and synced once; measured by windows (FleetWindow). */
+export interface Fleet {
+  ops: AppDeps;
+  worker: Child;
+  /** The worker's /metrics port (SEVSYNC_WORKER_HTTP_PORT). */
+  metricsPort: number;
+  dbName: string;
+  accountIds: string[];
+  sandboxOf(i: number): HostedSandbox;
+  pids: Record<string, number>;
+  intervalSeconds: number;
+  setup: { seconds: number; cpu: CpuShare; database: ActivityShare[] };
+  /** Every account's runs, oldest first (after a window: the syncs in it). */
+  histories(): Promise<{ all: Run[][]; seconds: number }>;
+  stop(): Promise<void>;
+}
+
+export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const config = benchConfig({
     databaseUrl: opts.databaseUrl,
     temporalAddress: opts.temporal.address,
-    taskQueue: `bench-steady-${randomBytes(3).toString('hex')}`,
+    taskQueue: `bench-${opts.label}-${randomBytes(3).toString('hex')}`,
   });
-  const worker = await startWorkerProcess(config);
+  const metricsPort = await freePort();
+  const worker = await startWorkerProcess(config, {
+    env: { SEVSYNC_WORKER_HTTP_PORT: String(metricsPort) },
+  });
   // connectApp with a larger pool: the bench adds accounts many at a time.
   const db = createDb(config.databaseUrl, { max: 8 });
   const connection = await Connection.connect({ address: config.temporalAddress });
@@ -192,48 +301,203 @@ export async function runSteadyState(opts: {
       await connection.close();
     },
   };
-  const accountIds = Array.from({ length: opts.accounts }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
+  const accountIds = Array.from(
+    { length: opts.accounts },
+    (_, i) => `bench-${opts.label}-${String(i).padStart(5, '0')}`,
+  );
   const sandboxOf = (i: number) =>
     opts.sandboxHost.sandboxes[Math.floor(i / opts.accountsPerSandbox)] as HostedSandbox;
+  const stop = async () => {
+    await mapLimit(accountIds, 32, (id) =>
+      ops.temporal.workflow
+        .getHandle(accountSyncWorkflowId(id))
+        .terminate('bench done')
+        .catch(() => undefined),
+    );
+    await ops.close();
+    await worker.stop();
+  };
   try {
     const dbName = decodeURIComponent(new URL(opts.databaseUrl).pathname.slice(1));
     const setupActivity = new PgActivitySampler(dbName);
     const pids = { worker: worker.pid, temporal: opts.temporal.pid, sandbox: opts.sandboxHost.pid };
     const setupCpu0 = snapshotCpu(pids);
     const setupStarted = Date.now();
-    await mapLimit<string, unknown>(accountIds, 16, (accountId, i) =>
-      opts.onboarding === 'import'
-        ? addInterface(ops, {
-            accountId,
-            token: sandboxOf(i).token,
-            baseUrl: sandboxOf(i).url,
-            intervalSeconds: opts.intervalSeconds,
-          })
-        : addWithoutImport(ops, accountId, sandboxOf(i), opts.intervalSeconds),
+    if (opts.onboarding === 'import')
+      await mapLimit<string, unknown>(accountIds, 16, (accountId, i) =>
+        addInterface(ops, {
+          accountId,
+          token: sandboxOf(i).token,
+          baseUrl: sandboxOf(i).url,
+          intervalSeconds: opts.intervalSeconds,
+        }),
+      );
+    else
+      await addManyWithoutImport(
+        ops,
+        accountIds.map((accountId, i) => ({ accountId, sb: sandboxOf(i) })),
+        opts.intervalSeconds,
+        opts.intervalSeconds * 1000,
+      );
+    log(
+      `${opts.label}: ${opts.accounts} interfaces added in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s` +
+        (opts.onboarding === 'sync' ? ` (workflow starts spread over one interval)` : ''),
     );
-    log(`steady: ${opts.accounts} interfaces added in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
+    let lastLog = Date.now();
     for (;;) {
       const [row] = await db.sql<{ n: number }[]>`
         select count(*)::int as n from interfaces where last_synced_at is not null`;
-      if ((row?.n ?? 0) >= opts.accounts) break;
-      if (Date.now() - setupStarted > opts.setupTimeoutMs)
+      const n = row?.n ?? 0;
+      if (n >= opts.accounts) break;
+      if (Date.now() - setupStarted > opts.setupTimeoutMs + opts.intervalSeconds * 1000)
         throw new Error(
-          `only ${row?.n ?? 0} of ${opts.accounts} accounts synced within ${opts.setupTimeoutMs / 1000} s`,
+          `only ${n} of ${opts.accounts} accounts synced within ${opts.setupTimeoutMs / 1000 + opts.intervalSeconds} s`,
         );
+      if (Date.now() - lastLog > 30_000) {
+        log(`${opts.label}: ${n} of ${opts.accounts} accounts synced once`);
+        lastLog = Date.now();
+      }
       await sleep(500);
     }
     const setupSeconds = (Date.now() - setupStarted) / 1000;
     const setupDb = await setupActivity.stop();
     const setupCpu = cpuBetween(setupCpu0, snapshotCpu(pids), await postgresPidsOf(opts.databaseUrl));
-    log(`steady: every account synced once after ${setupSeconds.toFixed(1)} s; measuring`);
+    log(`${opts.label}: every account synced once after ${setupSeconds.toFixed(1)} s`);
+    return {
+      ops,
+      worker,
+      metricsPort,
+      dbName,
+      accountIds,
+      sandboxOf,
+      pids,
+      intervalSeconds: opts.intervalSeconds,
+      setup: { seconds: setupSeconds, cpu: setupCpu, database: setupDb.shares },
+      histories: async () => {
+        const started = Date.now();
+        const all = await mapLimit(accountIds, 16, (id) => runsOf(ops.temporal, accountSyncWorkflowId(id)));
+        return { all, seconds: (Date.now() - started) / 1000 };
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
 
+/** What a window of a fleet measured from outside: CPU, RSS, database connections, the worker's counters. */
+export interface WindowSample {
+  t0: number;
+  t1: number;
+  cpu: CpuShare;
+  rss: { avgBytes: number; maxBytes: number };
+  database: PgActivity;
+  metricsBefore: Sample[];
+  metricsAfter: Sample[];
+}
+
+export class FleetWindow {
+  private constructor(
+    private readonly fleet: Fleet,
+    private readonly rss: RssSampler,
+    private readonly activity: PgActivitySampler,
+    private readonly cpu0: ReturnType<typeof snapshotCpu>,
+    private readonly metricsBefore: Sample[],
+    readonly t0: number,
+  ) {}
+
+  static async open(fleet: Fleet): Promise<FleetWindow> {
+    const before = await scrapeMetrics(fleet.metricsPort).catch(() => []);
+    return new FleetWindow(
+      fleet,
+      new RssSampler(fleet.worker.pid, 1000),
+      new PgActivitySampler(fleet.dbName),
+      snapshotCpu(fleet.pids),
+      before,
+      Date.now(),
+    );
+  }
+
+  async close(databaseUrl: string): Promise<WindowSample> {
+    const t1 = Date.now();
+    const cpu = cpuBetween(this.cpu0, snapshotCpu(this.fleet.pids), await postgresPidsOf(databaseUrl));
+    const rss = this.rss.stop();
+    const db = await this.activity.stop();
+    const metricsAfter = await scrapeMetrics(this.fleet.metricsPort).catch(() => []);
+    return {
+      t0: this.t0,
+      t1,
+      cpu,
+      rss: { avgBytes: rss.avgBytes, maxBytes: rss.maxBytes },
+      database: db,
+      metricsBefore: this.metricsBefore,
+      metricsAfter,
+    };
+  }
+}
+
+export const summary = (xs: number[]) => ({
+  p50: percentile(xs, 50),
+  p99: percentile(xs, 99),
+  max: percentile(xs, 100),
+});
+
+/**
+ * Per idle cycle (a timer sync of an account that had no changes, i.e. not one of `busy`): the sevDesk
+ * requests the worker sent, its database statements (when it counts them) and the history events.
+ */
+function perIdleCycle(all: Run[][], accountIds: string[], busy: Set<string>, w: WindowSample) {
+  let cycles = 0;
+  let allCycles = 0;
+  let events = 0;
+  all.forEach((runs, i) => {
+    const n = syncCycles(runs).filter(
+      (a) => a.startedMs !== null && a.startedMs >= w.t0 && a.startedMs < w.t1,
+    ).length;
+    allCycles += n;
+    if (busy.has(accountIds[i] as string)) return;
+    cycles += n;
+    for (const r of runs)
+      for (const e of r.events) {
+        const t = eventMs(e);
+        if (t >= w.t0 && t < w.t1) events += 1;
+      }
+  });
+  const idle = (l: Record<string, string>) => l['account'] === undefined || !busy.has(l['account']);
+  const requests = growth(w.metricsBefore, w.metricsAfter, 'sevsync_sevdesk_requests_total', idle);
+  const byAccount = w.metricsAfter.some(
+    (s) => s.name === 'sevsync_db_statements_total' && s.labels['account'] !== undefined,
+  );
+  const statements = growth(
+    w.metricsBefore,
+    w.metricsAfter,
+    'sevsync_db_statements_total',
+    byAccount ? idle : undefined,
+  );
+  const per = (x: number | null, n: number) => (x === null || n === 0 ? null : x / n);
+  return {
+    idleCycles: cycles,
+    requestsPerIdleCycle: per(requests, cycles),
+    // Without an account label the counter includes the busy accounts' cycles: divided by all cycles then.
+    statementsPerIdleCycle: per(statements, byAccount ? cycles : allCycles),
+    historyEventsPerIdleCycle: per(events, cycles),
+  };
+}
+
+export async function runSteadyState(
+  opts: Omit<FleetOptions, 'label'> & { windowSeconds: number; latencySamples: number },
+): Promise<SteadyResult> {
+  const fleet = await startFleet({ ...opts, label: 'steady' });
+  const { ops, accountIds, sandboxOf } = fleet;
+  try {
+    log('steady: measuring');
     const contactIds = new Map<string, string>();
-    const rss = new RssSampler(worker.pid, 1000);
-    const windowActivity = new PgActivitySampler(dbName);
-    const cpu0 = snapshotCpu(pids);
-    const t0 = Date.now();
+    const window = await FleetWindow.open(fleet);
+    const t0 = window.t0;
     const windowMs = opts.windowSeconds * 1000;
     const latencies: number[] = [];
+    const sampled = new Set<string>();
     let timeouts = 0;
     for (let k = 0; k < opts.latencySamples; k++) {
       const at = t0 + ((k + 0.5) * windowMs) / opts.latencySamples;
@@ -241,6 +505,7 @@ export async function runSteadyState(opts: {
       const i = Math.floor(((k + 0.5) * opts.accounts) / opts.latencySamples);
       const sb = sandboxOf(i);
       const accountId = accountIds[i] as string;
+      sampled.add(accountId);
       let contactId = contactIds.get(sb.url);
       if (!contactId) {
         contactId = await firstContactId(sb);
@@ -251,7 +516,7 @@ export async function runSteadyState(opts: {
       await syncNow(ops, accountId, false);
       let seen = false;
       while (!seen && performance.now() - sent < VISIBLE_TIMEOUT_MS) {
-        const rows = await db.sql`
+        const rows = await ops.db.sql`
           select 1 from invoices where account_id = ${accountId} and source_id = ${invoiceId}`;
         seen = rows.length > 0;
         if (!seen) await sleep(20);
@@ -260,20 +525,18 @@ export async function runSteadyState(opts: {
       else timeouts += 1;
     }
     await sleep(Math.max(0, t0 + windowMs - Date.now()));
-    const t1 = Date.now();
-    const cpu = cpuBetween(cpu0, snapshotCpu(pids), await postgresPidsOf(opts.databaseUrl));
-    const sampled = rss.stop();
-    const windowDb = await windowActivity.stop();
+    const w = await window.close(opts.databaseUrl);
+    const t1 = w.t1;
 
-    const fetchStarted = Date.now();
-    const all = await mapLimit(accountIds, 8, (id) => runsOf(ops.temporal, accountSyncWorkflowId(id)));
-    const historyFetchSeconds = (Date.now() - fetchStarted) / 1000;
+    const { all, seconds: historyFetchSeconds } = await fleet.histories();
     const syncs = all
-      .flatMap((runs) => activityTimings(runs))
-      .filter((a) => a.type === 'syncAccount' && a.scheduledMs >= t0 && a.scheduledMs < t1);
+      .flatMap((runs) => syncCycles(runs))
+      .filter((a) => a.scheduledMs >= t0 && a.scheduledMs < t1);
     const started = syncs.filter((a) => a.startedMs !== null);
     const lateness = dueSyncs(all, opts.intervalSeconds * 1000, t0, t1);
-    const s2s = started.map((a) => (a.startedMs as number) - a.scheduledMs);
+    // Queue time of the regular activities only: a local one never waits in a server queue.
+    const s2s = started.filter((a) => !a.local).map((a) => (a.startedMs as number) - a.scheduledMs);
+    const local = syncs.filter((a) => a.local);
     const s2c = syncs.flatMap((a) =>
       a.completedMs !== null && a.startedMs !== null ? [a.completedMs - a.startedMs] : [],
     );
@@ -281,37 +544,41 @@ export async function runSteadyState(opts: {
     const wft = wftTimes.flatMap((w) => w.queue);
     const wftRun = wftTimes.flatMap((w) => w.processing);
     const timers = all.flatMap((runs) => timerLateness(runs, t0, t1));
+    const idle = perIdleCycle(all, accountIds, sampled, w);
     return {
       accounts: opts.accounts,
       onboarding: opts.onboarding,
       sandboxes: opts.sandboxHost.sandboxes.length,
       intervalSeconds: opts.intervalSeconds,
-      setupSeconds,
-      setupCpu,
+      setupSeconds: fleet.setup.seconds,
+      setupCpu: fleet.setup.cpu,
       windowSeconds: (t1 - t0) / 1000,
       syncs: {
         scheduled: syncs.length,
+        local: local.length,
+        handedOver: local.filter((a) => a.handedOver).length,
         notStarted: syncs.length - started.length,
         due: lateness.due,
         missed: lateness.missed,
-        startLatenessMs: {
-          p50: percentile(lateness.late, 50),
-          p99: percentile(lateness.late, 99),
-          max: percentile(lateness.late, 100),
-        },
-        scheduleToStartMs: { p50: percentile(s2s, 50), p99: percentile(s2s, 99), max: percentile(s2s, 100) },
+        startLatenessMs: summary(lateness.late),
+        scheduleToStartMs: summary(s2s),
         startToCloseMs: { p50: percentile(s2c, 50), p99: percentile(s2c, 99) },
       },
       workflowTaskScheduleToStartMs: { p50: percentile(wft, 50), p99: percentile(wft, 99), n: wft.length },
       workflowTaskStartToCloseMs: { p50: percentile(wftRun, 50), p99: percentile(wftRun, 99) },
       timerLatenessMs: { p50: percentile(timers, 50), p99: percentile(timers, 99), n: timers.length },
-      database: { setup: setupDb.shares, window: windowDb.shares },
+      database: { setup: fleet.setup.database, window: w.database.shares },
+      idleInTransaction: idleInTransaction(w.database),
       worker: {
-        cpuCores: cpu.cores.worker ?? 0,
-        avgRssBytes: sampled.avgBytes,
-        maxRssBytes: sampled.maxBytes,
+        cpuCores: w.cpu.cores.worker ?? 0,
+        avgRssBytes: w.rss.avgBytes,
+        maxRssBytes: w.rss.maxBytes,
       },
-      cpu,
+      cpu: w.cpu,
+      idleCycles: idle.idleCycles,
+      requestsPerIdleCycle: idle.requestsPerIdleCycle,
+      statementsPerIdleCycle: idle.statementsPerIdleCycle,
+      historyEventsPerIdleCycle: idle.historyEventsPerIdleCycle,
       syncNowToVisibleMs: {
         p50: percentile(latencies, 50),
         p95: percentile(latencies, 95),
@@ -321,13 +588,6 @@ export async function runSteadyState(opts: {
       historyFetchSeconds,
     };
   } finally {
-    await mapLimit(accountIds, 16, (id) =>
-      ops.temporal.workflow
-        .getHandle(accountSyncWorkflowId(id))
-        .terminate('bench done')
-        .catch(() => undefined),
-    );
-    await ops.close();
-    await worker.stop();
+    await fleet.stop();
   }
 }

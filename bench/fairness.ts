@@ -1,0 +1,147 @@
+import { addInterface } from '../src/app';
+import { accountSyncWorkflowId } from '../src/shared';
+import { importWorkflowOf } from './import-pipeline';
+import type { Cleanup, startTemporal } from './infra';
+import { checkpoint, createDatabase, dropDatabase, log, sleep, startSandboxHost, withTimeout } from './infra';
+import type { BenchOptions } from './options';
+import type { CpuShare } from './proc-stats';
+import type { WindowSample } from './steady-state';
+import type { IdleInTransaction } from './pg-activity';
+import { idleInTransaction } from './pg-activity';
+import { FleetWindow, dueSyncs, startFleet, summary } from './steady-state';
+
+// Fairness: steady-state accounts on one worker, their start lateness over a window without an import, then
+// over the time one more account's bulk import runs on the same worker. The import's sandbox is in a process
+// of its own, so that serving its pages does not slow the other accounts' sandboxes (as on the real sevDesk,
+// where each company is served apart).
+
+export interface FairnessWindow {
+  windowSeconds: number;
+  due: number;
+  missed: number;
+  startLatenessMs: { p50: number | null; p99: number | null; max: number | null };
+  workerCpuCores: number;
+  workerMaxRssBytes: number;
+  idleInTransaction: IdleInTransaction;
+  cpu: CpuShare;
+}
+
+export interface FairnessResult {
+  accounts: number;
+  intervalSeconds: number;
+  invoices: number;
+  setupSeconds: number;
+  without: FairnessWindow;
+  withImport: FairnessWindow & { importSeconds: number; importInvoicesPerSecond: number };
+  /** withImport p99 / without p99. */
+  ratio: number | null;
+}
+
+/** Time after the last window before the histories are read: syncs due late in it get to start. */
+const SETTLE_MS = 10_000;
+
+export async function runFairness(
+  opts: BenchOptions,
+  temporal: Awaited<ReturnType<typeof startTemporal>>,
+  cleanup: Cleanup,
+  setupTimeoutMs: number,
+): Promise<FairnessResult> {
+  const count = Math.ceil(opts.fairnessAccounts / opts.accountsPerSandbox);
+  log(
+    `fairness: ${opts.fairnessAccounts} accounts at ${opts.fairnessInterval} s, then one import of ` +
+      `${opts.fairnessInvoices.toLocaleString('en-US')} invoices`,
+  );
+  const host = await startSandboxHost(
+    Array.from({ length: count }, (_, i) => ({
+      seed: opts.seed + 1000 + i,
+      invoices: opts.invoicesPerAccount,
+    })),
+  );
+  cleanup.add('fairness sandbox host', () => host.stop());
+  const importHost = await startSandboxHost([{ seed: opts.seed + 2000, invoices: opts.fairnessInvoices }]);
+  cleanup.add('fairness import sandbox host', () => importHost.stop());
+  const importSb = importHost.sandboxes[0];
+  if (!importSb) throw new Error('no import sandbox');
+  await checkpoint();
+  const databaseUrl = await createDatabase('fairness');
+  cleanup.add('fairness database', () => dropDatabase(databaseUrl));
+  const fleet = await startFleet({
+    databaseUrl,
+    temporal,
+    sandboxHost: host,
+    accounts: opts.fairnessAccounts,
+    accountsPerSandbox: opts.accountsPerSandbox,
+    intervalSeconds: opts.fairnessInterval,
+    setupTimeoutMs,
+    onboarding: 'sync',
+    label: 'fair',
+  });
+  const importAccount = 'bench-fair-import';
+  try {
+    log(`fairness: ${opts.fairnessSeconds} s without an import`);
+    const a = await FleetWindow.open(fleet);
+    await sleep(opts.fairnessSeconds * 1000);
+    const without = await a.close(databaseUrl);
+
+    log('fairness: the same while one account imports');
+    const b = await FleetWindow.open(fleet);
+    await addInterface(fleet.ops, {
+      accountId: importAccount,
+      token: importSb.token,
+      baseUrl: importSb.url,
+      intervalSeconds: 3600,
+    });
+    const importId = await importWorkflowOf(fleet.ops, importAccount);
+    await withTimeout(
+      fleet.ops.temporal.workflow.getHandle(importId).result(),
+      Math.max(300_000, (opts.fairnessInvoices / 200) * 1000),
+      'the fairness import',
+    );
+    const withImport = await b.close(databaseUrl);
+    const importSeconds = (withImport.t1 - withImport.t0) / 1000;
+    log(
+      `fairness: the import took ${importSeconds.toFixed(1)} s ` +
+        `(${Math.round(opts.fairnessInvoices / importSeconds)} invoices/s)`,
+    );
+    await sleep(SETTLE_MS);
+    const { all } = await fleet.histories();
+    const windowOf = (w: WindowSample): FairnessWindow => {
+      const due = dueSyncs(all, opts.fairnessInterval * 1000, w.t0, w.t1);
+      return {
+        windowSeconds: (w.t1 - w.t0) / 1000,
+        due: due.due,
+        missed: due.missed,
+        startLatenessMs: summary(due.late),
+        workerCpuCores: w.cpu.cores.worker ?? 0,
+        workerMaxRssBytes: w.rss.maxBytes,
+        idleInTransaction: idleInTransaction(w.database),
+        cpu: w.cpu,
+      };
+    };
+    const r0 = windowOf(without);
+    const r1 = windowOf(withImport);
+    const p0 = r0.startLatenessMs.p99;
+    const p1 = r1.startLatenessMs.p99;
+    return {
+      accounts: opts.fairnessAccounts,
+      intervalSeconds: opts.fairnessInterval,
+      invoices: importSb.invoices,
+      setupSeconds: fleet.setup.seconds,
+      without: r0,
+      withImport: {
+        ...r1,
+        importSeconds,
+        importInvoicesPerSecond: importSb.invoices / importSeconds,
+      },
+      ratio: p0 === null || p1 === null ? null : p1 / Math.max(1, p0),
+    };
+  } finally {
+    await fleet.ops.temporal.workflow
+      .getHandle(accountSyncWorkflowId(importAccount))
+      .terminate('bench done')
+      .catch(() => undefined);
+    await fleet.stop();
+    await importHost.stop();
+    await host.stop();
+  }
+}
