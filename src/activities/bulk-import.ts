@@ -44,8 +44,6 @@ export type { ImportStats } from '../shared';
 export const IMPORT_PAGE_SIZE = 1000;
 /** Each page re-reads a few rows of the previous one: a row deleted meanwhile cannot make the walk skip one. */
 export const PAGE_OVERLAP = 20;
-/** Every this many pages the walk asks PostgreSQL whether the planner's statistics are stale. */
-const STALENESS_CHECK_PAGES = 5;
 /** Pages of one import fetched ahead of the one being written (SEVSYNC_IMPORT_WINDOW; 1: one at a time). */
 export const DEFAULT_IMPORT_WINDOW = 4;
 /** Each page request starts PAGE_OVERLAP rows before the page's offset (offset 0 starts at 0). */
@@ -319,7 +317,7 @@ export function createImportActivities(deps: ActivityDeps) {
       walked,
     });
     report({ offset: nextOffset, stage: 'written' });
-    if (!ref.dryRun && (cp.pages + 1) % STALENESS_CHECK_PAGES === 1) await analyzeIfStale(deps.sql);
+    if (!ref.dryRun) await analyzeIfStale(deps.sql);
     return {
       nextOffset,
       done: nextOffset,
