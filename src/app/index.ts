@@ -38,6 +38,7 @@ export type { AddInput, AddResult, AmountBasis, UpdateInput } from './interfaces
 export type { WalkKind, WalkStart } from './sync';
 export type { HeldSweep } from './reconcile';
 export type { ImportView, StatusView } from './status';
+export type { CustomerView, InvoiceView } from '../db/views';
 export type { RotateResult } from './keys';
 export { isLoopbackHost, parseBaseUrl } from './base-url';
 export { requireBaseUrl } from './tokens';

@@ -23,7 +23,7 @@ import {
   SyncNowBody,
   SyncRequestedBody,
 } from './schemas';
-import type { UseCases } from './use-cases';
+import type { ImportStartedJson, UseCases } from './use-cases';
 
 const errors = {
   400: ErrorBody,
@@ -34,23 +34,41 @@ const errors = {
   503: ErrorBody,
 };
 
+/** A route under /api/accounts/:account: its OpenAPI summary and tag, the account parameter, the error replies. */
+function accountRoute<S extends { summary: string; response: object }>(
+  tag: string,
+  { summary, ...schema }: S,
+) {
+  return {
+    schema: {
+      summary,
+      tags: [tag],
+      params: AccountParams,
+      ...schema,
+      response: { ...schema.response, ...errors },
+    },
+  };
+}
+
 export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; sessions: Sessions }): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const uc = deps.useCases;
   const base = '/api/accounts/:account';
+  /** The final figures of a started import or reconcile, when it has ended. */
+  const followed = async (started: ImportStartedJson) => ({
+    importId: started.importId,
+    dryRun: started.dryRun,
+    ...(await uc.followImport(started.workflowId)),
+  });
 
   app.post(
     `${base}/interface`,
-    {
-      schema: {
-        summary:
-          'Add the sevDesk interface: checks the token against sevDesk, stores it encrypted, starts syncing',
-        tags: ['interface'],
-        params: AccountParams,
-        body: AddInterfaceBody,
-        response: { 201: StatusBody, 422: ErrorBody, ...errors },
-      },
-    },
+    accountRoute('interface', {
+      summary:
+        'Add the sevDesk interface: checks the token against sevDesk, stores it encrypted, starts syncing',
+      body: AddInterfaceBody,
+      response: { 201: StatusBody, 422: ErrorBody },
+    }),
     async (req, reply) => {
       await uc.addInterface({ accountId: req.params.account, ...req.body });
       return reply.code(201).send(await uc.getStatus(req.params.account));
@@ -59,15 +77,11 @@ export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; s
 
   app.patch(
     `${base}/interface`,
-    {
-      schema: {
-        summary: 'Activate / deactivate (`{active}`), or change settings (only while deactivated)',
-        tags: ['interface'],
-        params: AccountParams,
-        body: PatchInterfaceBody,
-        response: { 200: StatusBody, 422: ErrorBody, ...errors },
-      },
-    },
+    accountRoute('interface', {
+      summary: 'Activate / deactivate (`{active}`), or change settings (only while deactivated)',
+      body: PatchInterfaceBody,
+      response: { 200: StatusBody, 422: ErrorBody },
+    }),
     async (req) => {
       const { active, ...settings } = req.body;
       const accountId = req.params.account;
@@ -82,15 +96,11 @@ export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; s
 
   app.delete(
     `${base}/interface`,
-    {
-      schema: {
-        summary: 'Stop syncing and remove the interface (`?purge=true` also deletes the synced invoices)',
-        tags: ['interface'],
-        params: AccountParams,
-        querystring: DeleteInterfaceQuery,
-        response: { 204: z.null().describe('removed'), ...errors },
-      },
-    },
+    accountRoute('interface', {
+      summary: 'Stop syncing and remove the interface (`?purge=true` also deletes the synced invoices)',
+      querystring: DeleteInterfaceQuery,
+      response: { 204: z.null().describe('removed') },
+    }),
     async (req, reply) => {
       await uc.removeInterface(req.params.account, req.query.purge === 'true');
       return reply.code(204).send(null);
@@ -99,15 +109,11 @@ export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; s
 
   app.post(
     `${base}/sync-now`,
-    {
-      schema: {
-        summary: 'Sync now (`{wait: true}` answers with the counts when it has finished)',
-        tags: ['sync'],
-        params: AccountParams,
-        body: SyncNowBody,
-        response: { 200: SyncCountsBody, 202: SyncRequestedBody, ...errors },
-      },
-    },
+    accountRoute('sync', {
+      summary: 'Sync now (`{wait: true}` answers with the counts when it has finished)',
+      body: SyncNowBody,
+      response: { 200: SyncCountsBody, 202: SyncRequestedBody },
+    }),
     async (req, reply) => {
       const counts = await uc.syncNow(req.params.account, req.body?.wait ?? false);
       if (!counts) return reply.code(202).send({ requested: true as const });
@@ -117,67 +123,49 @@ export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; s
 
   app.post(
     `${base}/import`,
-    {
-      schema: {
-        summary: 'Start the bulk import ("Massenimport"); a dry run previews it without writing',
-        tags: ['import'],
-        params: AccountParams,
-        body: ImportBody,
-        response: { 200: ImportFiguresBody, 202: ImportStartedBody, ...errors },
-      },
-    },
+    accountRoute('import', {
+      summary: 'Start the bulk import ("Massenimport"); a dry run previews it without writing',
+      body: ImportBody,
+      response: { 200: ImportFiguresBody, 202: ImportStartedBody },
+    }),
     async (req, reply) => {
       const dryRun = req.body?.dryRun ?? false;
       const started = await uc.startImport(req.params.account, { dryRun });
       if (!dryRun && !req.body?.wait) return reply.code(202).send(started);
-      const figures = await uc.followImport(started.workflowId);
-      return { importId: started.importId, dryRun: started.dryRun, ...figures };
+      return followed(started);
     },
   );
 
   app.post(
     `${base}/reconcile`,
-    {
-      schema: {
-        summary: 'Start the reconcile walk (deleted drafts); `{confirm: true}` applies a held sweep',
-        tags: ['import'],
-        params: AccountParams,
-        body: ReconcileBody,
-        response: { 200: ImportFiguresBody.or(ReconcileConfirmedBody), 202: ImportStartedBody, ...errors },
-      },
-    },
+    accountRoute('import', {
+      summary: 'Start the reconcile walk (deleted drafts); `{confirm: true}` applies a held sweep',
+      body: ReconcileBody,
+      response: { 200: ImportFiguresBody.or(ReconcileConfirmedBody), 202: ImportStartedBody },
+    }),
     async (req, reply) => {
       if (req.body?.confirm) return uc.confirmReconcile(req.params.account);
       const started = await uc.startReconcile(req.params.account);
       if (!req.body?.wait) return reply.code(202).send(started);
-      const figures = await uc.followImport(started.workflowId);
-      return { importId: started.importId, dryRun: started.dryRun, ...figures };
+      return followed(started);
     },
   );
 
   app.get(
     `${base}/status`,
-    {
-      schema: {
-        summary: 'State, counts, unassigned invoices, conflicts, invalid records, the import',
-        tags: ['status'],
-        params: AccountParams,
-        response: { 200: StatusBody, ...errors },
-      },
-    },
+    accountRoute('status', {
+      summary: 'State, counts, unassigned invoices, conflicts, invalid records, the import',
+      response: { 200: StatusBody },
+    }),
     (req) => uc.getStatus(req.params.account),
   );
 
   app.get(
     `${base}/customers`,
-    {
-      schema: {
-        summary: 'What OneCockpit shows: customers (sorted by e-mail), values, invoices',
-        tags: ['customers'],
-        params: AccountParams,
-        response: { 200: CustomersBody, ...errors },
-      },
-    },
+    accountRoute('customers', {
+      summary: 'What OneCockpit shows: customers (sorted by e-mail), values, invoices',
+      response: { 200: CustomersBody },
+    }),
     (req) => uc.getCustomers(req.params.account),
   );
 

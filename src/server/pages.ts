@@ -108,6 +108,19 @@ export function registerPages(
     }
   }
 
+  /** A form's use case for the page's account: an error shows the page again, success redirects with a notice. */
+  async function act(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    notice: string,
+    fn: (account: string) => Promise<unknown>,
+  ) {
+    const { account } = ctxOf(req);
+    const res = await attempt(() => fn(account));
+    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
+    return reply.redirect(`${pagePath(account)}?ok=${notice}`, 303);
+  }
+
   async function renderInterface(
     req: FastifyRequest,
     reply: FastifyReply,
@@ -210,24 +223,21 @@ export function registerPages(
   });
 
   app.post('/ui/accounts/:account/interface', page, async (req, reply) => {
-    const { account } = ctxOf(req);
     const form = TokenForm.safeParse(req.body ?? {});
     if (!form.success) return renderInterface(req, reply, 400, { error: TOKEN_SHAPE });
-    const res = await attempt(() => uc.addInterface({ accountId: account, token: form.data.token }));
-    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
-    return reply.redirect(`${pagePath(account)}?ok=added`, 303);
+    return act(req, reply, 'added', (account) =>
+      uc.addInterface({ accountId: account, token: form.data.token }),
+    );
   });
 
   app.post('/ui/accounts/:account/interface/active', page, async (req, reply) => {
-    const { account } = ctxOf(req);
     const active = (req.body as { active?: unknown } | undefined)?.active === 'true';
-    const res = await attempt(() => uc.setInterfaceActive(account, active));
-    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
-    return reply.redirect(`${pagePath(account)}?ok=${active ? 'activated' : 'deactivated'}`, 303);
+    return act(req, reply, active ? 'activated' : 'deactivated', (account) =>
+      uc.setInterfaceActive(account, active),
+    );
   });
 
   app.post('/ui/accounts/:account/interface/settings', page, async (req, reply) => {
-    const { account } = ctxOf(req);
     const form = SettingsForm.safeParse(req.body ?? {});
     if (!form.success) return renderInterface(req, reply, 400, { error: 'Ungültige Eingabe.' });
     const { token, intervalSeconds, amountBasis } = form.data;
@@ -239,7 +249,7 @@ export function registerPages(
         error: 'Das Intervall muss eine ganze Zahl von 1 bis 86400 Sekunden sein.',
       });
     }
-    const res = await attempt(() =>
+    return act(req, reply, 'saved', (account) =>
       uc.updateInterfaceSettings({
         accountId: account,
         token: token || undefined,
@@ -247,31 +257,20 @@ export function registerPages(
         amountBasis: amountBasis || undefined,
       }),
     );
-    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
-    return reply.redirect(`${pagePath(account)}?ok=saved`, 303);
   });
 
   app.post('/ui/accounts/:account/interface/remove', page, async (req, reply) => {
-    const { account } = ctxOf(req);
     const purge = (req.body as { purge?: unknown } | undefined)?.purge === 'true';
-    const res = await attempt(() => uc.removeInterface(account, purge));
-    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
-    return reply.redirect(`${pagePath(account)}?ok=removed`, 303);
+    return act(req, reply, 'removed', (account) => uc.removeInterface(account, purge));
   });
 
-  app.post('/ui/accounts/:account/import', page, async (req, reply) => {
-    const { account } = ctxOf(req);
-    const res = await attempt(() => uc.startImport(account, { dryRun: false }));
-    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
-    return reply.redirect(`${pagePath(account)}?ok=import`, 303);
-  });
+  app.post('/ui/accounts/:account/import', page, (req, reply) =>
+    act(req, reply, 'import', (account) => uc.startImport(account, { dryRun: false })),
+  );
 
-  app.post('/ui/accounts/:account/reconcile', page, async (req, reply) => {
-    const { account } = ctxOf(req);
-    const res = await attempt(() => uc.confirmReconcile(account));
-    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
-    return reply.redirect(`${pagePath(account)}?ok=reconciled`, 303);
-  });
+  app.post('/ui/accounts/:account/reconcile', page, (req, reply) =>
+    act(req, reply, 'reconciled', (account) => uc.confirmReconcile(account)),
+  );
 
   app.get('/ui/accounts/:account/customers', page, async (req, reply) => {
     const ctx = ctxOf(req);

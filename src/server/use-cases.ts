@@ -1,5 +1,6 @@
 // The shapes the server returns (DESIGN.md's `--json` shapes, the CLI's) and what it needs from the
 // application layer. The server never talks to the database or Temporal itself.
+import type { CustomerView, InvoiceView } from '../app';
 import type { ErrorInfo } from '../shared';
 
 export type StatusJson = {
@@ -17,34 +18,12 @@ export type StatusJson = {
   heldSweep?: { importId: string; count: number; total: number; heldAt: string } | null;
 };
 
-export type InvoiceJson = {
-  number: string | null;
-  date: string | null;
-  dueDate: string | null;
-  status: 'open' | 'paid' | 'cancelled';
-  amount: string;
-  paidAmount: string;
-  currency: string;
-  source: string;
-  foreignAmount?: string | null;
-  foreignCurrency?: string | null;
-};
+/** An invoice of `customers --json`; `foreignAmount`/`foreignCurrency` extend the original contract. */
+export type InvoiceJson = Omit<InvoiceView, ForeignFields> & Partial<Pick<InvoiceView, ForeignFields>>;
+type ForeignFields = 'foreignAmount' | 'foreignCurrency';
 
-export type CustomerJson = {
-  email: string;
-  company: string | null;
-  title: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  street: string | null;
-  zip: string | null;
-  city: string | null;
-  country: string | null;
-  phone: string | null;
-  values: { invoices: string; total: string };
-  currency: string;
-  invoices: InvoiceJson[];
-};
+/** A customer of `customers --json`: the application's view of it. */
+export type CustomerJson = Omit<CustomerView, 'invoices'> & { invoices: InvoiceJson[] };
 
 export type ImportStartedJson = {
   importId: string;
