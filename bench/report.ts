@@ -628,7 +628,7 @@ export function findings(
       `CPU: one page costs ${f(c.totalMs)} ms of CPU across the processes in the pipeline (worker ` +
         `${f(c.msPerPage.worker)}, PostgreSQL ${f(c.msPerPage.postgres)}, sandbox ${f(c.msPerPage.sandbox)}, Temporal ` +
         `${f(c.msPerPage.temporal)}): with everything on ${cores} cores, no schedule reaches more than ` +
-        `${f(c.boundInvoicesPerSecond)} invoices/s; the import runs one page at a time, so it gets far less.`,
+        `${f(c.boundInvoicesPerSecond)} invoices/s.`,
     );
     out.push(
       `Fetch: of ${f(bd.baselineFetchMs)} ms per page, the sandbox's HTTP answer (${f((bd.pageBytes ?? 0) / 1e6, 1)} MB) takes ` +

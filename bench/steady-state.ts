@@ -397,6 +397,11 @@ export interface WindowSample {
   metricsAfter: Sample[];
 }
 
+const noMetrics = (err: unknown): Sample[] => {
+  log(`the worker's /metrics did not answer (${(err as Error).message}): per-cycle counts will be missing`);
+  return [];
+};
+
 export class FleetWindow {
   private constructor(
     private readonly fleet: Fleet,
@@ -408,7 +413,7 @@ export class FleetWindow {
   ) {}
 
   static async open(fleet: Fleet): Promise<FleetWindow> {
-    const before = await scrapeMetrics(fleet.metricsPort).catch(() => []);
+    const before = await scrapeMetrics(fleet.metricsPort).catch(noMetrics);
     return new FleetWindow(
       fleet,
       new RssSampler(fleet.worker.pid, 1000),
@@ -424,7 +429,7 @@ export class FleetWindow {
     const cpu = cpuBetween(this.cpu0, snapshotCpu(this.fleet.pids), await postgresPidsOf(databaseUrl));
     const rss = this.rss.stop();
     const db = await this.activity.stop();
-    const metricsAfter = await scrapeMetrics(this.fleet.metricsPort).catch(() => []);
+    const metricsAfter = await scrapeMetrics(this.fleet.metricsPort).catch(noMetrics);
     return {
       t0: this.t0,
       t1,
