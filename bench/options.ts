@@ -66,12 +66,12 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
   --cpu-profile: the worker and the plain loop run under node --cpu-prof; CPU by area is printed
   --onboarding import: steady-state accounts start with the bulk import (addInterface) instead of a first sync
   --experiments: what-if variants of the plain loop (prefetch, ANALYZE cadence), about 3 x the baseline's time
-  --steady-seconds: default 120 s, or 1.2 x the interval when that is longer (so that syncs fall due in it)
+  --steady-seconds: default 120 s, or the interval + 15 s when that is longer (every account falls due in it)
   latency profile: the pipeline import of --latency-invoices (30,000; quick 5,000) against a sandbox that waits
            --latency-ms (${LATENCY_DEFAULTS.requestMs}) per request + --latency-per-object-ms (${LATENCY_DEFAULTS.perObjectMs}) per object, one page at a
            time (SEVSYNC_IMPORT_WINDOW=1) and with the product's default window
   fairness: --fairness-accounts (1,000; quick 50) accounts at --fairness-interval (60 s; quick 15 s), start
-           lateness over --fairness-seconds (90; quick 30) without an import, then while one more account
+           lateness over --fairness-seconds (60; quick 30) without an import, then while one more account
            imports --fairness-invoices (100,000; quick 5,000)`;
 
 export class UsageError extends Error {
@@ -148,7 +148,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     steadySeconds: int(
       'steady-seconds',
       values['steady-seconds'],
-      Math.max(quick ? 30 : 120, Math.ceil(intervalSeconds * 1.2)),
+      Math.max(quick ? 30 : 120, intervalSeconds + 15),
       10,
       4_000,
     ),
@@ -188,7 +188,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     fairnessSeconds: int(
       'fairness-seconds',
       values['fairness-seconds'],
-      Math.max(quick ? 30 : 90, fairnessInterval),
+      Math.max(quick ? 30 : 60, fairnessInterval),
       10,
       4_000,
     ),
