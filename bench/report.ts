@@ -589,7 +589,11 @@ export function render(opts: {
       ['', 'measured', 'goal', ''],
       ...opts.goals.map((x) => [
         x.name,
-        x.value === null ? '-' : Math.abs(x.value) >= 100 ? n0(x.value) : n2(x.value),
+        x.value === null
+          ? '-'
+          : Math.abs(x.value) >= 100 || Number.isInteger(x.value)
+            ? n0(x.value)
+            : n2(x.value),
         x.target,
         x.pass === null ? 'not measured' : verdict(x),
       ]),
