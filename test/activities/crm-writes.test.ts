@@ -7,6 +7,7 @@ import { recomputedInvoiceValues } from '../helpers/oracle';
 import type { ContactRow } from '../../src/domain/contact';
 import type { InvoiceRow } from '../../src/domain/invoice';
 import { randomId, testDb } from '../helpers/env';
+import { invoiceRow, pageOf } from '../helpers/rows';
 
 const db = testDb();
 afterAll(() => db.close());
@@ -27,45 +28,11 @@ const contact = (id: string, email: string | null, over: Partial<ContactRow> = {
   ...over,
 });
 
-const invoice = (
-  id: string,
-  contactId: string,
-  gross: string,
-  over: Partial<InvoiceRow> = {},
-): InvoiceRow => ({
-  source_id: id,
-  contact_source_id: contactId,
-  origin_source_id: null,
-  number: `RE-${id}`,
-  type: 'RE',
-  invoice_date: '2026-03-02',
-  due_date: '2026-03-16',
-  source_status: '200',
-  status: 'open',
-  amount_gross: gross,
-  amount_net: gross,
-  paid_amount: '0.00',
-  currency: 'EUR',
-  foreign_amount: null,
-  foreign_currency: null,
-  source_update: '2026-03-02T09:00:00.000Z',
-  content_hash: `${id}-${gross}-${over.source_status ?? '200'}-${over.status ?? 'open'}`,
-  ...over,
-});
-
+const invoice = (id: string, contactId: string, gross: string, over: Partial<InvoiceRow> = {}) =>
+  invoiceRow(id, contactId, gross, { due_date: '2026-03-16', ...over });
 describe('writeInvoicePage', () => {
   let accountId: string;
-  const page = (over: Partial<PageInput>): PageInput => ({
-    accountId,
-    source: 'sevdesk',
-    amountBasis: 'gross',
-    contacts: [],
-    invoices: [],
-    stornos: [],
-    withdrawnIds: [],
-    invalid: [],
-    ...over,
-  });
+  const page = (over: Partial<PageInput>) => pageOf(accountId, over);
   const values = async () => {
     const customers = await listCustomers(db.sql, accountId);
     return Object.fromEntries(customers.map((c) => [c.email, c.values]));

@@ -8,9 +8,8 @@ import {
 } from '../../src/db/crm-writes';
 import { ensureAccount } from '../../src/db/interfaces';
 import { listCustomers } from '../../src/db/views';
-import type { ContactRow } from '../../src/domain/contact';
-import type { InvoiceRow } from '../../src/domain/invoice';
 import { randomId, testDb } from '../helpers/env';
+import { contactRow, invoiceRow, pageOf } from '../helpers/rows';
 
 // Issue 9 item 6: matching that OneCockpit data cannot break. Customers typed in OneCockpit keep their
 // spelling; the match key is email_key(email) on both sides, unique per account (migration 0001).
@@ -18,54 +17,11 @@ import { randomId, testDb } from '../helpers/env';
 const db = testDb();
 afterAll(() => db.close());
 
-const contact = (id: string, email: string | null): ContactRow => ({
-  source_id: id,
-  email,
-  company: `Firma ${id}`,
-  title: null,
-  first_name: null,
-  last_name: null,
-  street: 'Hauptstr. 1',
-  zip: null,
-  city: null,
-  country: null,
-  phone: null,
-  source_update: null,
-});
-
-const invoice = (id: string, contactId: string, gross: string, net = gross): InvoiceRow => ({
-  source_id: id,
-  contact_source_id: contactId,
-  origin_source_id: null,
-  number: `RE-${id}`,
-  type: 'RE',
-  invoice_date: '2026-03-02',
-  due_date: null,
-  source_status: '200',
-  status: 'open',
-  amount_gross: gross,
-  amount_net: net,
-  paid_amount: '0.00',
-  currency: 'EUR',
-  foreign_amount: null,
-  foreign_currency: null,
-  source_update: '2026-03-02T09:00:00.000Z',
-  content_hash: `${id}-${gross}`,
-});
-
+const contact = (id: string, email: string | null) => contactRow(id, email, { street: 'Hauptstr. 1' });
+const invoice = (id: string, contactId: string, gross: string, net = gross) =>
+  invoiceRow(id, contactId, gross, { amount_net: net });
 let accountId: string;
-const page = (over: Partial<PageInput>): PageInput => ({
-  accountId,
-  source: 'sevdesk',
-  amountBasis: 'gross',
-  contacts: [],
-  invoices: [],
-  stornos: [],
-  withdrawnIds: [],
-  invalid: [],
-  ...over,
-});
-
+const page = (over: Partial<PageInput>) => pageOf(accountId, over);
 beforeEach(async () => {
   accountId = randomId('acct');
   await ensureAccount(db.sql, accountId);

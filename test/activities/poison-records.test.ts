@@ -13,6 +13,7 @@ import { SOURCE_SEVDESK } from '../../src/shared';
 import type { TestServer } from '../sevdesk/helpers/test-server';
 import { fixtureObjects, json, startTestServer } from '../sevdesk/helpers/test-server';
 import { randomId, testDb } from '../helpers/env';
+import { contactRow, invoiceRow } from '../helpers/rows';
 
 // Issue 9 item 1 and issue 10: one odd sevDesk record never stops a page. Against a scripted sevDesk (real
 // HTTP, the real client and schemas) and the real PostgreSQL: a contact name with a NUL character, an amount
@@ -245,41 +246,8 @@ describe('a page with poison records', () => {
 });
 
 describe('the page writer as the last line of defence', () => {
-  const row = (id: string, over: Partial<InvoiceRow> = {}): InvoiceRow => ({
-    source_id: id,
-    contact_source_id: '1',
-    origin_source_id: null,
-    number: `RE-${id}`,
-    type: 'RE',
-    invoice_date: '2026-03-02',
-    due_date: null,
-    source_status: '200',
-    status: 'open',
-    amount_gross: '10.00',
-    amount_net: '10.00',
-    paid_amount: '0.00',
-    currency: 'EUR',
-    foreign_amount: null,
-    foreign_currency: null,
-    source_update: '2026-03-02T09:00:00.000Z',
-    content_hash: `h-${id}`,
-    ...over,
-  });
-  const contact = {
-    source_id: '1',
-    email: 'eva@x.de',
-    company: 'Eva GmbH',
-    title: null,
-    first_name: null,
-    last_name: null,
-    street: null,
-    zip: null,
-    city: null,
-    country: null,
-    phone: null,
-    source_update: null,
-  };
-
+  const row = (id: string, over: Partial<InvoiceRow> = {}) => invoiceRow(id, '1', '10.00', over);
+  const contact = contactRow('1', 'eva@x.de', { company: 'Eva GmbH' });
   it('splits a page PostgreSQL refuses until only the refused rows are left out and reported', async () => {
     // Rows that slipped past the domain checks: PostgreSQL refuses them (22003 overflow, 22008 bad date).
     const rows = Array.from({ length: 12 }, (_, k) => row(String(k + 1)));

@@ -1,32 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { processInvoicePage } from '../../src/activities/pages';
 import { clearCountryCache, fetchAllContacts } from '../../src/activities/sevdesk-reads';
 import { upsertSourceContacts } from '../../src/db/crm-writes';
-import { ensureAccount } from '../../src/db/interfaces';
 import { listCustomers, statusFacts } from '../../src/db/views';
-import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
-import { closeDefaultDispatchers, createSevdeskClient, walkPages } from '../../src/sevdesk/client';
+import { createSevdeskClient, walkPages } from '../../src/sevdesk/client';
 import { SOURCE_SEVDESK } from '../../src/shared';
-import { randomId, testDb } from '../helpers/env';
+import { sandboxAccount, useSandboxDb } from '../helpers/sandbox-db';
 
 // The import path (all contacts, then every invoice page) against the sandbox with poison records served
 // over real ones: a NUL character in a contact name, an amount of 1e15, "" and absurd payment terms, a null
 // paidAmount, and an e-mail typed as "Name <Addr>; other". Nothing stops a page; only the amount that cannot
 // be stored is missing, and it is reported with its number, id and reason.
 
-const db = testDb();
-let sb: Sandbox;
-
-beforeAll(async () => {
-  sb = await startSandbox({ seed: 909, data: { invoices: 600 } });
-});
-
-afterAll(async () => {
-  await sb.close();
-  await db.close();
-  await closeDefaultDispatchers();
-});
+const env = useSandboxDb({ seed: 909, data: { invoices: 600 } });
+const { db } = env;
 
 const shown = (i: { invoiceType: string; status: string }) =>
   ['RE', 'AR', 'TR', 'ER'].includes(i.invoiceType) && ['200', '750', '1000'].includes(i.status);
@@ -34,39 +21,29 @@ const shown = (i: { invoiceType: string; status: string }) =>
 describe('an import over poison records', () => {
   it('stores everything that can be stored and reports the rest', async () => {
     clearCountryCache();
-    const invoices = [...sb.store.invoices()].filter(shown);
+    const invoices = [...env.sb.store.invoices()].filter(shown);
     const [huge, noTerm, absurd, nullPaid, nulName] = invoices;
-    sb.store.setPoison('Invoice', huge!.id, { sumGross: '1000000000000000' });
-    sb.store.setPoison('Invoice', noTerm!.id, { timeToPay: '' });
-    sb.store.setPoison('Invoice', absurd!.id, { timeToPay: '99999999' });
-    sb.store.setPoison('Invoice', nullPaid!.id, { paidAmount: null });
-    sb.store.setPoison('Contact', nulName!.contact.id, {
+    env.sb.store.setPoison('Invoice', huge!.id, { sumGross: '1000000000000000' });
+    env.sb.store.setPoison('Invoice', noTerm!.id, { timeToPay: '' });
+    env.sb.store.setPoison('Invoice', absurd!.id, { timeToPay: '99999999' });
+    env.sb.store.setPoison('Invoice', nullPaid!.id, { paidAmount: null });
+    env.sb.store.setPoison('Contact', nulName!.contact.id, {
       name: 'Nul\u0000l GmbH',
       surename: null,
       familyname: null,
     });
     const mainEmail = (contactId: string) =>
-      sb.store.communicationWays(contactId).find((w) => w.type === 'EMAIL' && w.main === '1' && w.value);
+      env.sb.store.communicationWays(contactId).find((w) => w.type === 'EMAIL' && w.main === '1' && w.value);
     const typed = invoices.find(
       (i) =>
         i.contact.id !== nulName!.contact.id && i.contact.id !== huge!.contact.id && mainEmail(i.contact.id),
     )!;
     const typedWay = mainEmail(typed.contact.id)!;
-    sb.store.setPoison('CommunicationWay', typedWay.id, {
+    env.sb.store.setPoison('CommunicationWay', typedWay.id, {
       value: `Buchhaltung <${typedWay.value!.toUpperCase()}>; zweite@x.de`,
     });
 
-    const accountId = randomId('acct');
-    await ensureAccount(db.sql, accountId);
-    const client = createSevdeskClient({ baseUrl: sb.url, token: sb.token });
-    const ctx = {
-      sql: db.sql,
-      client,
-      accountId,
-      source: SOURCE_SEVDESK,
-      amountBasis: 'gross' as const,
-      baseCurrency: 'EUR',
-    };
+    const { accountId, client, ctx } = await sandboxAccount(db.sql, env.sb);
     const contacts = await fetchAllContacts(client);
     expect(contacts.problems).toEqual([]);
     await upsertSourceContacts(db.sql, accountId, SOURCE_SEVDESK, contacts.rows);
@@ -106,28 +83,28 @@ describe('an import over poison records', () => {
       );
       expect(customers.some((c) => c.email.includes('<') || c.email.includes(';'))).toBe(false);
     }
-    sb.store.clearPoison();
+    env.sb.store.clearPoison();
   });
 
   it('reads all contacts per object: a transient fault is read again, a lasting one stays with its contact', async () => {
     clearCountryCache();
-    const client = createSevdeskClient({ baseUrl: sb.url, token: sb.token });
+    const client = createSevdeskClient({ baseUrl: env.sb.url, token: env.sb.token });
     const baseline = await fetchAllContacts(client);
     expect(baseline.problems).toEqual([]);
 
     // One corrupted CommunicationWay in one reply: read again, nothing to report.
-    sb.faults.add({ kind: 'malformed', path: '/CommunicationWay', field: 'main', times: 1 });
+    env.sb.faults.add({ kind: 'malformed', path: '/CommunicationWay', field: 'main', times: 1 });
     const retried = await fetchAllContacts(client);
     expect(retried.problems).toEqual([]);
     expect(retried.rows).toEqual(baseline.rows);
-    expect(sb.faults.pending()).toEqual([]);
+    expect(env.sb.faults.pending()).toEqual([]);
 
     // Lasting: one way and one contact stay malformed. Only those two contacts are affected.
     const withEmail = baseline.rows.filter((r) => r.email !== null);
     const [a, b] = withEmail;
-    const way = sb.store.communicationWays(a!.source_id).find((w) => w.type === 'EMAIL')!;
-    sb.store.setPoison('CommunicationWay', way.id, { main: 'abc' });
-    sb.store.setPoison('Contact', b!.source_id, { update: 'gestern' });
+    const way = env.sb.store.communicationWays(a!.source_id).find((w) => w.type === 'EMAIL')!;
+    env.sb.store.setPoison('CommunicationWay', way.id, { main: 'abc' });
+    env.sb.store.setPoison('Contact', b!.source_id, { update: 'gestern' });
     try {
       const read = await fetchAllContacts(client);
       const byId = new Map(read.rows.map((r) => [r.source_id, r]));
@@ -144,7 +121,7 @@ describe('an import over poison records', () => {
       expect(others.length).toBe(baseline.rows.length - 2);
       expect(read.problems).toHaveLength(2);
     } finally {
-      sb.store.clearPoison();
+      env.sb.store.clearPoison();
     }
   });
 });

@@ -1,13 +1,12 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities';
 import type { ImportRef } from '../../src/activities/bulk-import';
 import { ensureAccount, insertInterface } from '../../src/db/interfaces';
-import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
 import { encryptToken, keyringOf, openInterfaceToken } from '../../src/secrets';
-import { closeDefaultDispatchers, createSevdeskClient } from '../../src/sevdesk/client';
-import { randomId, TEST_SECRET_KEY, testDb } from '../helpers/env';
+import { createSevdeskClient } from '../../src/sevdesk/client';
+import { randomId, TEST_SECRET_KEY } from '../helpers/env';
+import { useSandboxDb } from '../helpers/sandbox-db';
 
 // Found while reviewing what a fault between a commit and the activity's completion does (the campaign
 // kills workers and PostgreSQL backends at random points). finishImport of a reconcile marks every invoice
@@ -17,18 +16,8 @@ import { randomId, TEST_SECRET_KEY, testDb } from '../helpers/env';
 // `walk_seen` rows at all and marks every invoice of the account as deleted. Nothing re-reads them
 // before the next reconcile (daily), so every customer's "Invoices" value drops to 0 meanwhile.
 
-const db = testDb();
-let sb: Sandbox;
-
-beforeAll(async () => {
-  sb = await startSandbox({ seed: 909, data: { invoices: 600 } });
-});
-
-afterAll(async () => {
-  await sb.close();
-  await db.close();
-  await closeDefaultDispatchers();
-});
+const sandboxDb = useSandboxDb({ seed: 909, data: { invoices: 600 } });
+const { db } = sandboxDb;
 
 describe('a reconcile whose finishImport is retried after it committed', () => {
   it('leaves the invoices sevDesk still has alone', async () => {
@@ -36,12 +25,12 @@ describe('a reconcile whose finishImport is retried after it committed', () => {
     await ensureAccount(db.sql, accountId);
     const token = encryptToken(
       keyringOf(TEST_SECRET_KEY),
-      { accountId, provider: 'sevdesk', baseUrl: sb.url },
-      sb.token,
+      { accountId, provider: 'sevdesk', baseUrl: sandboxDb.sb.url },
+      sandboxDb.sb.token,
     );
     await insertInterface(db.sql, {
       accountId,
-      baseUrl: sb.url,
+      baseUrl: sandboxDb.sb.url,
       ciphertext: token.ciphertext,
       keyId: token.keyId,
       settings: { intervalSeconds: 3600, amountBasis: 'gross' },
