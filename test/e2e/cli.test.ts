@@ -7,6 +7,7 @@ import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
 import type { RunningWorker } from '../helpers/env';
 import { randomId, startWorker, testConfig } from '../helpers/env';
+import { STATUS_KEYS } from '../helpers/status-json';
 
 // The black-box contract of DESIGN.md: `sevsync` commands, exit codes and --json shapes.
 const config = testConfig();
@@ -87,22 +88,7 @@ describe('sevsync CLI', () => {
       const status = await cli(['status', '--account', account, '--json']);
       expect(status.code).toBe(0);
       const s = JSON.parse(status.stdout) as Record<string, unknown>;
-      expect(Object.keys(s).sort()).toEqual(
-        [
-          'account',
-          'active',
-          'conflicts',
-          'counts',
-          'error',
-          'heldSweep',
-          'import',
-          'invalid',
-          'lastSyncAt',
-          'nextSyncAt',
-          'state',
-          'unassigned',
-        ].sort(),
-      );
+      expect(Object.keys(s).sort()).toEqual(STATUS_KEYS);
       expect(s).toMatchObject({
         account,
         active: true,

@@ -14,13 +14,16 @@ import {
   walkPages,
   type SevdeskClientOptions,
 } from '../../src/sevdesk/client';
+// What sevDesk refuses, and what goes wrong on the way or in the answer.
 import {
   SevdeskBadRequestError,
-  SevdeskError,
   SevdeskInvalidTokenError,
-  SevdeskNetworkError,
   SevdeskNotFoundError,
   SevdeskRateLimitedError,
+} from '../../src/sevdesk/errors';
+import {
+  SevdeskError,
+  SevdeskNetworkError,
   SevdeskResponseTooLargeError,
   SevdeskSchemaError,
   SevdeskServerError,
