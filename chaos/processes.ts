@@ -49,21 +49,51 @@ function spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv, lo
   return { child, exited };
 }
 
+/** A child process with its own log file: killed like a crash, or stopped with a grace period. */
+abstract class LoggedProcess {
+  protected proc: Spawned | undefined;
+  protected readonly log: WriteStream;
+
+  protected constructor(logFile: string) {
+    this.log = createWriteStream(logFile, { flags: 'a' });
+  }
+
+  /** SIGKILL and wait for the exit: no shutdown, whatever was in flight is lost the way a crash loses it. */
+  async kill(): Promise<void> {
+    const proc = this.proc;
+    if (!proc) return;
+    this.proc = undefined;
+    this.log.write(`--- SIGKILL ${new Date().toISOString()}\n`);
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+  }
+
+  /** SIGTERM, SIGKILL after `graceMs`; then the log is closed. */
+  protected async end(graceMs: number): Promise<void> {
+    const proc = this.proc;
+    this.proc = undefined;
+    if (proc) {
+      proc.child.kill('SIGTERM');
+      const force = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+      await proc.exited;
+      clearTimeout(force);
+    }
+    await new Promise<void>((r) => this.log.end(r));
+  }
+}
+
 /**
  * `temporal server start-dev` on a fixed port with a SQLite file: killed with SIGKILL and started again,
  * it comes back on the same address with every workflow, timer and task queue it had.
  */
-export class TemporalDevServer {
-  private proc: Spawned | undefined;
-  private readonly log: WriteStream;
-
+export class TemporalDevServer extends LoggedProcess {
   constructor(
     private readonly bin: string,
     readonly port: number,
     private readonly dbFile: string,
     logFile: string,
   ) {
-    this.log = createWriteStream(logFile, { flags: 'a' });
+    super(logFile);
   }
 
   get address(): string {
@@ -98,26 +128,8 @@ export class TemporalDevServer {
     }
   }
 
-  /** SIGKILL: no shutdown, whatever was in flight is lost the way a crash loses it. */
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc) return;
-    this.proc = undefined;
-    this.log.write(`--- SIGKILL ${new Date().toISOString()}\n`);
-    proc.child.kill('SIGKILL');
-    await proc.exited;
-  }
-
-  async stop(): Promise<void> {
-    const proc = this.proc;
-    this.proc = undefined;
-    if (proc) {
-      proc.child.kill('SIGTERM');
-      const force = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
-      await proc.exited;
-      clearTimeout(force);
-    }
-    await new Promise<void>((r) => this.log.end(r));
+  stop(): Promise<void> {
+    return this.end(10_000);
   }
 }
 
@@ -125,9 +137,7 @@ export class TemporalDevServer {
  * The real `sevsync worker` (bin/sevsync.cjs) in its own process. An exit the campaign did not cause is
  * reported to `onUnplannedExit` and the worker is started again, as a process supervisor would.
  */
-export class WorkerProcess {
-  private proc: Spawned | undefined;
-  private readonly log: WriteStream;
+export class WorkerProcess extends LoggedProcess {
   private stopping = false;
   starts = 0;
 
@@ -138,7 +148,7 @@ export class WorkerProcess {
     /** A workflow bundle built once: every restart loads it, as production images do. */
     private readonly workflowBundlePath?: string,
   ) {
-    this.log = createWriteStream(logFile, { flags: 'a' });
+    super(logFile);
   }
 
   start(): void {
@@ -194,26 +204,8 @@ export class WorkerProcess {
     });
   }
 
-  /** SIGKILL and wait for the exit: in-flight activities and workflow tasks die with it. */
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc) return;
-    this.proc = undefined;
-    this.log.write(`--- SIGKILL ${new Date().toISOString()}\n`);
-    proc.child.kill('SIGKILL');
-    await proc.exited;
-  }
-
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     this.stopping = true;
-    const proc = this.proc;
-    this.proc = undefined;
-    if (proc) {
-      proc.child.kill('SIGTERM');
-      const force = setTimeout(() => proc.child.kill('SIGKILL'), 15_000);
-      await proc.exited;
-      clearTimeout(force);
-    }
-    await new Promise<void>((r) => this.log.end(r));
+    return this.end(15_000);
   }
 }

@@ -39,27 +39,25 @@ async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<
 /** Waits for the account's current import (if any) to end; a failed import is a problem. */
 export async function finishImports(ops: AppDeps, accountId: string, statusOf: StatusOf): Promise<string[]> {
   try {
-    let s = await eventually('status', 60_000, () => statusOf(accountId));
-    // A stopped import is what the user would start again ("Massenimport starten"): it resumes.
-    for (let attempt = 0; s.import?.state === 'error' && attempt < 3; attempt += 1) {
-      await startImport(ops, accountId, { dryRun: false, kind: s.import.kind ?? 'import' });
-      s = await eventually('status', 60_000, () => statusOf(accountId));
-      if (s.import && (s.import.state === 'running' || s.import.state === 'paused')) {
-        await withTimeout(
-          waitForImport(ops, s.import.workflowId, () => {}),
-          240_000,
-          'import',
-        );
-        s = await eventually('status', 60_000, () => statusOf(accountId));
-      }
-    }
-    if (s.import && (s.import.state === 'running' || s.import.state === 'paused')) {
+    const current = () => eventually('status', 60_000, () => statusOf(accountId));
+    /** Waits for a running or paused import to end; true if there was one. */
+    const waited = async (st: Awaited<ReturnType<StatusOf>>): Promise<boolean> => {
+      if (!st.import || (st.import.state !== 'running' && st.import.state !== 'paused')) return false;
       await withTimeout(
-        waitForImport(ops, s.import.workflowId, () => {}),
+        waitForImport(ops, st.import.workflowId, () => {}),
         240_000,
         'import',
       );
+      return true;
+    };
+    let s = await current();
+    // A stopped import is what the user would start again ("Massenimport starten"): it resumes.
+    for (let attempt = 0; s.import?.state === 'error' && attempt < 3; attempt += 1) {
+      await startImport(ops, accountId, { dryRun: false, kind: s.import.kind ?? 'import' });
+      s = await current();
+      if (await waited(s)) s = await current();
     }
+    await waited(s);
     const after = await eventually('import done', 60_000, async () => {
       const st = await statusOf(accountId);
       return st.import?.state === 'running' || st.import?.state === 'paused' ? undefined : st;

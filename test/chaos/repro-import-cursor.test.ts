@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../src/app';
-import { addInterface, connectApp, getStatus, startImport, syncNow, waitForImport } from '../../src/app';
+import { connectApp, startImport, syncNow, waitForImport } from '../../src/app';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
 import type { RunningWorker } from '../helpers/env';
+import { addSandboxInterface, importSettled } from '../helpers/app-env';
 import { eventually, randomId, startWorker, testConfig } from '../helpers/env';
 
 // Found while designing the fault campaign's "invoices paid while paging" faults. An import moves the
@@ -38,15 +39,8 @@ describe('an invoice paid while an import walks past it', () => {
     worker = await startWorker(cfg);
     ops = await connectApp(cfg);
     accountId = randomId('acct');
-    await addInterface(ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
-    await eventually(
-      async () => {
-        const s = await getStatus(ops!, accountId);
-        return s.import?.state === 'done' && s.state === 'idle';
-      },
-      120_000,
-      'initial import done',
-    );
+    await addSandboxInterface(ops, accountId, sb);
+    await importSettled(ops, accountId, 120_000, 'initial import done');
 
     // A second import, paging slowly like a big account's.
     sb.faults.add({ kind: 'slow', delayMs: 1500, times: Infinity, path: '/Invoice' });

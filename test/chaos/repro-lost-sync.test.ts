@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../src/app';
-import { addInterface, connectApp, getStatus, startImport, syncNow } from '../../src/app';
+import { connectApp, startImport, syncNow } from '../../src/app';
 import type { Sandbox } from '../../src/sandbox';
 import { startSandbox } from '../../src/sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
+import { addSandboxInterface, importSettled } from '../helpers/app-env';
 import { eventually, randomId, testConfig } from '../helpers/env';
 import { spawnWorkerProcess } from '../helpers/worker-process';
 
@@ -39,15 +40,8 @@ describe('a worker crash', () => {
     const first = spawnWorkerProcess(cfg);
     cleanups.push(() => first.child.kill('SIGKILL'));
     ops = await connectApp(cfg);
-    await addInterface(ops, { accountId, token: sb.token, baseUrl: sb.url, intervalSeconds: 3600 });
-    await eventually(
-      async () => {
-        const s = await getStatus(ops!, accountId);
-        return s.import?.state === 'done' && s.state === 'idle';
-      },
-      120_000,
-      'initial import done',
-    );
+    await addSandboxInterface(ops, accountId, sb);
+    await importSettled(ops, accountId, 120_000, 'initial import done');
     sb.faults.add({ kind: 'hang', path: hangPath });
     return {
       /** Once a request hangs: SIGKILL, faults off, a new worker; returns the moment of the kill. */
