@@ -117,7 +117,18 @@ export async function importWorkflowOf(ops: AppDeps, accountId: string, timeoutM
   const t0 = Date.now();
   for (;;) {
     const id = (await parent.query(statusQuery).catch(() => undefined))?.import?.workflowId;
-    if (id) return id;
+    // The status may name the child before the server has started it: wait until it exists.
+    if (
+      id &&
+      (await ops.temporal.workflow
+        .getHandle(id)
+        .describe()
+        .then(
+          () => true,
+          () => false,
+        ))
+    )
+      return id;
     if (Date.now() - t0 > timeoutMs)
       throw new Error(`the bulk import did not start within ${Math.round(timeoutMs / 1000)} s`);
     await sleep(50);

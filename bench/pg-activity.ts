@@ -28,6 +28,8 @@ export interface PgActivity {
   seconds: number;
   /** Connection-seconds idle in a transaction for longer than LONG_IDLE_MS at the time of the sample. */
   longIdleInTransactionSeconds: number;
+  /** What those transactions ran last (the statement before the wait), largest first. */
+  longIdleAfter: ActivityShare[];
 }
 
 /** What "idle in transaction" cost: its share of the busy connection time, and the long ones on average. */
@@ -39,6 +41,8 @@ export interface IdleInTransaction {
    * transaction open across an HTTP call (the goal is close to 0).
    */
   longConnections: number | null;
+  /** The statement the long-idle transactions ran last, largest first (where to look). */
+  longAfter: ActivityShare[];
 }
 
 export function idleInTransaction(a: PgActivity): IdleInTransaction {
@@ -46,6 +50,7 @@ export function idleInTransaction(a: PgActivity): IdleInTransaction {
   return {
     share: a.totalConnectionSeconds > 0 ? idle / a.totalConnectionSeconds : null,
     longConnections: a.seconds > 0 ? a.longIdleInTransactionSeconds / a.seconds : null,
+    longAfter: a.longIdleAfter,
   };
 }
 
@@ -55,6 +60,8 @@ export class PgActivitySampler {
   private samples = 0;
   /** Samples of a connection idle in a transaction for longer than LONG_IDLE_MS. */
   private longIdle = 0;
+  /** The last statement of those transactions, by label. */
+  private readonly longIdleAfter = new Map<string, number>();
   private readonly startedAt = Date.now();
   private running = true;
   private readonly loop: Promise<void>;
@@ -77,7 +84,11 @@ export class PgActivitySampler {
         where datname = ${this.database} and pid <> pg_backend_pid() and state <> 'idle'`.catch(() => []);
       this.samples += 1;
       for (const r of rows) {
-        if (r.state === 'idle in transaction' && (r.ms ?? 0) > LONG_IDLE_MS) this.longIdle += 1;
+        if (r.state === 'idle in transaction' && (r.ms ?? 0) > LONG_IDLE_MS) {
+          this.longIdle += 1;
+          const after = statementLabel(r.query);
+          this.longIdleAfter.set(after, (this.longIdleAfter.get(after) ?? 0) + 1);
+        }
         // A backend in a transaction waiting for its client is the client's time, whatever it ran last.
         const key =
           r.state === 'idle in transaction'
@@ -109,6 +120,10 @@ export class PgActivitySampler {
       totalConnectionSeconds,
       seconds: (Date.now() - this.startedAt) / 1000,
       longIdleInTransactionSeconds: (this.longIdle * this.periodMs) / 1000,
+      longIdleAfter: [...this.longIdleAfter.entries()]
+        .map(([what, n]) => ({ what, connectionSeconds: (n * this.periodMs) / 1000 }))
+        .sort((a, b) => b.connectionSeconds - a.connectionSeconds)
+        .slice(0, 3),
     };
   }
 }

@@ -116,6 +116,24 @@ export function importGoals(s: ImportSection | undefined): Goal[] {
   ];
 }
 
+/** The phases that sampled "idle in transaction", with a figure. */
+function idlePhases(
+  latency: LatencyProfileResult | undefined,
+  steady: SteadyResult | undefined,
+  fairness: FairnessResult | undefined,
+): { phase: string; idle: IdleInTransaction }[] {
+  const all: [string, IdleInTransaction | undefined][] = [
+    ['steady window', steady?.idleInTransaction],
+    ['latency import, one page', latency?.onePage.idleInTransaction],
+    ['latency import, windowed', latency?.windowed.idleInTransaction],
+    ['fairness without import', fairness?.without.idleInTransaction],
+    ['fairness during import', fairness?.withImport.idleInTransaction],
+  ];
+  return all.flatMap(([phase, idle]) =>
+    idle && typeof idle.longConnections === 'number' ? [{ phase, idle }] : [],
+  );
+}
+
 /** Every goal of the issue, PASS/MISS (pass null: not measured in this run). */
 export function allGoals(
   imp: ImportSection | undefined,
@@ -123,15 +141,7 @@ export function allGoals(
   steady: SteadyResult | undefined,
   fairness: FairnessResult | undefined,
 ): Goal[] {
-  const idle = [
-    steady?.idleInTransaction,
-    latency?.onePage.idleInTransaction,
-    latency?.windowed.idleInTransaction,
-    fairness?.without.idleInTransaction,
-    fairness?.withImport.idleInTransaction,
-  ]
-    .map((x) => x?.longConnections)
-    .filter((x): x is number => typeof x === 'number');
+  const idle = idlePhases(latency, steady, fairness).map((x) => x.idle.longConnections as number);
   const atScale =
     steady && steady.intervalSeconds <= GOALS.steadyIntervalSeconds ? steady.accounts : undefined;
   return [
@@ -599,6 +609,14 @@ export function render(opts: {
       ]),
     ]),
   );
+  const worst = idlePhases(opts.latency, opts.steady, opts.fairness).sort(
+    (a, b) => (b.idle.longConnections ?? 0) - (a.idle.longConnections ?? 0),
+  )[0];
+  if (worst && (worst.idle.longConnections ?? 0) > 0)
+    out.push(
+      `  idle in transaction > ${LONG_IDLE_MS} ms, worst in the ${worst.phase}; the statement before the wait: ` +
+        worst.idle.longAfter.map((a) => `${a.what} (${n1(a.connectionSeconds)} connection-s)`).join('; '),
+    );
   if (opts.findings.length > 0) {
     out.push('', 'Findings');
     for (const f of opts.findings) out.push(`  - ${f}`);
