@@ -44,6 +44,8 @@ export type { ImportStats } from '../shared';
 export const IMPORT_PAGE_SIZE = 1000;
 /** Each page re-reads a few rows of the previous one: a row deleted meanwhile cannot make the walk skip one. */
 export const PAGE_OVERLAP = 20;
+/** One importPages call returns after about this long, so that the workflow's progress stays fresh. */
+export const IMPORT_BATCH_BUDGET_MS = 2000;
 /** Pages of one import fetched ahead of the one being written (SEVSYNC_IMPORT_WINDOW; 1: one at a time). */
 export const DEFAULT_IMPORT_WINDOW = 4;
 /** Each page request starts PAGE_OVERLAP rows before the page's offset (offset 0 starts at 0). */
@@ -173,7 +175,7 @@ export function createImportActivities(deps: ActivityDeps) {
       const session = await openInterface(deps, ref.accountId).catch((err: unknown) => {
         throw toFailure(err);
       });
-      const window = Math.max(1, deps.importWindow ?? DEFAULT_IMPORT_WINDOW);
+      const windowSize = Math.max(1, deps.importWindow ?? DEFAULT_IMPORT_WINDOW);
       const ahead = new Map<number, Promise<Page<Invoice>>>();
       const fetchAt = (offset: number) => {
         let p = ahead.get(offset);
@@ -192,10 +194,20 @@ export function createImportActivities(deps: ActivityDeps) {
       let offset = ref.offset;
       let pass = ref.pass ?? 1;
       let pages = 0;
-      let total: number | null = null;
+      // The count so far bounds the prefetch; a retry after pages were written goes on from the checkpoint.
+      const cp = await loadCheckpoint(deps.sql, ref);
+      if (cp && ((cp.stats.pass ?? 1) !== pass || cp.nextOffset > offset || cp.state === 'walked'))
+        return { ...fromCheckpoint(cp), pages };
+      let total: number | null = cp?.total ?? null;
+      // The walk's first page comes alone: the workflow learns sevDesk's count (the progress bar) at once.
+      const maxPages = offset === 0 && pass === 1 ? 1 : (ref.maxPages ?? 50);
+      // Deactivated: nothing is fetched (walkPage answers `paused` before any request).
+      const window = session.iface.active || ref.dryRun ? windowSize : 0;
       try {
         for (;;) {
-          for (let k = 0, o = offset; k < window && pages + k < (ref.maxPages ?? 50); k++) {
+          // Past the budget no page is fetched ahead any more; those already asked for are written first.
+          const draining = Date.now() - started >= (ref.budgetMs ?? IMPORT_BATCH_BUDGET_MS);
+          for (let k = 0, o = offset; !draining && k < window && pages + k < maxPages; k++) {
             if (total !== null && o >= total) break;
             void fetchAt(o);
             o = requestOffsetOf(o) + IMPORT_PAGE_SIZE;
@@ -211,8 +223,8 @@ export function createImportActivities(deps: ActivityDeps) {
           const expected = requestOffsetOf(offset) + IMPORT_PAGE_SIZE;
           const out = { ...res, pages };
           if (res.finished || res.paused || res.pass !== pass || res.nextOffset !== expected) return out;
-          if (pages >= (ref.maxPages ?? 50) || Date.now() - started >= (ref.budgetMs ?? 5000)) return out;
           offset = res.nextOffset;
+          if (pages >= maxPages || (draining && !ahead.has(offset))) return out;
           pass = res.pass;
           const now = await loadInterface(deps.sql, ref.accountId);
           const same =

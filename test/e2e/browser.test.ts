@@ -115,7 +115,8 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
     sb.store.payInvoice(partly.id, '50');
     const open = sb.store.addInvoice({ contactId: hostile, sumNet: '10', taxRate: 0 });
     // Slow sevDesk invoice pages (lists only), so the import takes long enough to be watched.
-    sb.faults.add({ kind: 'slow', delayMs: 1200, times: Infinity, path: /\/Invoice$/ });
+    // Slow enough that the page (refreshing every 1.5 s) sees the windowed import mid-way.
+    sb.faults.add({ kind: 'slow', delayMs: 2500, times: Infinity, path: /\/Invoice$/ });
 
     const context = await browser.newContext({ locale: 'de-DE' });
     const page = await context.newPage();
