@@ -44,7 +44,12 @@ export const PATCHES = {
   localSync: 'sevsync-local-sync',
   /** The search attribute shows no transient "syncing" for a regular cycle (two upserts per cycle before). */
   quietCycles: 'sevsync-quiet-cycles',
+  /** Continue-as-new after SHORT_RUN_CYCLES cycles instead of 500. */
+  shortRuns: 'sevsync-short-runs',
 } as const;
+
+/** Cycles per run (then continue-as-new): 50 cycles are about 350 history events with quick syncs. */
+export const SHORT_RUN_CYCLES = 50;
 
 /** Re-checks of a token sevDesk rejected: a proxy's 401 or a token blocked for a while may heal. */
 export const TOKEN_RECHECK_SECONDS = [3600, 6 * 3600, 24 * 3600] as const;

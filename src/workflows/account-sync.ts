@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { installHandlers } from './account-handlers';
 import type { AccountSyncState } from './account-messages';
-import { PATCHES, TOKEN_RECHECK_SECONDS, initialState } from './account-messages';
+import { PATCHES, SHORT_RUN_CYCLES, TOKEN_RECHECK_SECONDS, initialState } from './account-messages';
 import { runCycle } from './account-cycle';
 import { AccountState } from './account-state';
 
@@ -40,6 +40,8 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
   s.lastReconcileAt ??= new Date(Date.now()).toISOString();
   const a = new AccountState(input.accountId, s, input);
   installHandlers(a);
+  // Short runs: an account evicted from the worker's cache replays only its current run (a few hundred events).
+  const maxCycles = patched(PATCHES.shortRuns) ? SHORT_RUN_CYCLES : 500;
   const show = () => {
     a.publish();
     setCurrentDetails(a.details());
@@ -66,7 +68,7 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
     }
     // A sync still owed to a sync-now caller runs first: its handler could not finish before continue-as-new.
     const owed = a.owed() && (a.canSync() || a.realImportRunning());
-    const due = iterations >= (input.maxCyclesPerRun ?? 500) || workflowInfo().continueAsNewSuggested;
+    const due = iterations >= (input.maxCyclesPerRun ?? maxCycles) || workflowInfo().continueAsNewSuggested;
     if (due && !owed) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof accountSyncWorkflow>({ ...input, state: s });
