@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fetchAllContacts } from '../src/activities/sevdesk-reads';
-import { counted } from '../src/db/crm-writes';
+import { CUSTOMER_FIELDS, counted } from '../src/db/crm-writes';
 import { createDb } from '../src/db/client';
 import type { Sql } from '../src/db/client';
 import { ensureAccount } from '../src/db/interfaces';
@@ -124,36 +124,13 @@ export async function runFloor(opts: {
         copyRows(
           t,
           'source_contacts',
-          [
-            'account_id',
-            'source',
-            'source_id',
-            'email',
-            'company',
-            'title',
-            'first_name',
-            'last_name',
-            'street',
-            'zip',
-            'city',
-            'country',
-            'phone',
-            'source_update',
-          ],
+          ['account_id', 'source', 'source_id', 'email', ...CUSTOMER_FIELDS, 'source_update'],
           p.contacts.map((c) => [
             account,
             SOURCE_SEVDESK,
             c.source_id,
             c.email,
-            c.company,
-            c.title,
-            c.first_name,
-            c.last_name,
-            c.street,
-            c.zip,
-            c.city,
-            c.country,
-            c.phone,
+            ...CUSTOMER_FIELDS.map((f) => c[f]),
             c.source_update,
           ]),
         ),
@@ -162,33 +139,12 @@ export async function runFloor(opts: {
         copyRows(
           t,
           'customers',
-          [
-            'id',
-            'account_id',
-            'email',
-            'company',
-            'title',
-            'first_name',
-            'last_name',
-            'street',
-            'zip',
-            'city',
-            'country',
-            'phone',
-          ],
+          ['id', 'account_id', 'email', ...CUSTOMER_FIELDS],
           p.customers.map(({ id, contact: c }) => [
             id,
             account,
             c.email,
-            c.company,
-            c.title,
-            c.first_name,
-            c.last_name,
-            c.street,
-            c.zip,
-            c.city,
-            c.country,
-            c.phone,
+            ...CUSTOMER_FIELDS.map((f) => c[f]),
           ]),
         ),
       );

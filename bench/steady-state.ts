@@ -11,7 +11,7 @@ import { encryptToken } from '../src/secrets';
 import { createSevdeskClient } from '../src/sevdesk/client';
 import { SOURCE_SEVDESK, accountSyncWorkflowId } from '../src/shared';
 import type { AccountSyncState } from '../src/workflows';
-import { accountSyncWorkflow } from '../src/workflows';
+import { accountSyncWorkflow, initialState } from '../src/workflows';
 import type { ActivityTiming, Run } from './histories';
 import {
   activityTimings,
@@ -171,21 +171,7 @@ export type Onboarding = 'sync' | 'import';
 
 /** The workflow state addInterface's workflow has once the initial import ran: the first cycle is a full sync. */
 function importedState(intervalSeconds: number): AccountSyncState {
-  return {
-    active: true,
-    intervalSeconds,
-    blocked: null,
-    lastError: null,
-    lastSyncAt: null,
-    lastCounts: null,
-    cycles: 0,
-    requestSeq: 0,
-    servedSeq: 0,
-    settingsSeq: 0,
-    import: null,
-    lastReconcileAt: null,
-    initialImportStarted: true,
-  };
+  return { ...initialState(intervalSeconds, true), initialImportStarted: true };
 }
 
 /**

@@ -21,19 +21,19 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   return n;
 }
 
+const text = { type: 'string' } as const;
+const flag = { type: 'boolean' } as const;
+
 async function main(): Promise<void> {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       options: {
-        seed: { type: 'string' },
-        faults: { type: 'string' },
-        accounts: { type: 'string' },
-        invoices: { type: 'string' },
-        'budget-minutes': { type: 'string' },
-        keep: { type: 'string' },
-        short: { type: 'boolean' },
-        help: { type: 'boolean' },
+        ...Object.fromEntries(
+          ['seed', 'faults', 'accounts', 'invoices', 'budget-minutes', 'keep'].map((k) => [k, text]),
+        ),
+        short: flag,
+        help: flag,
       },
     }));
   } catch (err) {

@@ -57,12 +57,8 @@ export const emailKeySql = (column: string): string => `email_key(${column})`;
 /** Invalid-issue ids for contacts (invoice_issues is keyed by source id; contacts get a prefix). */
 export const contactIssueId = (contactId: string): string => `contact:${contactId}`;
 
-/** Counted invoices: shown, not cancelled, not withdrawn (the SQL twin of DESIGN's rule). */
-export const counted = (alias: string): string =>
-  `${alias}.removed_at is null and ${alias}.type <> 'SR' and ${alias}.status in ('open', 'paid')`;
-
-const CONTACT_TEXT = [
-  'email',
+/** The nine fields of a customer besides its e-mail, as sevDesk contacts fill them (same names in both tables). */
+export const CUSTOMER_FIELDS = [
   'company',
   'title',
   'first_name',
@@ -72,9 +68,13 @@ const CONTACT_TEXT = [
   'city',
   'country',
   'phone',
-  'email_issue',
-  'read_error',
 ] as const;
+
+/** Counted invoices: shown, not cancelled, not withdrawn (the SQL twin of DESIGN's rule). */
+export const counted = (alias: string): string =>
+  `${alias}.removed_at is null and ${alias}.type <> 'SR' and ${alias}.status in ('open', 'paid')`;
+
+const CONTACT_TEXT = ['email', ...CUSTOMER_FIELDS, 'email_issue', 'read_error'] as const;
 
 /** A contact row as PostgreSQL stores it: text without NUL or lone surrogates, bounded. */
 export function storableContactRow(row: ContactRow): ContactRow {
@@ -92,36 +92,34 @@ export async function upsertSourceContacts(tx: Tx, accountId: string, source: st
   if (rows.length === 0) return;
   const byId = new Map(rows.map((r) => [r.source_id, storableContactRow(r)]));
   const all = [...byId.values()];
-  await tx`
+  const bad = all.filter((r) => r.read_error);
+  const good = all.filter((r) => !r.read_error);
+  const insert = (batch: ContactRow[], onConflict: postgres.PendingQuery<postgres.Row[]>) => tx`
     insert into source_contacts as sc (account_id, source, source_id, email, company, title, first_name, last_name,
       street, zip, city, country, phone, source_update, email_issue, read_error, fetched_at)
     select ${accountId}, ${source}, r.source_id, r.email, r.company, r.title, r.first_name, r.last_name,
       r.street, r.zip, r.city, r.country, r.phone, r.source_update, r.email_issue, r.read_error, now()
-    from jsonb_to_recordset(${JSON.stringify(all)}::jsonb) as r(source_id text, email text, company text, title text,
+    from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as r(source_id text, email text, company text, title text,
       first_name text, last_name text, street text, zip text, city text, country text, phone text,
       source_update timestamptz, email_issue text, read_error text)
-    on conflict (account_id, source, source_id) do update set
-      email = case when excluded.read_error is null then excluded.email else sc.email end,
-      company = case when excluded.read_error is null then excluded.company else sc.company end,
-      title = case when excluded.read_error is null then excluded.title else sc.title end,
-      first_name = case when excluded.read_error is null then excluded.first_name else sc.first_name end,
-      last_name = case when excluded.read_error is null then excluded.last_name else sc.last_name end,
-      street = case when excluded.read_error is null then excluded.street else sc.street end,
-      zip = case when excluded.read_error is null then excluded.zip else sc.zip end,
-      city = case when excluded.read_error is null then excluded.city else sc.city end,
-      country = case when excluded.read_error is null then excluded.country else sc.country end,
-      phone = case when excluded.read_error is null then excluded.phone else sc.phone end,
-      source_update = case when excluded.read_error is null then excluded.source_update else sc.source_update end,
-      email_issue = case when excluded.read_error is null then excluded.email_issue else sc.email_issue end,
-      read_error = excluded.read_error,
-      fetched_at = case when excluded.read_error is null then excluded.fetched_at else sc.fetched_at end`;
-  const bad = all.filter((r) => r.read_error);
-  const good = all.filter((r) => !r.read_error).map((r) => contactIssueId(r.source_id));
-  if (good.length > 0) {
+    on conflict (account_id, source, source_id) do update set ${onConflict}`;
+  // Read fine: every field is current again.
+  if (good.length > 0)
+    await insert(
+      good,
+      tx`email = excluded.email, company = excluded.company, title = excluded.title,
+        first_name = excluded.first_name, last_name = excluded.last_name, street = excluded.street, zip = excluded.zip,
+        city = excluded.city, country = excluded.country, phone = excluded.phone, source_update = excluded.source_update,
+        email_issue = excluded.email_issue, read_error = null, fetched_at = excluded.fetched_at`,
+    );
+  // Unreadable: a new contact is stored as far as it was read; a known one keeps its data, only the problem is new.
+  if (bad.length > 0) await insert(bad, tx`read_error = excluded.read_error`);
+  const resolved = good.map((r) => contactIssueId(r.source_id));
+  if (resolved.length > 0) {
     await tx`
       update invoice_issues set resolved_at = now()
       where account_id = ${accountId} and source = ${source} and kind = 'invalid' and resolved_at is null
-        and source_id = any(${good}::text[])`;
+        and source_id = any(${resolved}::text[])`;
   }
   if (bad.length > 0) {
     const issues = bad.map((r) => ({
@@ -154,17 +152,7 @@ export async function unreadableContactIds(
   return rows.map((r) => r.source_id);
 }
 
-const FIELDS = [
-  'company',
-  'title',
-  'first_name',
-  'last_name',
-  'street',
-  'zip',
-  'city',
-  'country',
-  'phone',
-] as const;
+const FIELDS = CUSTOMER_FIELDS;
 
 /**
  * Customers for the given contacts: created with all ten fields when the e-mail is new to the account,

@@ -151,21 +151,15 @@ export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; s
     },
   );
 
-  app.get(
-    `${base}/status`,
-    accountRoute('status', {
-      summary: 'State, counts, unassigned invoices, conflicts, invalid records, the import',
-      response: { 200: StatusBody },
-    }),
-    (req) => uc.getStatus(req.params.account),
+  // The two reads: what the settings page and OneCockpit's customer view show.
+  const status = { summary: 'State, counts, unassigned invoices, conflicts, invalid records, the import' };
+  app.get(`${base}/status`, accountRoute('status', { ...status, response: { 200: StatusBody } }), (req) =>
+    uc.getStatus(req.params.account),
   );
-
+  const customers = { summary: 'What OneCockpit shows: customers (sorted by e-mail), values, invoices' };
   app.get(
     `${base}/customers`,
-    accountRoute('customers', {
-      summary: 'What OneCockpit shows: customers (sorted by e-mail), values, invoices',
-      response: { 200: CustomersBody },
-    }),
+    accountRoute('customers', { ...customers, response: { 200: CustomersBody } }),
     (req) => uc.getCustomers(req.params.account),
   );
 
