@@ -75,24 +75,21 @@ export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; s
     },
   );
 
-  app.patch(
-    `${base}/interface`,
-    accountRoute('interface', {
-      summary: 'Activate / deactivate (`{active}`), or change settings (only while deactivated)',
-      body: PatchInterfaceBody,
-      response: { 200: StatusBody, 422: ErrorBody },
-    }),
-    async (req) => {
-      const { active, ...settings } = req.body;
-      const accountId = req.params.account;
-      const changesSettings = Object.keys(settings).length > 0;
-      // Settings change only while deactivated: deactivate first, activate last.
-      if (active === false) await uc.setInterfaceActive(accountId, false);
-      if (changesSettings) await uc.updateInterfaceSettings({ accountId, ...settings });
-      if (active === true) await uc.setInterfaceActive(accountId, true);
-      return uc.getStatus(accountId);
-    },
-  );
+  const patchInterface = accountRoute('interface', {
+    summary: 'Activate / deactivate (`{active}`), or change settings (only while deactivated)',
+    body: PatchInterfaceBody,
+    response: { 200: StatusBody, 422: ErrorBody },
+  });
+  app.patch(`${base}/interface`, patchInterface, async (req) => {
+    const { active, ...settings } = req.body;
+    const accountId = req.params.account;
+    const changesSettings = Object.keys(settings).length > 0;
+    // Settings change only while deactivated: deactivate first, activate last.
+    if (active === false) await uc.setInterfaceActive(accountId, false);
+    if (changesSettings) await uc.updateInterfaceSettings({ accountId, ...settings });
+    if (active === true) await uc.setInterfaceActive(accountId, true);
+    return uc.getStatus(accountId);
+  });
 
   app.delete(
     `${base}/interface`,
