@@ -41,18 +41,23 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
   const a = new AccountState(input.accountId, s, input);
   installHandlers(a);
   // Short runs: an account evicted from the worker's cache replays only its current run (a few hundred events).
-  const maxCycles = patched(PATCHES.shortRuns) ? SHORT_RUN_CYCLES : 500;
+  const short = patched(PATCHES.shortRuns);
+  const maxCycles = short ? SHORT_RUN_CYCLES : 500;
+  // A continued run first waits out the rest of the interval: continue-as-new costs no extra sync.
+  let rest = short && input.state !== undefined && s.lastSyncAt !== null;
   const show = () => {
     a.publish();
     setCurrentDetails(a.details());
   };
 
   for (let iterations = 1; ; iterations += 1) {
+    const resting = rest && !a.owed();
+    rest = false;
     if (a.canSync() && !s.initialImportStarted && !a.importRunning()) {
       s.initialImportStarted = true;
       await startWalkOrRecord(a, 'import');
     }
-    if (a.canSync()) {
+    if (a.canSync() && !resting) {
       const serving = s.requestSeq;
       a.syncing = true;
       show();
@@ -69,12 +74,13 @@ export async function accountSyncWorkflow(input: AccountSyncInput): Promise<void
     // A sync still owed to a sync-now caller runs first: its handler could not finish before continue-as-new.
     const owed = a.owed() && (a.canSync() || a.realImportRunning());
     const due = iterations >= (input.maxCyclesPerRun ?? maxCycles) || workflowInfo().continueAsNewSuggested;
-    if (due && !owed) {
+    if (due && !owed && !resting) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof accountSyncWorkflow>({ ...input, state: s });
     }
     const seen = { settings: s.settingsSeq, active: s.active, importing: a.realImportRunning() };
-    const waitMs = s.intervalSeconds * 1000;
+    const sinceSync = resting ? Date.now() - Date.parse(s.lastSyncAt ?? '') : 0;
+    const waitMs = Math.max(0, s.intervalSeconds * 1000 - sinceSync);
     a.nextSyncAt = new Date(Date.now() + waitMs).toISOString();
     show();
     const wake = () =>
