@@ -52,14 +52,9 @@ export class AccountState {
 
   /** Keeps the search attributes current (one upsert per change, not per cycle): "every account in error". */
   publish(): void {
-    const state =
-      this.syncing &&
-      !this.realImportRunning() &&
-      this.s.active &&
-      !this.s.blocked &&
-      patched(PATCHES.quietCycles)
-        ? 'idle'
-        : this.state();
+    // A cycle's "syncing" is too brief to show: before the quiet-cycles patch it cost two upserts a cycle.
+    const brief = this.syncing && !this.realImportRunning() && this.state() === 'syncing';
+    const state = brief && patched(PATCHES.quietCycles) ? 'idle' : this.state();
     if (state === this.shownState) return;
     // Runs started before the attributes existed replay without them.
     if (!patched(PATCHES.searchAttributes)) return;

@@ -1,6 +1,7 @@
 // The walk workflow's messages and input (plain JSON carried across continue-as-new).
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { ImportProgress, ImportStats } from '../shared';
+import { ErrorTypes } from '../shared';
 
 export const importActiveSignal = defineSignal<[{ active: boolean }]>('importActive');
 export const importProgressQuery = defineQuery<ImportProgress>('importProgress');
@@ -15,6 +16,15 @@ export const importFinishedSignal = defineSignal<
     },
   ]
 >('importFinished');
+
+/** Failures a walk does not retry: it stops in state `error` at once (resumable by `import start`). */
+export const WALK_FATAL = [
+  ErrorTypes.invalidToken,
+  ErrorTypes.interfaceMissing,
+  ErrorTypes.otherCompany,
+  'SevdeskWalkIncomplete',
+  'ImportCheckpointMissing',
+] as const;
 
 /** Changes that running walks see only from their next workflow task on (see src/worker.ts). */
 export const IMPORT_PATCHES = { importWindow: 'sevsync-import-window' } as const;

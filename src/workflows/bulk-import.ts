@@ -13,10 +13,11 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ImportProgress, ImportStats } from '../shared';
-import { ErrorTypes, importTaskQueue } from '../shared';
+import { importTaskQueue } from '../shared';
 import type { BulkImportInput } from './bulk-import-messages';
 import {
   IMPORT_PATCHES,
+  WALK_FATAL,
   importActiveSignal,
   importFinishedSignal,
   importProgressQuery,
@@ -36,13 +37,7 @@ const walkActivities = (taskQueue: string) =>
       backoffCoefficient: 2,
       maximumInterval: '1 minute',
       maximumAttempts: 9,
-      nonRetryableErrorTypes: [
-        ErrorTypes.invalidToken,
-        ErrorTypes.interfaceMissing,
-        ErrorTypes.otherCompany,
-        'SevdeskWalkIncomplete',
-        'ImportCheckpointMissing',
-      ],
+      nonRetryableErrorTypes: [...WALK_FATAL],
     },
   });
 
