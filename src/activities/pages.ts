@@ -1,5 +1,6 @@
 import type { InvalidInvoice, PageResult } from '../db/crm-writes';
 import { writeInvoicePage } from '../db/crm-writes';
+import { storedContacts } from '../db/sync';
 import type { Sql } from '../db/client';
 import { SOURCE_SEVDESK } from '../shared';
 import type { ContactRow } from '../domain/contact';
@@ -51,9 +52,7 @@ async function missingContacts(
   ids: string[],
 ): Promise<{ missing: string[]; unreadable: string[] }> {
   if (ids.length === 0) return { missing: [], unreadable: [] };
-  const known = await ctx.sql<{ source_id: string; unreadable: boolean }[]>`
-    select source_id, read_error is not null as unreadable from source_contacts
-    where account_id = ${ctx.accountId} and source = ${ctx.source} and source_id = any(${ids}::text[])`;
+  const known = await storedContacts(ctx.sql, ctx.accountId, ctx.source, ids);
   const have = new Set(known.map((r) => r.source_id));
   return {
     missing: ids.filter((id) => !have.has(id)),

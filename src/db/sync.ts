@@ -2,6 +2,18 @@
 import { SOURCE_SEVDESK } from '../shared';
 import type { Sql } from './client';
 
+/** Which of the given contacts are stored, and whether their last read failed. */
+export async function storedContacts(
+  sql: Sql,
+  accountId: string,
+  source: string,
+  ids: string[],
+): Promise<{ source_id: string; unreadable: boolean }[]> {
+  return sql<{ source_id: string; unreadable: boolean }[]>`
+    select source_id, read_error is not null as unreadable from source_contacts
+    where account_id = ${accountId} and source = ${source} and source_id = any(${ids}::text[])`;
+}
+
 export async function raiseContactCursor(
   sql: Sql,
   accountId: string,
