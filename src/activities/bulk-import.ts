@@ -15,6 +15,7 @@ import {
   failCheckpoint,
   finishCheckpoint,
   loadCheckpoint,
+  lockCheckpoint,
   markDeleted,
   markReconciled,
   moveCursorAfterImport,
@@ -44,6 +45,8 @@ export type { ImportStats } from '../shared';
 export const IMPORT_PAGE_SIZE = 1000;
 /** Each page re-reads a few rows of the previous one: a row deleted meanwhile cannot make the walk skip one. */
 export const PAGE_OVERLAP = 20;
+/** How long pages fetched ahead wait for the walk's next batch on the same worker. */
+const CARRY_MS = 30_000;
 /** One importPages call returns after about this long, so that the workflow's progress stays fresh. */
 export const IMPORT_BATCH_BUDGET_MS = 2000;
 /** Pages of one import fetched ahead of the one being written (SEVSYNC_IMPORT_WINDOW; 1: one at a time). */
@@ -108,6 +111,11 @@ function judgeShortfall(
 
 export function createImportActivities(deps: ActivityDeps) {
   const overlap = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
+  /**
+   * Pages a batch had asked for ahead when its budget ran out, for the walk's next batch if it runs on this
+   * worker (keyed by walk, pass, offset and token). Unclaimed ones expire; elsewhere they are fetched again.
+   */
+  const carried = new Map<string, { page: Promise<Page<Invoice>>; at: number }>();
   /** Dry runs write nothing, so their contacts live in the worker's memory for the length of the import. */
   const dryRunContacts = new Map<string, Map<string, ContactRow>>();
 
@@ -176,24 +184,30 @@ export function createImportActivities(deps: ActivityDeps) {
         throw toFailure(err);
       });
       const windowSize = Math.max(1, deps.importWindow ?? DEFAULT_IMPORT_WINDOW);
+      const { iface } = session;
+      const keyOf = (pass: number, o: number) =>
+        `${ref.accountId}|${ref.importId}|${pass}|${o}|${iface.baseUrl}|${iface.tokenCiphertext}`;
+      for (const [k, v] of carried) if (started - v.at > CARRY_MS) carried.delete(k);
+      const fresh = (o: number) =>
+        session.client.listInvoices({ offset: requestOffsetOf(o), limit: IMPORT_PAGE_SIZE, countAll: true });
       const ahead = new Map<number, Promise<Page<Invoice>>>();
-      const fetchAt = (offset: number) => {
-        let p = ahead.get(offset);
+      const fetchAt = (pass: number, o: number) => {
+        let p = ahead.get(o);
         if (!p) {
-          p = session.client.listInvoices({
-            offset: requestOffsetOf(offset),
-            limit: IMPORT_PAGE_SIZE,
-            countAll: true,
-          });
+          const c = carried.get(keyOf(pass, o));
+          carried.delete(keyOf(pass, o));
+          // A page the previous batch asked for: taken over (asked again if that request failed).
+          p = c ? c.page.catch(() => fresh(o)) : fresh(o);
           // Awaited in order below; one that fails ahead of time fails its own page then, not the batch now.
           p.catch(() => {});
-          ahead.set(offset, p);
+          ahead.set(o, p);
         }
         return p;
       };
       let offset = ref.offset;
-      let pass = ref.pass ?? 1;
+      const pass = ref.pass ?? 1;
       let pages = 0;
+      let carry = false;
       // The count so far bounds the prefetch; a retry after pages were written goes on from the checkpoint.
       const cp = await loadCheckpoint(deps.sql, ref);
       if (cp && ((cp.stats.pass ?? 1) !== pass || cp.nextOffset > offset || cp.state === 'walked'))
@@ -202,19 +216,18 @@ export function createImportActivities(deps: ActivityDeps) {
       // The walk's first page comes alone: the workflow learns sevDesk's count (the progress bar) at once.
       const maxPages = offset === 0 && pass === 1 ? 1 : (ref.maxPages ?? 50);
       // Deactivated: nothing is fetched (walkPage answers `paused` before any request).
-      const window = session.iface.active || ref.dryRun ? windowSize : 0;
+      const window = iface.active || ref.dryRun ? windowSize : 0;
       try {
         for (;;) {
-          // Past the budget no page is fetched ahead any more; those already asked for are written first.
-          const draining = Date.now() - started >= (ref.budgetMs ?? IMPORT_BATCH_BUDGET_MS);
-          for (let k = 0, o = offset; !draining && k < window && pages + k < maxPages; k++) {
+          for (let k = 0, o = offset; k < window && pages + k < maxPages; k++) {
             if (total !== null && o >= total) break;
-            void fetchAt(o);
+            void fetchAt(pass, o);
             o = requestOffsetOf(o) + IMPORT_PAGE_SIZE;
           }
+          const at = offset;
           const res = await walkPage({ ...ref, offset, pass }, report, {
             ...session,
-            fetch: () => fetchAt(offset),
+            fetch: () => fetchAt(pass, at),
           });
           ahead.delete(offset);
           if (res.paused && !ref.dryRun) await recomputeAccountValues(deps.sql, ref.accountId);
@@ -224,16 +237,20 @@ export function createImportActivities(deps: ActivityDeps) {
           const out = { ...res, pages };
           if (res.finished || res.paused || res.pass !== pass || res.nextOffset !== expected) return out;
           offset = res.nextOffset;
-          if (pages >= maxPages || (draining && !ahead.has(offset))) return out;
-          pass = res.pass;
+          if (pages >= maxPages) return out;
+          // The budget is spent: the pages asked for ahead wait for the next batch (on this worker).
+          if (Date.now() - started >= (ref.budgetMs ?? IMPORT_BATCH_BUDGET_MS)) {
+            carry = true;
+            return out;
+          }
           const now = await loadInterface(deps.sql, ref.accountId);
-          const same =
-            now?.tokenCiphertext === session.iface.tokenCiphertext && now.baseUrl === session.iface.baseUrl;
+          const same = now?.tokenCiphertext === iface.tokenCiphertext && now.baseUrl === iface.baseUrl;
           if (!same || !now.active) return out;
         }
       } catch (err) {
         throw toFailure(err);
       } finally {
+        if (carry) for (const [o, page] of ahead) carried.set(keyOf(pass, o), { page, at: Date.now() });
         ahead.clear();
       }
     });
@@ -410,7 +427,7 @@ export function createImportActivities(deps: ActivityDeps) {
         confirmed = await sweep(ref, client, stats);
       }
       await deps.sql.begin(async (tx) => {
-        const again = await loadCheckpoint(tx, ref, { lock: true });
+        const again = await lockCheckpoint(tx, ref);
         if (again?.state === 'done') return;
         if (!ref.dryRun) {
           await recomputeAccountValues(tx, ref.accountId);

@@ -1,12 +1,16 @@
 // The bulk import's and the reconcile walk's state: checkpoints, the ids a walk has seen, the deletion sweep.
-// Tagged-template SQL on postgres.js, one named function per statement: these run inside the page transaction
-// of src/db/crm-writes.ts (a postgres.js TransactionSql), which drizzle's query builder cannot join.
+// The checkpoint's plain CRUD goes through drizzle's typed query builder (tsc checks the columns). What runs
+// inside the finish transaction (a postgres.js TransactionSql, which drizzle's builder cannot join) and the
+// set-based statements over walk_seen and invoices stay tagged-template SQL, one named function each.
+import { and, eq, ne, sql as expr } from 'drizzle-orm';
 import type { ImportStats } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
 import type { Sql } from './client';
 import type { Tx } from './crm-writes';
 import { recomputeCustomerValues } from './crm-writes';
+import { orm } from './orm';
 import { jsonb } from './interfaces';
+import { importCheckpoints } from './schema';
 
 export interface WalkRef {
   accountId: string;
@@ -48,31 +52,56 @@ const toCheckpoint = (r: CheckpointRow): Checkpoint => ({
   startedAt: new Date(r.started_at),
 });
 
+const walkOf = (ref: WalkRef) =>
+  and(eq(importCheckpoints.accountId, ref.accountId), eq(importCheckpoints.importId, ref.importId));
+const now = expr`now()`;
+
 /** Creates the checkpoint of a new walk; a resumed walk keeps its own. */
 export async function createCheckpoint(sql: Sql, ref: WalkRef, stats: ImportStats): Promise<void> {
-  await sql`
-    insert into import_checkpoints (account_id, import_id, kind, dry_run, state, stats)
-    values (${ref.accountId}, ${ref.importId}, ${ref.kind}, ${ref.dryRun}, 'running', ${jsonb(stats)}::jsonb)
-    on conflict (account_id, import_id) do nothing`;
+  await orm(sql)
+    .insert(importCheckpoints)
+    .values({
+      accountId: ref.accountId,
+      importId: ref.importId,
+      kind: ref.kind,
+      dryRun: ref.dryRun,
+      state: 'running',
+      stats,
+    })
+    .onConflictDoNothing();
 }
 
-export async function loadCheckpoint(tx: Tx, ref: WalkRef, opts: { lock?: boolean } = {}) {
-  const rows = opts.lock
-    ? await tx<CheckpointRow[]>`
-        select next_offset, done, total, pages, state, stats, started_at from import_checkpoints
-        where account_id = ${ref.accountId} and import_id = ${ref.importId} for update`
-    : await tx<CheckpointRow[]>`
-        select next_offset, done, total, pages, state, stats, started_at from import_checkpoints
-        where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
-  const [row] = rows;
+export async function loadCheckpoint(sql: Sql, ref: WalkRef): Promise<Checkpoint | undefined> {
+  const [r] = await orm(sql)
+    .select({
+      nextOffset: importCheckpoints.nextOffset,
+      done: importCheckpoints.done,
+      total: importCheckpoints.total,
+      pages: importCheckpoints.pages,
+      state: importCheckpoints.state,
+      stats: importCheckpoints.stats,
+      startedAt: importCheckpoints.startedAt,
+    })
+    .from(importCheckpoints)
+    .where(walkOf(ref));
+  // The state column holds this enum (schema.ts types it as text).
+  return r ? { ...r, state: r.state as CheckpointState, stats: r.stats } : undefined;
+}
+
+/** The checkpoint, locked for the rest of the transaction (the end of a walk runs once). */
+export async function lockCheckpoint(tx: Tx, ref: WalkRef): Promise<Checkpoint | undefined> {
+  const [row] = await tx<CheckpointRow[]>`
+    select next_offset, done, total, pages, state, stats, started_at from import_checkpoints
+    where account_id = ${ref.accountId} and import_id = ${ref.importId} for update`;
   return row ? toCheckpoint(row) : undefined;
 }
 
 /** A resumed walk (after `error`) runs again. */
 export async function reopenCheckpoint(sql: Sql, ref: WalkRef): Promise<void> {
-  await sql`
-    update import_checkpoints set state = 'running', updated_at = now()
-    where account_id = ${ref.accountId} and import_id = ${ref.importId} and state = 'error'`;
+  await orm(sql)
+    .update(importCheckpoints)
+    .set({ state: 'running', updatedAt: now })
+    .where(and(walkOf(ref), eq(importCheckpoints.state, 'error')));
 }
 
 /** The page's ids, so that the end of the walk can prove it saw as many invoices as sevDesk counts. */
@@ -90,7 +119,7 @@ export async function countSeen(tx: Tx, ref: WalkRef): Promise<number> {
 }
 
 export async function advanceCheckpoint(
-  tx: Tx,
+  sql: Sql,
   ref: WalkRef,
   next: {
     nextOffset: number;
@@ -100,39 +129,50 @@ export async function advanceCheckpoint(
     walked: boolean;
   },
 ): Promise<void> {
-  await tx`
-    update import_checkpoints set next_offset = ${next.nextOffset}, done = ${next.nextOffset}, total = ${next.total},
-      pages = pages + 1, stats = ${jsonb(next.stats)}::jsonb,
-      max_update = greatest(coalesce(max_update, 0), ${next.maxUpdate ?? 0}),
-      state = ${next.walked ? 'walked' : 'running'}, updated_at = now()
-    where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
+  const c = importCheckpoints;
+  await orm(sql)
+    .update(c)
+    .set({
+      nextOffset: next.nextOffset,
+      done: next.nextOffset,
+      total: next.total,
+      pages: expr`${c.pages} + 1`,
+      stats: next.stats,
+      maxUpdate: expr`greatest(coalesce(${c.maxUpdate}, 0), ${next.maxUpdate ?? 0}::bigint)`,
+      state: next.walked ? 'walked' : 'running',
+      updatedAt: now,
+    })
+    .where(walkOf(ref));
 }
 
 /** Stats only (a suspect short page, a new pass): the offset stays or restarts as given. */
 export async function saveCheckpointStats(
-  tx: Tx,
+  sql: Sql,
   ref: WalkRef,
   stats: ImportStats,
   restartAt?: number,
 ): Promise<void> {
-  if (restartAt === undefined) {
-    await tx`
-      update import_checkpoints set stats = ${jsonb(stats)}::jsonb, updated_at = now()
-      where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
-  } else {
-    await tx`
-      update import_checkpoints set stats = ${jsonb(stats)}::jsonb, next_offset = ${restartAt}, state = 'running',
-        updated_at = now()
-      where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
-  }
+  await orm(sql)
+    .update(importCheckpoints)
+    .set({
+      stats,
+      updatedAt: now,
+      ...(restartAt === undefined ? {} : { nextOffset: restartAt, state: 'running' }),
+    })
+    .where(walkOf(ref));
 }
 
 /** The walk stopped: state `error` with its reason; `import start` resumes it from `next_offset`. */
 export async function failCheckpoint(sql: Sql, ref: WalkRef, message: string): Promise<void> {
-  await sql`
-    update import_checkpoints set state = 'error',
-      stats = jsonb_set(stats, '{error}', to_jsonb(${message}::text)), updated_at = now()
-    where account_id = ${ref.accountId} and import_id = ${ref.importId} and state <> 'done'`;
+  const c = importCheckpoints;
+  await orm(sql)
+    .update(c)
+    .set({
+      state: 'error',
+      stats: expr`jsonb_set(${c.stats}, '{error}', to_jsonb(${message}::text))`,
+      updatedAt: now,
+    })
+    .where(and(walkOf(ref), ne(c.state, 'done')));
 }
 
 /** When the account's first import started, while it has not finished: incremental syncs read from there. */

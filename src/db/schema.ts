@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { ImportStats } from '../shared';
 import {
   bigint,
   bigserial,
@@ -244,7 +245,10 @@ export const importCheckpoints = pgTable(
     maxUpdate: bigint('max_update', { mode: 'number' }),
     dryRun: boolean('dry_run').notNull().default(false),
     /** Decimal sums are strings: { matched, unassigned, reasons, openSum, paidSum, ... }. */
-    stats: jsonb('stats').$type<Record<string, unknown>>().notNull().default({}),
+    stats: jsonb('stats')
+      .$type<ImportStats>()
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     startedAt: instantNow('started_at'),
     updatedAt: instantNow('updated_at'),
     finishedAt: instant('finished_at'),
