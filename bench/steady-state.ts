@@ -272,7 +272,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   });
   const metricsPort = await freePort();
   const worker = await startWorkerProcess(config, {
-    env: { SEVSYNC_WORKER_HTTP_PORT: String(metricsPort) },
+    // The statement counter is a diagnostic (driver errors then carry their parameters): benches only.
+    env: { SEVSYNC_WORKER_HTTP_PORT: String(metricsPort), SEVSYNC_DB_COUNT_STATEMENTS: '1' },
   });
   // connectApp with a larger pool: the bench adds accounts many at a time.
   const db = createDb(config.databaseUrl, { max: 8 });

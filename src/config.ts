@@ -73,6 +73,7 @@ const ConfigSchema = z.object({
   SEVSYNC_SEVDESK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
   SEVSYNC_IMPORT_WINDOW: z.coerce.number().int().min(1).max(16).default(4),
   SEVSYNC_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  SEVSYNC_DB_COUNT_STATEMENTS: z.enum(['0', '1', 'false', 'true']).default('0'),
   SEVSYNC_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   SEVSYNC_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   SEVSYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
@@ -103,6 +104,8 @@ export interface OpsConfig {
    * unset). Fewer: less memory, but an evicted account replays its run's history on its next cycle.
    */
   maxCachedWorkflows: number | undefined;
+  /** Count SQL statements for /metrics (a benchmark diagnostic: driver errors then carry their parameters). */
+  countStatements: boolean;
   logFormat: 'auto' | 'json' | 'pretty';
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
@@ -117,6 +120,7 @@ export const DEFAULT_OPS: OpsConfig = {
   importWindow: 4,
   importConcurrency: 4,
   maxCachedWorkflows: undefined,
+  countStatements: false,
   logFormat: 'auto',
   logLevel: 'INFO',
 };
@@ -170,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       importWindow: c.SEVSYNC_IMPORT_WINDOW,
       importConcurrency: c.SEVSYNC_IMPORT_CONCURRENCY,
       maxCachedWorkflows: c.SEVSYNC_MAX_CACHED_WORKFLOWS,
+      countStatements: c.SEVSYNC_DB_COUNT_STATEMENTS === '1' || c.SEVSYNC_DB_COUNT_STATEMENTS === 'true',
       logFormat: c.SEVSYNC_LOG_FORMAT,
       logLevel: c.SEVSYNC_LOG_LEVEL,
     },

@@ -137,6 +137,7 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     max: 10,
     statementTimeoutMs: ops.statementTimeoutMs,
     applicationName: 'sevsync-worker',
+    countStatements: ops.countStatements,
   });
   const workflowBundle =
     opts.workflowBundle ?? (ops.workflowBundlePath ? { codePath: ops.workflowBundlePath } : undefined);
@@ -237,7 +238,7 @@ export interface OpsServer {
  */
 export async function startOpsServer(
   handle: Pick<WorkerHandle, 'state' | 'databaseReachable'>,
-  opts: { port: number; host: string; sdkMetricsUrl?: string },
+  opts: { port: number; host: string; sdkMetricsUrl?: string; countStatements?: boolean },
 ): Promise<OpsServer> {
   const server = http.createServer((req, res) => {
     const send = (status: number, body: string, type = 'application/json') => {
@@ -260,9 +261,10 @@ export async function startOpsServer(
       }
       if (path === '/metrics') {
         let text = await renderMetrics();
-        text +=
-          '# HELP sevsync_db_statements_total SQL statements the worker sent to PostgreSQL\n' +
-          `# TYPE sevsync_db_statements_total counter\nsevsync_db_statements_total ${statementsSent()}\n`;
+        if (opts.countStatements)
+          text +=
+            '# HELP sevsync_db_statements_total SQL statements the worker sent to PostgreSQL\n' +
+            `# TYPE sevsync_db_statements_total counter\nsevsync_db_statements_total ${statementsSent()}\n`;
         if (opts.sdkMetricsUrl) text += await fetchText(opts.sdkMetricsUrl);
         return send(200, text, 'text/plain; version=0.0.4; charset=utf-8');
       }
@@ -355,6 +357,7 @@ export async function runWorkerMain(config: Config): Promise<void> {
       ? await startOpsServer(handle, {
           port: ops.workerHttpPort,
           host: ops.workerHttpHost,
+          countStatements: ops.countStatements,
           ...(sdkMetricsPort !== undefined
             ? { sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics` }
             : {}),

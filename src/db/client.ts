@@ -21,12 +21,18 @@ export interface DbOptions {
   statementTimeoutMs?: number;
   /** Shown in pg_stat_activity (which process holds a connection). */
   applicationName?: string;
+  /** Count the statements sent (`statementsSent`): benchmarks only, see there. */
+  countStatements?: boolean;
 }
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
 
 let statements = 0;
-/** SQL statements this process has sent (every pool): the worker's /metrics shows it as a counter. */
+/**
+ * SQL statements sent by the pools created with `countStatements` (the worker's /metrics shows it when
+ * SEVSYNC_DB_COUNT_STATEMENTS is set). A diagnostic for benchmarks, off by default: postgres.js's `debug`
+ * hook, the only per-statement one, also makes its errors carry the query and its parameters.
+ */
 export const statementsSent = (): number => statements;
 
 export function createDb(url: string, opts: DbOptions = {}): DbHandle {
@@ -36,9 +42,13 @@ export function createDb(url: string, opts: DbOptions = {}): DbHandle {
     onnotice: () => {},
     // numeric stays a string: money is never a JS float.
     types: {},
-    debug: () => {
-      statements += 1;
-    },
+    ...(opts.countStatements
+      ? {
+          debug: () => {
+            statements += 1;
+          },
+        }
+      : {}),
     // Startup parameters: they hold for every connection of the pool, also after a reconnect.
     connection: {
       application_name: opts.applicationName ?? 'sevsync',

@@ -15,6 +15,7 @@ const root = path.resolve(__dirname, '../..');
 const HUNG_EXIT = 3;
 
 function runHammer(seconds: number): Promise<{ code: number | null; output: string }> {
+  // An exit without a line of output (seen once in CI, code and signal unknown) is said with both.
   return new Promise((resolve) => {
     let output = '';
     const child = spawn(
@@ -35,7 +36,9 @@ function runHammer(seconds: number): Promise<{ code: number | null; output: stri
     );
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
+    child.on('exit', (code, signal) =>
+      resolve({ code, output: output || `(no output; exit code ${code}, signal ${signal ?? 'none'})` }),
+    );
   });
 }
 
@@ -59,7 +62,12 @@ describe('the PostgreSQL driver under pg_terminate_backend', () => {
     'keeps the process alive while its backends are terminated (a rare hung query is reported, never fatal)',
     { timeout: 90_000 },
     async () => {
-      const { code, output } = await runHammer(12);
+      let { code, output } = await runHammer(12);
+      // A hammer that died before its first line never reached the terminations: said, and run once more.
+      if (output.startsWith('(no output')) {
+        console.warn(`pg-terminate hammer: ${output}; running it again`);
+        ({ code, output } = await runHammer(12));
+      }
       expect(output, output.slice(-2000)).toMatch(/survived \d+ rounds|did not settle within/);
       expect(output).not.toMatch(/crashed/);
       expect([0, HUNG_EXIT], output.slice(-2000)).toContain(code);
