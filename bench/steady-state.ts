@@ -273,7 +273,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const metricsPort = await freePort();
   const worker = await startWorkerProcess(config, {
     // The statement counter is a diagnostic (driver errors then carry their parameters): benches only.
-    env: { SEVSYNC_WORKER_HTTP_PORT: String(metricsPort), SEVSYNC_DB_COUNT_STATEMENTS: '1' },
+    // BENCH_WORKER_NODE_OPTIONS: node flags for the worker alone (e.g. the production heap cap).
+    env: {
+      SEVSYNC_WORKER_HTTP_PORT: String(metricsPort),
+      SEVSYNC_DB_COUNT_STATEMENTS: '1',
+      NODE_OPTIONS: process.env['BENCH_WORKER_NODE_OPTIONS'] ?? process.env['NODE_OPTIONS'],
+    },
   });
   // connectApp with a larger pool: the bench adds accounts many at a time.
   const db = createDb(config.databaseUrl, { max: 8 });
