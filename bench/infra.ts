@@ -9,6 +9,7 @@ import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import postgres from 'postgres';
 import type { Config } from '../src/config';
+import { configEnv } from '../src/config';
 import { migrateDatabase } from '../src/db/migrate';
 import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
 import type { HostedSandbox, SandboxSpec } from './sandbox-host';
@@ -218,11 +219,7 @@ export async function startWorkerProcess(
     : [path.join(REPO, 'bin', 'sevsync.cjs'), 'worker'];
   const env: Record<string, string | undefined> = {
     ...process.env,
-    DATABASE_URL: config.databaseUrl,
-    TEMPORAL_ADDRESS: config.temporalAddress,
-    TEMPORAL_NAMESPACE: config.temporalNamespace,
-    SEVSYNC_TASK_QUEUE: config.taskQueue,
-    SEVSYNC_SECRET_KEY: config.secretKey?.toString('base64') ?? '',
+    ...configEnv(config),
     ...opts.env,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];

@@ -140,6 +140,17 @@ export interface Config {
   ops?: OpsConfig;
 }
 
+/** The environment that gives a child process (a worker started by a test or bench) this config's core. */
+export function configEnv(config: Config): Record<string, string> {
+  return {
+    DATABASE_URL: config.databaseUrl,
+    TEMPORAL_ADDRESS: config.temporalAddress,
+    TEMPORAL_NAMESPACE: config.temporalNamespace,
+    SEVSYNC_TASK_QUEUE: config.taskQueue,
+    SEVSYNC_SECRET_KEY: config.secretKey?.toString('base64') ?? '',
+  };
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Config } from '../../src/config';
+import { configEnv } from '../../src/config';
 
 /** The real `sevsync worker` in its own process, so tests can SIGKILL it. */
 export function spawnWorkerProcess(config: Config): {
@@ -11,14 +12,7 @@ export function spawnWorkerProcess(config: Config): {
 } {
   let out = '';
   const child = spawn(process.execPath, [path.resolve(__dirname, '../../bin/sevsync.cjs'), 'worker'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: config.databaseUrl,
-      TEMPORAL_ADDRESS: config.temporalAddress,
-      TEMPORAL_NAMESPACE: config.temporalNamespace,
-      SEVSYNC_TASK_QUEUE: config.taskQueue,
-      SEVSYNC_SECRET_KEY: config.secretKey?.toString('base64') ?? '',
-    },
+    env: { ...process.env, ...configEnv(config) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
