@@ -68,7 +68,9 @@ async function steadyState(
   temporal: Awaited<ReturnType<typeof startTemporal>>,
   cleanup: Cleanup,
 ): Promise<SteadyResult> {
-  const count = Math.ceil(opts.accounts / opts.accountsPerSandbox);
+  // The sync-now samples get a sandbox of their own (the invoices they add must reach no idle account).
+  const samples = Math.min(opts.latencySamples, opts.accountsPerSandbox, opts.accounts);
+  const count = (samples > 0 ? 1 : 0) + Math.ceil((opts.accounts - samples) / opts.accountsPerSandbox);
   log(`steady: ${opts.accounts} accounts on ${count} sandbox(es) of ${opts.invoicesPerAccount} invoices`);
   const host = await startSandboxHost(
     Array.from({ length: count }, (_, i) => ({ seed: opts.seed + 1 + i, invoices: opts.invoicesPerAccount })),
@@ -83,6 +85,7 @@ async function steadyState(
     sandboxHost: host,
     accounts: opts.accounts,
     accountsPerSandbox: opts.accountsPerSandbox,
+    sampleAccounts: samples,
     intervalSeconds: opts.intervalSeconds,
     windowSeconds: opts.steadySeconds,
     latencySamples: opts.latencySamples,

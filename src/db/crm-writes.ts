@@ -401,12 +401,72 @@ export async function writeInvoicePage(
   input: PageInput,
   opts: WriteOpts = {},
 ): Promise<PageResult> {
+  const same = await unchangedPage(sql, input, opts.statsExclude);
+  if (same) return same;
   try {
     return await writePageOnce(sql, input, opts);
   } catch (err) {
     if (!isDataError(err)) throw err;
   }
   return writeIsolated(sql, input, opts);
+}
+
+/**
+ * A page that only repeats what is stored (the sync's overlap re-lists the last minutes' invoices every
+ * cycle): one read instead of a transaction of a dozen statements. Only a page of plain invoices, every one
+ * stored with the same content hash, not removed, assigned to the customer its contact's e-mail matches,
+ * with the status and amount the upsert would give it, and without an open issue; anything else (a new or
+ * changed row, stornos, drafts, invalid rows, contacts to store) goes through the write. The stats are
+ * pageStats' over the stored rows. Null: write the page.
+ */
+async function unchangedPage(
+  sql: Sql,
+  input: PageInput,
+  statsExclude: ReadonlySet<string> | undefined,
+): Promise<PageResult | null> {
+  const rows = input.invoices;
+  if (
+    rows.length === 0 ||
+    input.stornos.length > 0 ||
+    input.withdrawnIds.length > 0 ||
+    input.invalid.length > 0 ||
+    input.contacts.length > 0
+  )
+    return null;
+  const statIds = rows.map((r) => r.source_id).filter((id) => !statsExclude?.has(id));
+  const [row] = await sql<{ n: number; same: number; open_sum: string | null; paid_sum: string | null }[]>`
+    select count(*)::int as n,
+      count(*) filter (where i.source_id is not null and i.content_hash = r.content_hash
+        and i.removed_at is null and i.type <> 'SR' and i.customer_id is not null
+        and i.status = case when exists (
+          select 1 from invoices s where s.account_id = i.account_id and s.source = i.source
+            and s.type = 'SR' and s.removed_at is null and s.origin_source_id = i.source_id) then 'cancelled'
+          else r.status end
+        and i.amount = case when ${input.amountBasis} = 'net' then i.amount_net else i.amount_gross end
+        and exists (
+          select 1 from source_contacts sc join customers cu on cu.account_id = sc.account_id
+            and email_key(cu.email) = email_key(sc.email)
+          where sc.account_id = i.account_id and sc.source = i.source and sc.source_id = i.contact_source_id
+            and cu.id = i.customer_id)
+        and not exists (
+          select 1 from invoice_issues x where x.account_id = i.account_id and x.source = i.source
+            and x.source_id = i.source_id and x.resolved_at is null))::int as same,
+      sum(i.amount) filter (where i.status = 'open' and r.source_id = any(${statIds}::text[])) as open_sum,
+      sum(i.amount) filter (where i.status = 'paid' and r.source_id = any(${statIds}::text[])) as paid_sum
+    from unnest(${rows.map((r) => r.source_id)}::text[], ${rows.map((r) => r.content_hash)}::text[],
+      ${rows.map((r) => r.status)}::text[]) as r(source_id, content_hash, status)
+    left join invoices i on i.account_id = ${input.accountId} and i.source = ${input.source}
+      and i.source_id = r.source_id`;
+  if (!row || row.same !== rows.length || row.n !== rows.length) return null;
+  return {
+    written: 0,
+    assigned: statIds.length,
+    unassigned: 0,
+    invalid: 0,
+    openSum: new Decimal(row.open_sum ?? 0).toFixed(2),
+    paidSum: new Decimal(row.paid_sum ?? 0).toFixed(2),
+    unassignedReasons: {},
+  };
 }
 
 interface Unit {

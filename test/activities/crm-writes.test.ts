@@ -1,4 +1,5 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createDb, statementsSent } from '../../src/db/client';
 import type { PageInput } from '../../src/db/crm-writes';
 import { reassignContacts, upsertSourceContacts, writeInvoicePage } from '../../src/db/crm-writes';
 import { ensureAccount } from '../../src/db/interfaces';
@@ -80,6 +81,59 @@ describe('writeInvoicePage', () => {
       ['RE-11', 'open', '0.20'],
       ['RE-12', 'paid', '1487.50'],
     ]);
+  });
+
+  it('a page that repeats what is stored is read, not written; any difference is written', async () => {
+    const rows = [
+      invoice('20', '1', '10.00'),
+      invoice('21', '1', '5.50', { source_status: '1000', status: 'paid', paid_amount: '5.50' }),
+    ];
+    await writeInvoicePage(db.sql, page({ contacts: [contact('1', 'eva@firma.de')], invoices: rows }));
+    const stamps = async () =>
+      (
+        await db.sql<{ source_id: string; updated_at: string }[]>`
+          select source_id, updated_at::text as updated_at from invoices where account_id = ${accountId} order by source_id`
+      ).map((r) => `${r.source_id}@${r.updated_at}`);
+    const before = await stamps();
+    // The sync's overlap: the same page again, contacts already stored: one statement, no transaction.
+    const counted = createDb(inject('databaseUrl'), { max: 1, countStatements: true });
+    await counted.sql`select 1`; // the connection's own start-up is not the page's
+    const sent = statementsSent();
+    const again = await writeInvoicePage(counted.sql, page({ invoices: rows })).finally(() =>
+      counted.close(),
+    );
+    expect(statementsSent() - sent).toBe(1);
+    expect(again).toMatchObject({
+      written: 0,
+      assigned: 2,
+      unassigned: 0,
+      openSum: '10.00',
+      paidSum: '5.50',
+    });
+    expect(await stamps()).toEqual(before);
+    expect(await values()).toEqual({ 'eva@firma.de': { invoices: '15.50', total: '15.50' } });
+
+    // One changed amount: the page is written and the values follow.
+    const changed = await writeInvoicePage(
+      db.sql,
+      page({
+        invoices: [
+          rows[0]!,
+          invoice('21', '1', '7.00', { source_status: '1000', status: 'paid', paid_amount: '7.00' }),
+        ],
+      }),
+    );
+    expect(changed).toMatchObject({ written: 1, paidSum: '7.00' });
+    expect(await values()).toEqual({ 'eva@firma.de': { invoices: '17.00', total: '17.00' } });
+
+    // An open issue on an unchanged row (a malformed copy read meanwhile): written, and the issue resolves.
+    await db.sql`
+      insert into invoice_issues (account_id, source, source_id, invoice_number, kind, reason)
+      values (${accountId}, 'sevdesk', '20', 'RE-20', 'invalid', 'sumGross: expected a number')`;
+    await writeInvoicePage(db.sql, page({ invoices: [rows[0]!], validIds: ['20'] }));
+    const open = await db.sql`
+      select 1 from invoice_issues where account_id = ${accountId} and resolved_at is null`;
+    expect(open.length).toBe(0);
   });
 
   it('fills only empty fields of an existing customer and keeps other values in the total', async () => {
