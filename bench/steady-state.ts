@@ -425,11 +425,13 @@ export class FleetWindow {
   }
 
   async close(databaseUrl: string): Promise<WindowSample> {
+    // The counters first, at the window's end: the requests of cycles that start after it must not count
+    // (the cycles are counted by their start in [t0, t1)).
     const t1 = Date.now();
+    const metricsAfter = await scrapeMetrics(this.fleet.metricsPort).catch(noMetrics);
     const cpu = cpuBetween(this.cpu0, snapshotCpu(this.fleet.pids), await postgresPidsOf(databaseUrl));
     const rss = this.rss.stop();
     const db = await this.activity.stop();
-    const metricsAfter = await scrapeMetrics(this.fleet.metricsPort).catch(noMetrics);
     return {
       t0: this.t0,
       t1,
