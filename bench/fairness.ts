@@ -5,7 +5,9 @@ import type { Cleanup, startTemporal } from './infra';
 import { checkpoint, createDatabase, dropDatabase, log, sleep, startSandboxHost, withTimeout } from './infra';
 import type { BenchOptions } from './options';
 import type { CpuShare } from './proc-stats';
-import type { WindowSample } from './steady-state';
+import type { Run } from './histories';
+import type { HostedSandbox } from './sandbox-host';
+import type { Fleet, WindowSample } from './steady-state';
 import type { IdleInTransaction } from './pg-activity';
 import { idleInTransaction } from './pg-activity';
 import { FleetWindow, dueSyncs, startFleet, summary } from './steady-state';
@@ -58,10 +60,7 @@ export async function runFairness(
     })),
   );
   cleanup.add('fairness sandbox host', () => host.stop());
-  const importHost = await startSandboxHost([{ seed: opts.seed + 2000, invoices: opts.fairnessInvoices }]);
-  cleanup.add('fairness import sandbox host', () => importHost.stop());
-  const importSb = importHost.sandboxes[0];
-  if (!importSb) throw new Error('no import sandbox');
+  const importer = await startImportSandbox(opts, cleanup);
   await checkpoint();
   const databaseUrl = await createDatabase('fairness');
   cleanup.add('fairness database', () => dropDatabase(databaseUrl));
@@ -76,72 +75,114 @@ export async function runFairness(
     onboarding: 'sync',
     label: 'fair',
   });
-  const importAccount = 'bench-fair-import';
   try {
     log(`fairness: ${opts.fairnessSeconds} s without an import`);
     const a = await FleetWindow.open(fleet);
     await sleep(opts.fairnessSeconds * 1000);
     const without = await a.close(databaseUrl);
-
-    log('fairness: the same while one account imports');
-    const b = await FleetWindow.open(fleet);
-    await addInterface(fleet.ops, {
-      accountId: importAccount,
-      token: importSb.token,
-      baseUrl: importSb.url,
-      intervalSeconds: 3600,
-    });
-    const importId = await importWorkflowOf(fleet.ops, importAccount);
-    await withTimeout(
-      fleet.ops.temporal.workflow.getHandle(importId).result(),
-      Math.max(300_000, (opts.fairnessInvoices / 200) * 1000),
-      'the fairness import',
-    );
-    const withImport = await b.close(databaseUrl);
-    const importSeconds = (withImport.t1 - withImport.t0) / 1000;
-    log(
-      `fairness: the import took ${importSeconds.toFixed(1)} s ` +
-        `(${Math.round(opts.fairnessInvoices / importSeconds)} invoices/s)`,
-    );
+    const withImport = await importWindow(fleet, importer, databaseUrl);
     await sleep(SETTLE_MS);
     const { all } = await fleet.histories();
-    const windowOf = (w: WindowSample): FairnessWindow => {
-      const due = dueSyncs(all, opts.fairnessInterval * 1000, w.t0, w.t1);
-      return {
-        windowSeconds: (w.t1 - w.t0) / 1000,
-        due: due.due,
-        missed: due.missed,
-        startLatenessMs: summary(due.late),
-        workerCpuCores: w.cpu.cores.worker ?? 0,
-        workerMaxRssBytes: w.rss.maxBytes,
-        idleInTransaction: idleInTransaction(w.database),
-        cpu: w.cpu,
-      };
-    };
-    const r0 = windowOf(without);
-    const r1 = windowOf(withImport);
-    const p0 = r0.startLatenessMs.p99;
-    const p1 = r1.startLatenessMs.p99;
-    return {
-      accounts: opts.fairnessAccounts,
-      intervalSeconds: opts.fairnessInterval,
-      invoices: importSb.invoices,
-      setupSeconds: fleet.setup.seconds,
-      without: r0,
-      withImport: {
-        ...r1,
-        importSeconds,
-        importInvoicesPerSecond: importSb.invoices / importSeconds,
-      },
-      ratio: p0 === null || p1 === null ? null : p1 / Math.max(1, p0),
-    };
+    return fairnessOf(all, fleet, importer, without, withImport);
   } finally {
-    await fleet.ops.temporal.workflow
-      .getHandle(accountSyncWorkflowId(importAccount))
-      .terminate('bench done')
-      .catch(() => undefined);
+    await importer.terminate(fleet);
     await fleet.stop();
-    await importHost.stop();
+    await importer.host.stop();
     await host.stop();
   }
+}
+
+/** The sandbox of the account that imports, in a process of its own. */
+export interface ImportSandbox {
+  host: Awaited<ReturnType<typeof startSandboxHost>>;
+  sb: HostedSandbox;
+  accountId: string;
+  invoices: number;
+  terminate(fleet: Fleet): Promise<void>;
+}
+
+export async function startImportSandbox(opts: BenchOptions, cleanup: Cleanup): Promise<ImportSandbox> {
+  const host = await startSandboxHost([{ seed: opts.seed + 2000, invoices: opts.fairnessInvoices }]);
+  cleanup.add('fairness import sandbox host', () => host.stop());
+  const sb = host.sandboxes[0];
+  if (!sb) throw new Error('no import sandbox');
+  const accountId = 'bench-fair-import';
+  return {
+    host,
+    sb,
+    accountId,
+    invoices: sb.invoices,
+    terminate: (fleet) =>
+      fleet.ops.temporal.workflow
+        .getHandle(accountSyncWorkflowId(accountId))
+        .terminate('bench done')
+        .then(() => undefined)
+        .catch(() => undefined),
+  };
+}
+
+/** A window over the time one more account's bulk import runs on the fleet's worker. */
+export async function importWindow(
+  fleet: Fleet,
+  importer: ImportSandbox,
+  databaseUrl: string,
+): Promise<WindowSample> {
+  log('fairness: the same while one account imports');
+  const b = await FleetWindow.open(fleet);
+  await addInterface(fleet.ops, {
+    accountId: importer.accountId,
+    token: importer.sb.token,
+    baseUrl: importer.sb.url,
+    intervalSeconds: 3600,
+  });
+  const importId = await importWorkflowOf(fleet.ops, importer.accountId);
+  await withTimeout(
+    fleet.ops.temporal.workflow.getHandle(importId).result(),
+    Math.max(300_000, (importer.invoices / 200) * 1000),
+    'the fairness import',
+  );
+  const w = await b.close(databaseUrl);
+  const seconds = (w.t1 - w.t0) / 1000;
+  log(
+    `fairness: the import took ${seconds.toFixed(1)} s (${Math.round(importer.invoices / seconds)} invoices/s)`,
+  );
+  return w;
+}
+
+/** Start lateness of the fleet's due syncs without and during the import, from one read of the histories. */
+export function fairnessOf(
+  all: Run[][],
+  fleet: Fleet,
+  importer: ImportSandbox,
+  without: WindowSample,
+  withImport: WindowSample,
+): FairnessResult {
+  const intervalMs = fleet.intervalSeconds * 1000;
+  const windowOf = (w: WindowSample): FairnessWindow => {
+    const due = dueSyncs(all, intervalMs, w.t0, w.t1);
+    return {
+      windowSeconds: (w.t1 - w.t0) / 1000,
+      due: due.due,
+      missed: due.missed,
+      startLatenessMs: summary(due.late),
+      workerCpuCores: w.cpu.cores.worker ?? 0,
+      workerMaxRssBytes: w.rss.maxBytes,
+      idleInTransaction: idleInTransaction(w.database),
+      cpu: w.cpu,
+    };
+  };
+  const r0 = windowOf(without);
+  const r1 = windowOf(withImport);
+  const p0 = r0.startLatenessMs.p99;
+  const p1 = r1.startLatenessMs.p99;
+  const importSeconds = (withImport.t1 - withImport.t0) / 1000;
+  return {
+    accounts: fleet.accountIds.length,
+    intervalSeconds: fleet.intervalSeconds,
+    invoices: importer.invoices,
+    setupSeconds: fleet.setup.seconds,
+    without: r0,
+    withImport: { ...r1, importSeconds, importInvoicesPerSecond: importer.invoices / importSeconds },
+    ratio: p0 === null || p1 === null ? null : p1 / Math.max(1, p0),
+  };
 }

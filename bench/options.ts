@@ -70,9 +70,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
   latency profile: the pipeline import of --latency-invoices (30,000; quick 5,000) against a sandbox that waits
            --latency-ms (${LATENCY_DEFAULTS.requestMs}) per request + --latency-per-object-ms (${LATENCY_DEFAULTS.perObjectMs}) per object, one page at a
            time (SEVSYNC_IMPORT_WINDOW=1) and with the product's default window
-  fairness: --fairness-accounts (1,000; quick 50) accounts at --fairness-interval (60 s; quick 15 s), start
-           lateness over --fairness-seconds (60; quick 30) without an import, then while one more account
-           imports --fairness-invoices (100,000; quick 5,000)`;
+  fairness: start lateness of the steady-state accounts over their window (without an import), then while
+           one more account imports --fairness-invoices (100,000; quick 5,000) on the same worker. With
+           --skip-steady on a fleet of its own: --fairness-accounts (1,000; quick 50) accounts at
+           --fairness-interval (60 s; quick 15 s), --fairness-seconds (60; quick 30) without an import`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';

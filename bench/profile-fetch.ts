@@ -14,9 +14,9 @@ export interface FetchProfile {
   parseMs: number | null;
   /** Per page, ms: client.listInvoices as the import calls it (HTTP, parse, zod validation, mapping). */
   clientMs: number | null;
-  /** Per page, ms: the product's Invoice schema (z.looseObject: every unknown key copied) over the objects. */
+  /** Per page, ms: the same fields as z.looseObject (every unknown key copied; the schema shipped before). */
   validateLooseMs: number | null;
-  /** Per page, ms: the same fields as z.object (unknown keys stripped): the what-if for a leaner schema. */
+  /** Per page, ms: the product's Invoice schema (z.object: unknown keys accepted and dropped). */
   validateStripMs: number | null;
 }
 
@@ -38,7 +38,7 @@ export async function profileFetch(opts: {
   const bytes: number[] = [];
   const loose: number[] = [];
   const strip: number[] = [];
-  const stripSchema = z.object(Invoice.shape);
+  const looseSchema = z.looseObject(Invoice.shape);
   const lastPage = Math.max(0, Math.floor(opts.invoices / IMPORT_PAGE_SIZE) - 1);
   for (let i = 0; i < opts.pages; i++) {
     const offset = Math.round((lastPage * i) / Math.max(1, opts.pages - 1)) * IMPORT_PAGE_SIZE;
@@ -51,8 +51,8 @@ export async function profileFetch(opts: {
     const t2 = performance.now();
     // Alternating order, so that neither schema always runs on a warmer heap.
     for (const [schema, into] of i % 2
-      ? [[stripSchema, strip] as const, [Invoice, loose] as const]
-      : [[Invoice, loose] as const, [stripSchema, strip] as const]) {
+      ? [[Invoice, strip] as const, [looseSchema, loose] as const]
+      : [[looseSchema, loose] as const, [Invoice, strip] as const]) {
       const v0 = performance.now();
       for (const o of objects) schema.safeParse(o);
       into.push(performance.now() - v0);

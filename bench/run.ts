@@ -23,7 +23,8 @@ import { USAGE, UsageError, parseOptions } from './options';
 import { machineCpu } from './proc-stats';
 import type { Goal } from './report';
 import { allGoals, findings, render } from './report';
-import { runFairness } from './fairness';
+import type { FairnessResult } from './fairness';
+import { runFairness, startImportSandbox } from './fairness';
 import { importUnderLatency } from './import-latency';
 import type { SteadyResult } from './steady-state';
 import { runSteadyState } from './steady-state';
@@ -67,7 +68,7 @@ async function steadyState(
   opts: BenchOptions,
   temporal: Awaited<ReturnType<typeof startTemporal>>,
   cleanup: Cleanup,
-): Promise<SteadyResult> {
+): Promise<{ steady: SteadyResult; fairness: FairnessResult | undefined }> {
   // The sync-now samples get a sandbox of their own (the invoices they add must reach no idle account).
   const samples = Math.min(opts.latencySamples, opts.accountsPerSandbox, opts.accounts);
   const count = (samples > 0 ? 1 : 0) + Math.ceil((opts.accounts - samples) / opts.accountsPerSandbox);
@@ -77,9 +78,13 @@ async function steadyState(
   );
   cleanup.add('steady sandbox host', () => host.stop());
   await checkpoint();
+  // Fairness on the steady fleet itself (the accounts the goal is about, no second fleet to set up): its
+  // window is the "without", then one more account imports on the same worker.
+  const importer = opts.skipFairness ? undefined : await startImportSandbox(opts, cleanup);
   const db = await createDatabase('steady');
   cleanup.add('steady database', () => dropDatabase(db));
   return runSteadyState({
+    ...(importer ? { fairness: importer } : {}),
     databaseUrl: db,
     temporal,
     sandboxHost: host,
@@ -130,10 +135,14 @@ async function main(): Promise<void> {
     const profileDir = opts.cpuProfile ? path.join(RESULTS_DIR, `profiles-${stamp}`) : undefined;
     const imp = opts.skipImport ? undefined : await importComparison(opts, temporal, cleanup, profileDir);
     const latency = opts.skipLatency ? undefined : await importUnderLatency(opts, temporal, cleanup);
-    const steady = opts.skipSteady ? undefined : await steadyState(opts, temporal, cleanup);
-    const fairness = opts.skipFairness
-      ? undefined
-      : await runFairness(opts, temporal, cleanup, setupTimeoutMs(opts.fairnessAccounts, 'sync'));
+    const both = opts.skipSteady ? undefined : await steadyState(opts, temporal, cleanup);
+    const steady = both?.steady;
+    // Without the steady state, fairness sets up a fleet of its own (--fairness-accounts, --fairness-interval).
+    const fairness =
+      both?.fairness ??
+      (opts.skipFairness || !opts.skipSteady
+        ? undefined
+        : await runFairness(opts, temporal, cleanup, setupTimeoutMs(opts.fairnessAccounts, 'sync')));
     const goals: Goal[] = allGoals(imp, latency, steady, fairness);
     const notes = findings(imp, steady, os.cpus().length);
     const finishedAt = new Date();

@@ -28,6 +28,9 @@ import type { ActivityShare, IdleInTransaction, PgActivity } from './pg-activity
 import { PgActivitySampler, idleInTransaction, postgresPidsOf } from './pg-activity';
 import type { CpuShare } from './proc-stats';
 import { RssSampler, cpuBetween, snapshotCpu } from './proc-stats';
+import type { FairnessResult, ImportSandbox } from './fairness';
+import { fairnessOf, importWindow } from './fairness';
+import { DEPLOYED_WORKER_NODE_OPTIONS } from './deployed';
 import type { HostedSandbox } from './sandbox-host';
 import type { Sample } from './worker-metrics';
 import { growth, scrapeMetrics } from './worker-metrics';
@@ -266,7 +269,7 @@ export interface Fleet {
   setup: { seconds: number; cpu: CpuShare; database: ActivityShare[] };
   /** Every account's runs, oldest first (after a window: the syncs in it). */
   histories(): Promise<{ all: Run[][]; seconds: number }>;
-  stop(): Promise<void>;
+  stop(opts?: { terminate?: boolean }): Promise<void>;
 }
 
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
@@ -278,11 +281,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const metricsPort = await freePort();
   const worker = await startWorkerProcess(config, {
     // The statement counter is a diagnostic (driver errors then carry their parameters): benches only.
-    // BENCH_WORKER_NODE_OPTIONS: node flags for the worker alone (e.g. the production heap cap).
+    // The worker runs as deployed (the heap cap of docker-compose.yml and deploy/kubernetes, which also sizes
+    // the SDK's workflow cache); BENCH_WORKER_NODE_OPTIONS replaces it ('' for node's default heap).
     env: {
       SEVSYNC_WORKER_HTTP_PORT: String(metricsPort),
       SEVSYNC_DB_COUNT_STATEMENTS: '1',
-      NODE_OPTIONS: process.env['BENCH_WORKER_NODE_OPTIONS'] ?? process.env['NODE_OPTIONS'],
+      NODE_OPTIONS: process.env['BENCH_WORKER_NODE_OPTIONS'] ?? DEPLOYED_WORKER_NODE_OPTIONS,
     },
   });
   // connectApp with a larger pool: the bench adds accounts many at a time.
@@ -307,13 +311,16 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     opts.sandboxHost.sandboxes[
       i < samples ? 0 : (samples > 0 ? 1 : 0) + Math.floor((i - samples) / opts.accountsPerSandbox)
     ] as HostedSandbox;
-  const stop = async () => {
-    await mapLimit(accountIds, 32, (id) =>
-      ops.temporal.workflow
-        .getHandle(accountSyncWorkflowId(id))
-        .terminate('bench done')
-        .catch(() => undefined),
-    );
+  const stop = async ({ terminate = true }: { terminate?: boolean } = {}) => {
+    // Without terminate the workflows stay on the server (the bench's in-memory dev server, when nothing
+    // else runs on it before it stops).
+    if (terminate)
+      await mapLimit(accountIds, 32, (id) =>
+        ops.temporal.workflow
+          .getHandle(accountSyncWorkflowId(id))
+          .terminate('bench done')
+          .catch(() => undefined),
+      );
     await ops.close();
     await worker.stop();
   };
@@ -375,7 +382,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
       setup: { seconds: setupSeconds, cpu: setupCpu, database: setupDb.shares },
       histories: async () => {
         const started = Date.now();
-        const all = await mapLimit(accountIds, 16, (id) => runsOf(ops.temporal, accountSyncWorkflowId(id)));
+        const all = await mapLimit(accountIds, 48, (id) => runsOf(ops.temporal, accountSyncWorkflowId(id)));
         return { all, seconds: (Date.now() - started) / 1000 };
       },
       stop,
@@ -493,9 +500,18 @@ function perIdleCycle(all: Run[][], accountIds: string[], busy: Set<string>, w: 
 }
 
 export async function runSteadyState(
-  opts: Omit<FleetOptions, 'label'> & { windowSeconds: number; latencySamples: number },
-): Promise<SteadyResult> {
+  opts: Omit<FleetOptions, 'label'> & {
+    windowSeconds: number;
+    latencySamples: number;
+    /**
+     * Fairness on this fleet: after the window (the "without" figures), one more account imports on the same
+     * worker. The fleet is left on the server (nothing runs on it after this phase).
+     */
+    fairness?: ImportSandbox;
+  },
+): Promise<{ steady: SteadyResult; fairness: FairnessResult | undefined }> {
   const fleet = await startFleet({ ...opts, label: 'steady' });
+  let terminate = true;
   const { ops, accountIds, sandboxOf } = fleet;
   try {
     log('steady: measuring');
@@ -536,8 +552,15 @@ export async function runSteadyState(
     await sleep(Math.max(0, t0 + windowMs - Date.now()));
     const w = await window.close(opts.databaseUrl);
     const t1 = w.t1;
+    const during = opts.fairness
+      ? await importWindow(fleet, opts.fairness, opts.databaseUrl).then(async (x) => {
+          await sleep(FAIRNESS_SETTLE_MS);
+          return x;
+        })
+      : undefined;
 
     const { all, seconds: historyFetchSeconds } = await fleet.histories();
+    const fairness = opts.fairness && during ? fairnessOf(all, fleet, opts.fairness, w, during) : undefined;
     const syncs = all
       .flatMap((runs) => syncCycles(runs))
       .filter((a) => a.scheduledMs >= t0 && a.scheduledMs < t1);
@@ -557,7 +580,11 @@ export async function runSteadyState(
     const busy = new Set(accountIds.slice(0, sampleAccounts));
     for (const id of sampled) busy.add(id);
     const idle = perIdleCycle(all, accountIds, busy, w);
-    return {
+    if (opts.fairness) {
+      await opts.fairness.terminate(fleet);
+      terminate = false;
+    }
+    const steady: SteadyResult = {
       accounts: opts.accounts,
       onboarding: opts.onboarding,
       sandboxes: opts.sandboxHost.sandboxes.length,
@@ -599,7 +626,11 @@ export async function runSteadyState(
       },
       historyFetchSeconds,
     };
+    return { steady, fairness };
   } finally {
-    await fleet.stop();
+    await fleet.stop({ terminate });
   }
 }
+
+/** After the import window: syncs due late in it get to start before the histories are read. */
+const FAIRNESS_SETTLE_MS = 10_000;

@@ -75,6 +75,7 @@ const ConfigSchema = z.object({
   SEVSYNC_IMPORT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   SEVSYNC_DB_COUNT_STATEMENTS: z.enum(['0', '1', 'false', 'true']).default('0'),
   SEVSYNC_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  SEVSYNC_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
   SEVSYNC_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   SEVSYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
@@ -104,6 +105,12 @@ export interface OpsConfig {
    * unset). Fewer: less memory, but an evicted account replays its run's history on its next cycle.
    */
   maxCachedWorkflows: number | undefined;
+  /**
+   * Workflow tasks the worker runs at once (the SDK's 40 by default). A quick sync holds its task's slot
+   * while its local activity runs: with many accounts falling due together, tasks otherwise wait on the
+   * server for a free slot.
+   */
+  maxConcurrentWorkflowTasks: number;
   /** Count SQL statements for /metrics (a benchmark diagnostic: driver errors then carry their parameters). */
   countStatements: boolean;
   logFormat: 'auto' | 'json' | 'pretty';
@@ -120,6 +127,7 @@ export const DEFAULT_OPS: OpsConfig = {
   importWindow: 4,
   importConcurrency: 4,
   maxCachedWorkflows: undefined,
+  maxConcurrentWorkflowTasks: 40,
   countStatements: false,
   logFormat: 'auto',
   logLevel: 'INFO',
@@ -185,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       importWindow: c.SEVSYNC_IMPORT_WINDOW,
       importConcurrency: c.SEVSYNC_IMPORT_CONCURRENCY,
       maxCachedWorkflows: c.SEVSYNC_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTasks: c.SEVSYNC_MAX_CONCURRENT_WORKFLOW_TASKS,
       countStatements: c.SEVSYNC_DB_COUNT_STATEMENTS === '1' || c.SEVSYNC_DB_COUNT_STATEMENTS === 'true',
       logFormat: c.SEVSYNC_LOG_FORMAT,
       logLevel: c.SEVSYNC_LOG_LEVEL,

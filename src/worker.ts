@@ -174,6 +174,11 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       // per-token and per-worker limits of the client.
       maxConcurrentLocalActivityExecutions: 50,
       ...(ops.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: ops.maxCachedWorkflows }),
+      // The SDK caps this at the cache size (with a warning) when the cache is smaller.
+      maxConcurrentWorkflowTaskExecutions:
+        ops.maxCachedWorkflows === undefined || ops.maxCachedWorkflows === 0
+          ? ops.maxConcurrentWorkflowTasks
+          : Math.min(ops.maxConcurrentWorkflowTasks, ops.maxCachedWorkflows),
     });
     // The walks' own queue: a few imports at a time, never the slots the syncs need.
     const walks = await Worker.create({

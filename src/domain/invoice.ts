@@ -142,7 +142,7 @@ export function toInvoiceRow(inv: Invoice, baseCurrency: string): InvoiceRow {
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 const accountingSum = (inv: Invoice, field: 'sumGrossAccounting' | 'sumNetAccounting'): string | null => {
-  const v = (inv as Record<string, unknown>)[field];
+  const v = inv[field];
   return typeof v === 'string' && DECIMAL.test(v) ? v : null;
 };
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { DEPLOYED_WORKER_NODE_OPTIONS } from '../../bench/deployed';
 import { loadConfig } from '../../src/config';
 
 // deploy/kubernetes (kustomize), checked without a cluster: what the resources say and how they fit.
@@ -97,6 +98,12 @@ describe('deploy/kubernetes', () => {
     const limitMi = Number(String(worker.resources.limits.memory).replace('Mi', ''));
     const heapMb = Number(/--max-old-space-size=(\d+)/.exec(config.data.NODE_OPTIONS)?.[1]);
     expect(heapMb).toBeLessThan(limitMi * 0.8);
+    // The bench measures the worker with these flags: what it reports is what is deployed.
+    expect(config.data.NODE_OPTIONS).toBe(DEPLOYED_WORKER_NODE_OPTIONS);
+    const compose = parseAllDocuments(
+      readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8'),
+    )[0]?.toJS();
+    expect(compose.services.worker.environment.NODE_OPTIONS).toBe(DEPLOYED_WORKER_NODE_OPTIONS);
   });
 
   it('takes the database URL and the key from Secrets by reference', () => {
