@@ -121,6 +121,8 @@ export const Invoice = sevdeskObject('Invoice', {
   customerInternalNote: passthroughField,
   addressCountry: passthroughField,
   paymentMethod: passthroughField,
+  /** The company the invoice belongs to (activities/company.ts checks it): checked there, not here. */
+  sevClient: passthroughField,
   /** The bookkeeping (base-currency) sums of a foreign invoice: checked by the domain, not here. */
   sumGrossAccounting: passthroughField,
   sumNetAccounting: passthroughField,

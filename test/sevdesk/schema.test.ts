@@ -57,6 +57,9 @@ describe('sevDesk schemas against the recorded fixtures', () => {
       update: '2026-03-02T10:16:40+01:00',
     });
     expect(re?.origin).toBeUndefined();
+    // What the sync reads beyond the typed fields survives: the company check and the accounting sums.
+    expect(re?.sevClient).toEqual(fixtureObjects('invoice_list.json')[0]?.['sevClient']);
+    expect(re?.sevClient).toBeDefined();
     // Fields the sync does not read are accepted and dropped (never copied on the hot path).
     expect(Object.keys(re ?? {})).not.toContain('sepaCreditorId');
     expect(Object.keys(re ?? {})).not.toContain('taxRule');
