@@ -39,6 +39,8 @@ export interface BenchOptions {
   /** Length of the window without the import (the one with the import lasts as long as the import). */
   fairnessSeconds: number;
   skipFairness: boolean;
+  /** Fairness on the steady-state fleet (its window is the "without") instead of a fleet of its own. */
+  fairnessOnSteady: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
        [--seed N] [--skip-import] [--skip-steady] [--cpu-profile] [--experiments]
        [--onboarding sync|import] [--latency-invoices N] [--latency-ms MS] [--latency-per-object-ms MS]
        [--skip-latency] [--fairness-invoices N] [--fairness-accounts N] [--fairness-interval S]
-       [--fairness-seconds S] [--skip-fairness]
+       [--fairness-seconds S] [--skip-fairness] [--fairness-on-steady]
 
   default: 100,000 invoices (pipeline and plain loop twice each, alternating), 1,000 accounts, 120 s steady
            window, plus the latency-profile import and the fairness phase (about 12 minutes in all on 2 cores)
@@ -70,10 +72,10 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
   latency profile: the pipeline import of --latency-invoices (30,000; quick 5,000) against a sandbox that waits
            --latency-ms (${LATENCY_DEFAULTS.requestMs}) per request + --latency-per-object-ms (${LATENCY_DEFAULTS.perObjectMs}) per object, one page at a
            time (SEVSYNC_IMPORT_WINDOW=1) and with the product's default window
-  fairness: start lateness of the steady-state accounts over their window (without an import), then while
-           one more account imports --fairness-invoices (100,000; quick 5,000) on the same worker. With
-           --skip-steady on a fleet of its own: --fairness-accounts (1,000; quick 50) accounts at
-           --fairness-interval (60 s; quick 15 s), --fairness-seconds (60; quick 30) without an import`;
+  fairness: --fairness-accounts (1,000; quick 50) accounts at --fairness-interval (60 s; quick 15 s), start
+           lateness over --fairness-seconds (60; quick 30) without an import, then while one more account
+           imports --fairness-invoices (100,000; quick 5,000); --fairness-on-steady: on the steady-state
+           fleet instead (its window is the one without an import; slow at 10,000 accounts)`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -130,6 +132,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         'fairness-interval': { type: 'string' },
         'fairness-seconds': { type: 'string' },
         'skip-fairness': { type: 'boolean' },
+        'fairness-on-steady': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -194,5 +197,6 @@ export function parseOptions(argv: string[]): BenchOptions {
       4_000,
     ),
     skipFairness: values['skip-fairness'] ?? false,
+    fairnessOnSteady: values['fairness-on-steady'] ?? false,
   };
 }

@@ -78,9 +78,10 @@ async function steadyState(
   );
   cleanup.add('steady sandbox host', () => host.stop());
   await checkpoint();
-  // Fairness on the steady fleet itself (the accounts the goal is about, no second fleet to set up): its
-  // window is the "without", then one more account imports on the same worker.
-  const importer = opts.skipFairness ? undefined : await startImportSandbox(opts, cleanup);
+  // --fairness-on-steady: fairness on the steady fleet itself (the accounts the goal is about): its window is
+  // the "without", then one more account imports on the same worker.
+  const importer =
+    opts.skipFairness || !opts.fairnessOnSteady ? undefined : await startImportSandbox(opts, cleanup);
   const db = await createDatabase('steady');
   cleanup.add('steady database', () => dropDatabase(db));
   return runSteadyState({
@@ -137,10 +138,10 @@ async function main(): Promise<void> {
     const latency = opts.skipLatency ? undefined : await importUnderLatency(opts, temporal, cleanup);
     const both = opts.skipSteady ? undefined : await steadyState(opts, temporal, cleanup);
     const steady = both?.steady;
-    // Without the steady state, fairness sets up a fleet of its own (--fairness-accounts, --fairness-interval).
+    // Fairness on a fleet of its own (--fairness-accounts, --fairness-interval) unless it ran on the steady one.
     const fairness =
       both?.fairness ??
-      (opts.skipFairness || !opts.skipSteady
+      (opts.skipFairness || (opts.fairnessOnSteady && !opts.skipSteady)
         ? undefined
         : await runFairness(opts, temporal, cleanup, setupTimeoutMs(opts.fairnessAccounts, 'sync')));
     const goals: Goal[] = allGoals(imp, latency, steady, fairness);
@@ -182,6 +183,7 @@ async function main(): Promise<void> {
         fairnessAccounts: opts.fairnessAccounts,
         fairnessIntervalSeconds: opts.fairnessInterval,
         fairnessSeconds: opts.fairnessSeconds,
+        fairnessOnSteady: opts.fairnessOnSteady,
       },
       machine,
       goals,
