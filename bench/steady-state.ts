@@ -520,7 +520,6 @@ export async function runSteadyState(
     const t0 = window.t0;
     const windowMs = opts.windowSeconds * 1000;
     const latencies: number[] = [];
-    const sampled = new Set<string>();
     let timeouts = 0;
     const sampleAccounts = opts.sampleAccounts ?? 0;
     for (let k = 0; k < opts.latencySamples && sampleAccounts > 0; k++) {
@@ -530,7 +529,6 @@ export async function runSteadyState(
       const i = k % sampleAccounts;
       const sb = sandboxOf(i);
       const accountId = accountIds[i] as string;
-      sampled.add(accountId);
       let contactId = contactIds.get(sb.url);
       if (!contactId) {
         contactId = await firstContactId(sb);
@@ -578,7 +576,6 @@ export async function runSteadyState(
     const timers = all.flatMap((runs) => timerLateness(runs, t0, t1));
     // Every account on the samples' sandbox saw the added invoices: none of them is idle.
     const busy = new Set(accountIds.slice(0, sampleAccounts));
-    for (const id of sampled) busy.add(id);
     const idle = perIdleCycle(all, accountIds, busy, w);
     if (opts.fairness) {
       await opts.fairness.terminate(fleet);

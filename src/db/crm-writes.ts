@@ -401,7 +401,12 @@ export async function writeInvoicePage(
   input: PageInput,
   opts: WriteOpts = {},
 ): Promise<PageResult> {
-  const same = await unchangedPage(sql, input, opts.statsExclude);
+  // The check is only a shortcut: whatever it cannot read (a data error) goes through the write below,
+  // which isolates the rows PostgreSQL refuses.
+  const same = await unchangedPage(sql, input, opts.statsExclude).catch((err: unknown) => {
+    if (isDataError(err)) return null;
+    throw err;
+  });
   if (same) return same;
   try {
     return await writePageOnce(sql, input, opts);
