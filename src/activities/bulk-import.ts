@@ -118,11 +118,13 @@ export function createImportActivities(deps: ActivityDeps) {
   const carried = new Map<string, { page: Promise<Page<Invoice>>; at: number }>();
   /** Dry runs write nothing, so their contacts live in the worker's memory for the length of the import. */
   const dryRunContacts = new Map<string, Map<string, ContactRow>>();
+  /** Pages of one import in flight (invoice pages ahead of the one written; contact pages at its start). */
+  const window = Math.max(1, deps.importWindow ?? DEFAULT_IMPORT_WINDOW);
 
   async function dryRunCache(ref: ImportRef, client: SevdeskClient) {
     let cache = dryRunContacts.get(ref.importId);
     if (!cache) {
-      const all = await fetchAllContacts(client);
+      const all = await fetchAllContacts(client, { concurrency: window });
       cache = new Map(all.rows.map((r) => [r.source_id, r]));
       dryRunContacts.set(ref.importId, cache);
     }
@@ -141,7 +143,8 @@ export function createImportActivities(deps: ActivityDeps) {
       try {
         if (ref.dryRun) await dryRunCache(ref, client);
         else if ((cp?.nextOffset ?? 0) === 0) {
-          const all = await fetchAllContacts(client);
+          // The import's window bounds the contact pages in flight too (1: one page at a time).
+          const all = await fetchAllContacts(client, { concurrency: window });
           await upsertSourceContacts(deps.sql, ref.accountId, SOURCE_SEVDESK, all.rows);
           await analyzeSyncTables(deps.sql);
           await raiseContactCursor(deps.sql, ref.accountId, all.maxUpdate);
@@ -183,7 +186,6 @@ export function createImportActivities(deps: ActivityDeps) {
       const session = await openInterface(deps, ref.accountId).catch((err: unknown) => {
         throw toFailure(err);
       });
-      const windowSize = Math.max(1, deps.importWindow ?? DEFAULT_IMPORT_WINDOW);
       const { iface } = session;
       const keyOf = (pass: number, o: number) =>
         `${ref.accountId}|${ref.importId}|${pass}|${o}|${iface.baseUrl}|${iface.tokenCiphertext}`;
@@ -216,18 +218,32 @@ export function createImportActivities(deps: ActivityDeps) {
       // The walk's first page comes alone: the workflow learns sevDesk's count (the progress bar) at once.
       const maxPages = offset === 0 && pass === 1 ? 1 : (ref.maxPages ?? 50);
       // Deactivated: nothing is fetched (walkPage answers `paused` before any request).
-      const window = iface.active || ref.dryRun ? windowSize : 0;
+      const depth = iface.active || ref.dryRun ? window : 0;
+      // The window from the page to write on, as far as the count goes; before the count is known only that
+      // page (an account with one page of invoices asks for nothing more). Pages past this batch's last are
+      // handed to the next batch when it returns for its page or time budget.
+      const topUp = () => {
+        for (let k = 0, o = offset; k < (total === null ? Math.min(1, depth) : depth); k++) {
+          if (total !== null && o >= total) break;
+          void fetchAt(pass, o);
+          o = requestOffsetOf(o) + IMPORT_PAGE_SIZE;
+        }
+      };
       try {
         for (;;) {
-          for (let k = 0, o = offset; k < window && pages + k < maxPages; k++) {
-            if (total !== null && o >= total) break;
-            void fetchAt(pass, o);
-            o = requestOffsetOf(o) + IMPORT_PAGE_SIZE;
-          }
+          topUp();
           const at = offset;
           const res = await walkPage({ ...ref, offset, pass }, report, {
             ...session,
-            fetch: () => fetchAt(pass, at),
+            fetch: async () => {
+              const page = await fetchAt(pass, at);
+              // The first page brings the count: the rest of the window is asked for while it is written.
+              if (total === null && page.total !== null) {
+                total = page.total;
+                topUp();
+              }
+              return page;
+            },
           });
           ahead.delete(offset);
           if (res.paused && !ref.dryRun) await recomputeAccountValues(deps.sql, ref.accountId);
@@ -237,9 +253,8 @@ export function createImportActivities(deps: ActivityDeps) {
           const out = { ...res, pages };
           if (res.finished || res.paused || res.pass !== pass || res.nextOffset !== expected) return out;
           offset = res.nextOffset;
-          if (pages >= maxPages) return out;
-          // The budget is spent: the pages asked for ahead wait for the next batch (on this worker).
-          if (Date.now() - started >= (ref.budgetMs ?? IMPORT_BATCH_BUDGET_MS)) {
+          // Pages or time budget spent: the pages asked for ahead wait for the next batch (on this worker).
+          if (pages >= maxPages || Date.now() - started >= (ref.budgetMs ?? IMPORT_BATCH_BUDGET_MS)) {
             carry = true;
             return out;
           }

@@ -2,12 +2,18 @@ import type { ContactRow } from '../domain/contact';
 import { toContactRow, unreadableContactRow } from '../domain/contact';
 import { sensibleInstant } from '../domain/limits';
 import type { InvalidObject, Page, SevdeskClient } from '../sevdesk/client';
-import { walkPages } from '../sevdesk/client';
+import { collectPages, dedupeById, walkPages } from '../sevdesk/client';
 import { SevdeskNotFoundError, SevdeskSchemaError } from '../sevdesk/errors';
 import type { CommunicationWay, Contact, ContactAddress } from '../sevdesk/schema';
 
 /** Above this many unknown contacts, pulling everything in pages of 1,000 beats 3-4 requests per contact. */
 export const BULK_CONTACT_THRESHOLD = 40;
+
+/**
+ * Pages of one contact list asked for at once after its first (fetchAllContacts): the per-token request limit
+ * of the transport still bounds what reaches sevDesk. Imports pass their window (SEVSYNC_IMPORT_WINDOW).
+ */
+export const CONTACT_LIST_CONCURRENCY = 4;
 
 /** sevDesk's StaticCountry table hardly ever changes: loaded once per base URL every few hours. */
 export const COUNTRY_CACHE_TTL_MS = 6 * 60 * 60 * 1000;
@@ -48,14 +54,27 @@ export async function countryNames(
   return entry.names;
 }
 
-/** Every object of a list, and the objects that failed their schema (never fatal). */
-export async function collectTolerant<T>(
-  fetch: (offset: number, limit: number) => Promise<Page<T>>,
+/**
+ * Every object of a list, and the objects that failed their schema (never fatal). With `concurrency` > 1
+ * the pages after the first are asked for together (collectPages); an object two pages both carried (rows
+ * moving while they are read) is kept once.
+ */
+export async function collectTolerant<T extends { id: string }>(
+  fetch: (offset: number, limit: number, countAll: boolean) => Promise<Page<T>>,
+  opts: { concurrency?: number } = {},
 ): Promise<{ objects: T[]; invalid: InvalidObject[] }> {
   const objects: T[] = [];
   const invalid: InvalidObject[] = [];
-  for await (const { page } of walkPages(fetch)) {
-    objects.push(...page.objects);
+  if ((opts.concurrency ?? 1) <= 1) {
+    for await (const { page } of walkPages((offset, limit) => fetch(offset, limit, false))) {
+      objects.push(...page.objects);
+      invalid.push(...page.invalid);
+    }
+    return { objects, invalid };
+  }
+  const seen = new Set<string>();
+  for (const page of await collectPages(fetch, { concurrency: opts.concurrency })) {
+    objects.push(...dedupeById<T>(page.objects, seen));
     invalid.push(...page.invalid);
   }
   return { objects, invalid };
@@ -88,14 +107,25 @@ function groupByContact<T extends { contact?: { id: string } | undefined }>(rows
  */
 export async function fetchAllContacts(
   client: SevdeskClient,
+  opts: { concurrency?: number } = {},
 ): Promise<{ rows: ContactRow[]; maxUpdate: number | null; problems: string[] }> {
+  const paging = { concurrency: opts.concurrency ?? CONTACT_LIST_CONCURRENCY };
   const readParts = () =>
     Promise.all([
-      collectTolerant<CommunicationWay>((offset, limit) => client.listCommunicationWays({ offset, limit })),
-      collectTolerant<ContactAddress>((offset, limit) => client.listContactAddresses({ offset, limit })),
+      collectTolerant<CommunicationWay>(
+        (offset, limit, countAll) => client.listCommunicationWays({ offset, limit, countAll }),
+        paging,
+      ),
+      collectTolerant<ContactAddress>(
+        (offset, limit, countAll) => client.listContactAddresses({ offset, limit, countAll }),
+        paging,
+      ),
     ]);
   const readContacts = () =>
-    collectTolerant<Contact>((offset, limit) => client.listContacts({ offset, limit }));
+    collectTolerant<Contact>(
+      (offset, limit, countAll) => client.listContacts({ offset, limit, countAll }),
+      paging,
+    );
   const [firstContacts, first, countries] = await Promise.all([
     readContacts(),
     readParts(),

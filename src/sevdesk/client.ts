@@ -15,7 +15,7 @@ import {
   StaticCountry,
 } from './schema';
 
-export { dedupeById, walkPages, type InvalidObject, type Page } from './paging';
+export { collectPages, dedupeById, walkPages, type InvalidObject, type Page } from './paging';
 export {
   closeDefaultDispatchers,
   createWorkerLimit,
@@ -67,12 +67,14 @@ export interface CommunicationWayQuery {
   type?: string;
   limit?: number;
   offset?: number;
+  countAll?: boolean;
 }
 
 export interface ContactAddressQuery {
   contactId?: string;
   limit?: number;
   offset?: number;
+  countAll?: boolean;
 }
 
 export interface SevdeskClient {
