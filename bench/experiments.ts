@@ -45,11 +45,15 @@ async function loopExperiments(ctx: Ctx): Promise<Experiment[]> {
     { name: 'plain loop (control, before)', variant: {}, control: true },
     { name: 'plain loop + prefetch of the next page', variant: { prefetch: true }, control: false },
     {
-      name: 'plain loop + ANALYZE after pages 1, 2, 4, 8, ...',
-      variant: { analyze: 'doubling' },
+      name: 'plain loop, ANALYZE of all five tables when one is stale (before)',
+      variant: { analyze: 'stale-all' },
       control: false,
     },
-    { name: 'plain loop + both', variant: { prefetch: true, analyze: 'doubling' }, control: false },
+    {
+      name: 'plain loop, ANALYZE after pages 1, 6, 11, ...',
+      variant: { analyze: 'every-5' },
+      control: false,
+    },
     { name: 'plain loop (control, after)', variant: {}, control: true },
   ];
   const drafts: Draft[] = [];
