@@ -527,7 +527,8 @@ export function render(opts: {
         ['worker CPU (cores, window average)', n2(st.worker.cpuCores)],
         ['worker RSS avg / max', `${mb(st.worker.avgRssBytes)} / ${mb(st.worker.maxRssBytes)}`],
         [
-          `sevDesk requests per idle cycle (${n0(st.idleCycles)} cycles of accounts without changes)`,
+          `sevDesk requests per idle cycle (${n0(st.idleCycles)} cycles of accounts without changes; ` +
+            `${n0(st.notIdleAccounts)} more accounts ran a full sync near the window)`,
           n2(st.requestsPerIdleCycle),
         ],
         [

@@ -73,6 +73,11 @@ export interface SteadyResult {
   cpu: CpuShare;
   /** Timer syncs in the window of accounts that had no changes (no sync-now sample). */
   idleCycles: number;
+  /**
+   * Accounts left out of the idle cycles besides the samples: a regular sync activity (a first full sync, or
+   * a quick sync handing over) ran in the window or ended less than 30 s before it.
+   */
+  notIdleAccounts: number;
   /** sevDesk requests the worker sent (its sevsync_sevdesk_requests_total) per idle cycle. */
   requestsPerIdleCycle: number | null;
   /** Database statements of the worker (sevsync_db_statements_total) per idle cycle; null if not counted. */
@@ -119,6 +124,8 @@ export function syncCycles(runs: Run[]): (ActivityTiming & { handedOver: boolean
 }
 
 const SYNC_ACTIVITIES = new Set(['syncAccount', 'syncAccountQuick']);
+/** A regular sync that ended this long before the window still marks its account as not idle. */
+const NOT_IDLE_MARGIN_MS = 30_000;
 
 /**
  * Whether one worker keeps up: every sync that the interval makes due inside the window, and how late it
@@ -461,10 +468,25 @@ export const summary = (xs: number[]) => ({
  * Per idle cycle (a timer sync of an account that had no changes, i.e. not one of `busy`): the sevDesk
  * requests the worker sent, its database statements (when it counts them) and the history events.
  */
-function perIdleCycle(all: Run[][], accountIds: string[], busy: Set<string>, w: WindowSample) {
+function perIdleCycle(all: Run[][], accountIds: string[], samples: Set<string>, w: WindowSample) {
   let cycles = 0;
   let allCycles = 0;
   let events = 0;
+  // Not idle either: an account whose cycle near the window was a regular activity (its first full sync, or
+  // the quick sync handing over), so that a first sync ending just inside the window adds no requests.
+  const busy = new Set(samples);
+  all.forEach((runs, i) => {
+    const acts = syncCycles(runs);
+    if (
+      acts.some(
+        (a) =>
+          (!a.local || a.handedOver) &&
+          a.scheduledMs < w.t1 &&
+          (a.completedMs ?? Infinity) >= w.t0 - NOT_IDLE_MARGIN_MS,
+      )
+    )
+      busy.add(accountIds[i] as string);
+  });
   all.forEach((runs, i) => {
     const n = syncCycles(runs).filter(
       (a) => a.startedMs !== null && a.startedMs >= w.t0 && a.startedMs < w.t1,
@@ -492,6 +514,7 @@ function perIdleCycle(all: Run[][], accountIds: string[], busy: Set<string>, w: 
   const per = (x: number | null, n: number) => (x === null || n === 0 ? null : x / n);
   return {
     idleCycles: cycles,
+    notIdleAccounts: busy.size - samples.size,
     requestsPerIdleCycle: per(requests, cycles),
     // Without an account label the counter includes the busy accounts' cycles: divided by all cycles then.
     statementsPerIdleCycle: per(statements, byAccount ? cycles : allCycles),
@@ -612,6 +635,7 @@ export async function runSteadyState(
       },
       cpu: w.cpu,
       idleCycles: idle.idleCycles,
+      notIdleAccounts: idle.notIdleAccounts,
       requestsPerIdleCycle: idle.requestsPerIdleCycle,
       statementsPerIdleCycle: idle.statementsPerIdleCycle,
       historyEventsPerIdleCycle: idle.historyEventsPerIdleCycle,

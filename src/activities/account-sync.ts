@@ -6,14 +6,13 @@ import type { InterfaceRecord } from '../db/interfaces';
 import { unfinishedImportStart } from '../db/imports';
 import { loadInterface, recordSyncRun, setInterfaceState } from '../db/interfaces';
 import {
-  contactsDueForRecheck,
-  invalidInvoicesDue,
-  touchInvalidIssues,
   countUnassigned,
-  storedOpenInvoiceIds,
-  saveSyncCursors,
+  cycleChores,
+  finishSyncCycle,
   staleContacts,
+  storedOpenInvoiceIds,
   touchContacts,
+  touchInvalidIssues,
 } from '../db/sync';
 import type { SevdeskClient } from '../sevdesk/client';
 import { walkPages } from '../sevdesk/client';
@@ -167,7 +166,8 @@ export function createSyncActivities(deps: ActivityDeps) {
       return needsActivity();
     const ctx = pageContext(deps.sql, client, iface);
     const counts = emptyCounts();
-    await setInterfaceState(deps.sql, accountId, 'syncing', null);
+    // A quick cycle is over in a moment (or hands over to the regular one, which says so): no "syncing" write.
+    if (deadline === undefined) await setInterfaceState(deps.sql, accountId, 'syncing', null);
     try {
       let contactCursor = iface.contactCursor;
       const firstLoad =
@@ -205,7 +205,7 @@ export function createSyncActivities(deps: ActivityDeps) {
             Context.current().log.warn('sevDesk count and rows disagree', { accountId, message: e.message }),
         },
       )) {
-        await checkCompany(deps.sql, accountId, page.objects);
+        await checkCompany(deps.sql, accountId, page.objects, { bound: iface.sevdeskClientId });
         const out = await processInvoicePage(ctx, page);
         counts.pages += 1;
         counts.fetched += out.fetched;
@@ -217,23 +217,26 @@ export function createSyncActivities(deps: ActivityDeps) {
       }
       if (cursor === null && since !== null) cursor = since;
       if (recheckOpen) await recheckOpenInvoices(ctx, counts);
-      await rereadInvalidInvoices(ctx, counts);
-      // Unassigned invoices' contacts, a few per cycle and each at most once per re-check age: an e-mail
-      // added in sevDesk is found within (unassigned contacts / limit) cycles or the age, whichever is longer.
-      const recheck = await contactsDueForRecheck(
-        deps.sql,
-        accountId,
-        deps.recheckLimit ?? DEFAULT_RECHECK_LIMIT,
-        deps.recheckAgeSeconds ?? DEFAULT_RECHECK_AGE_SECONDS,
-      );
+      // Records reported invalid, and unassigned invoices' contacts (a few per cycle and each at most once per
+      // re-check age: an e-mail added in sevDesk is found within (unassigned contacts / limit) cycles or the
+      // age, whichever is longer): one read says what is due, and an account with nothing due is done.
+      const chores = await cycleChores(deps.sql, accountId, {
+        invalidLimit: INVALID_REREAD_BUDGET,
+        recheckLimit: deps.recheckLimit ?? DEFAULT_RECHECK_LIMIT,
+        recheckAgeSeconds: deps.recheckAgeSeconds ?? DEFAULT_RECHECK_AGE_SECONDS,
+      });
+      await rereadInvalidInvoices(ctx, counts, chores.invalidDue);
+      const { recheck } = chores;
       if (recheck.length > 0) {
         await upsertSourceContacts(deps.sql, accountId, SOURCE_SEVDESK, await fetchContacts(client, recheck));
         await touchContacts(deps.sql, accountId, recheck);
         await reassignContacts(deps.sql, accountId, SOURCE_SEVDESK, recheck);
       }
-      counts.unassigned = await countUnassigned(deps.sql, accountId);
-      await saveSyncCursors(deps.sql, accountId, { invoice: cursor, contact: contactCursor });
-      await recordSyncRun(deps.sql, { accountId, kind: 'incremental', counts, error: null });
+      counts.unassigned =
+        chores.invalidDue.length > 0 || recheck.length > 0
+          ? await countUnassigned(deps.sql, accountId)
+          : chores.unassigned;
+      await finishSyncCycle(deps.sql, accountId, { invoice: cursor, contact: contactCursor }, counts);
       Context.current().log.info('sevDesk sync done', { accountId, ...counts, invoiceCursor: cursor });
       return { skipped: null, counts, invoiceCursor: cursor };
     } catch (err) {
@@ -285,8 +288,8 @@ export function createSyncActivities(deps: ActivityDeps) {
    * Records reported invalid are read again by id, a few a cycle on a growing interval: an unchanged invoice
    * that came malformed once is not re-listed by `updateAfter`, and its issue must resolve when it reads fine.
    */
-  async function rereadInvalidInvoices(ctx: PageContext, counts: SyncCounts): Promise<void> {
-    const due = await invalidInvoicesDue(deps.sql, ctx.accountId, INVALID_REREAD_BUDGET);
+  async function rereadInvalidInvoices(ctx: PageContext, counts: SyncCounts, due: string[]): Promise<void> {
+    if (due.length === 0) return;
     const found: Invoice[] = [];
     const still: string[] = [];
     for (const id of due) {

@@ -330,7 +330,10 @@ export function createImportActivities(deps: ActivityDeps) {
       }
     }
     stats.shortPage = null;
-    await checkCompany(deps.sql, ref.accountId, page.objects, { bind: !ref.dryRun });
+    await checkCompany(deps.sql, ref.accountId, page.objects, {
+      bind: !ref.dryRun,
+      bound: iface.sevdeskClientId,
+    });
 
     const ctx = pageContext(deps.sql, client, iface);
     const contacts = ref.dryRun ? contactsFor(await dryRunCache(ref, client), page.objects) : [];

@@ -18,11 +18,16 @@ export async function checkCompany(
   sql: Sql,
   accountId: string,
   objects: readonly unknown[],
-  opts: { bind?: boolean } = {},
+  opts: {
+    bind?: boolean;
+    /** The binding as the caller read it (InterfaceRecord.sevdeskClientId): a binding never changes, so a
+     * known one is not read again; null or absent: read now. */
+    bound?: string | null;
+  } = {},
 ): Promise<void> {
   const ids = new Set(objects.flatMap((o) => companyOf(o) ?? []));
   if (ids.size === 0) return;
-  let bound = await boundCompany(sql, accountId);
+  let bound = opts.bound ?? (await boundCompany(sql, accountId));
   // A dry run previews a token: it checks against a binding but never makes one.
   if (bound === null && opts.bind === false) return;
   if (bound === null) bound = await bindCompany(sql, accountId, [...ids][0] ?? '');

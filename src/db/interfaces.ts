@@ -36,6 +36,8 @@ export interface InterfaceRecord {
   invoiceCursor: number | null;
   contactCursor: number | null;
   lastSyncedAt: Date | null;
+  /** The sevDesk company (SevClient id) the interface's data came from; null before its first data. */
+  sevdeskClientId: string | null;
 }
 
 export async function loadInterface(sql: Sql, accountId: string): Promise<InterfaceRecord | undefined> {
@@ -53,6 +55,7 @@ export async function loadInterface(sql: Sql, accountId: string): Promise<Interf
       invoiceCursor: interfaces.invoiceCursor,
       contactCursor: interfaces.contactCursor,
       lastSyncedAt: interfaces.lastSyncedAt,
+      sevdeskClientId: interfaces.sevdeskClientId,
     })
     .from(interfaces)
     .innerJoin(accounts, eq(accounts.id, interfaces.accountId))

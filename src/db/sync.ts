@@ -1,4 +1,5 @@
 // What the incremental sync reads and writes besides the page writes: cursors and the contacts to re-read.
+import type { SyncCounts } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
 import type { Sql } from './client';
 
@@ -49,14 +50,7 @@ export async function staleContacts(
  * of unassigned invoices (an e-mail added in sevDesk may not bump the contact's `update`) and those whose last
  * read failed (`read_error`: their issue resolves when they read fine).
  */
-export async function contactsDueForRecheck(
-  sql: Sql,
-  accountId: string,
-  limit: number,
-  minAgeSeconds: number,
-): Promise<string[]> {
-  if (limit <= 0) return [];
-  const rows = await sql<{ id: string }[]>`
+const recheckQuery = (sql: Sql, accountId: string, limit: number, minAgeSeconds: number) => sql`
     select id from (
       select i.contact_source_id as id, min(sc.fetched_at) as at from invoices i
       left join source_contacts sc on sc.account_id = i.account_id and sc.source = i.source
@@ -70,9 +64,7 @@ export async function contactsDueForRecheck(
     ) due
     where at is null or at < now() - make_interval(secs => ${minAgeSeconds})
     group by id order by min(at) nulls first, id
-    limit ${limit}`;
-  return rows.map((r) => r.id);
-}
+    limit ${Math.max(0, limit)}`;
 
 /** Marks contacts as just read even when sevDesk no longer has them, so the re-check moves on. */
 export async function touchContacts(sql: Sql, accountId: string, ids: string[]): Promise<void> {
@@ -83,21 +75,55 @@ export async function touchContacts(sql: Sql, accountId: string, ids: string[]):
 }
 
 export async function countUnassigned(sql: Sql, accountId: string): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`
-    select count(*)::int as n from invoice_issues
-    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and kind = 'unassigned' and resolved_at is null`;
+  const [row] = await sql<{ n: number }[]>`${unassignedQuery(sql, accountId)}`;
   return row?.n ?? 0;
 }
 
-export async function saveSyncCursors(
+const unassignedQuery = (sql: Sql, accountId: string) => sql`
+    select count(*)::int as n from invoice_issues
+    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and kind = 'unassigned' and resolved_at is null`;
+
+/**
+ * The end of a sync cycle in one statement: the cursors move on, the interface is idle again, and the run is
+ * recorded (one commit instead of two; nothing is recorded for an interface removed meanwhile).
+ */
+export async function finishSyncCycle(
   sql: Sql,
   accountId: string,
   cursors: { invoice: number | null; contact: number | null },
+  counts: SyncCounts,
 ): Promise<void> {
   await sql`
-    update interfaces set invoice_cursor = ${cursors.invoice}, contact_cursor = ${cursors.contact}, state = 'idle',
-      last_error = null, last_synced_at = now(), updated_at = now()
-    where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
+    with moved as (
+      update interfaces set invoice_cursor = ${cursors.invoice}, contact_cursor = ${cursors.contact}, state = 'idle',
+        last_error = null, last_synced_at = now(), updated_at = now()
+      where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}
+      returning account_id)
+    insert into sync_runs (account_id, kind, finished_at, pages, fetched, written, unassigned, invalid, error)
+    select account_id, 'incremental', now(), ${counts.pages}, ${counts.fetched}, ${counts.written},
+      ${counts.unassigned}, ${counts.invalid}, null
+    from moved`;
+}
+
+/**
+ * What a cycle has to do besides the new invoices, in one read: records reported invalid that are due for a
+ * re-read (invalidInvoicesDue), contacts due for a re-check (contactsDueForRecheck), and the unassigned count.
+ */
+export async function cycleChores(
+  sql: Sql,
+  accountId: string,
+  opts: { invalidLimit: number; recheckLimit: number; recheckAgeSeconds: number },
+): Promise<{ invalidDue: string[]; recheck: string[]; unassigned: number }> {
+  const [row] = await sql<{ invalid_due: string[]; recheck: string[]; unassigned: number }[]>`
+    select
+      array(${invalidDueQuery(sql, accountId, opts.invalidLimit)}) as invalid_due,
+      array(${recheckQuery(sql, accountId, opts.recheckLimit, opts.recheckAgeSeconds)}) as recheck,
+      (${unassignedQuery(sql, accountId)}) as unassigned`;
+  return {
+    invalidDue: row?.invalid_due ?? [],
+    recheck: row?.recheck ?? [],
+    unassigned: row?.unassigned ?? 0,
+  };
 }
 
 /** Invoices stored as open (or partly paid), for the slow re-check of payments without an `update` bump. */
@@ -129,15 +155,12 @@ export async function bindCompany(sql: Sql, accountId: string, clientId: string)
  * Invoices reported invalid (a malformed record), due for another read by id: first after 10 s, then after as
  * long again as the issue has lasted (a record that stays bad is asked for less and less often).
  */
-export async function invalidInvoicesDue(sql: Sql, accountId: string, limit: number): Promise<string[]> {
-  const rows = await sql<{ source_id: string }[]>`
+const invalidDueQuery = (sql: Sql, accountId: string, limit: number) => sql`
     select source_id from invoice_issues
     where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and kind = 'invalid' and resolved_at is null
       and source_id ~ '^[0-9]+$'
       and now() - last_seen_at > greatest(interval '10 seconds', last_seen_at - first_seen_at)
-    order by last_seen_at limit ${limit}`;
-  return rows.map((r) => r.source_id);
-}
+    order by last_seen_at limit ${Math.max(0, limit)}`;
 
 /** The record was read again and is still bad (or gone): its issue stays, seen now. */
 export async function touchInvalidIssues(sql: Sql, accountId: string, ids: string[]): Promise<void> {
