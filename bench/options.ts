@@ -65,7 +65,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
   default: 100,000 invoices (pipeline and plain loop twice each, alternating), 1,000 accounts, 120 s steady
            window, plus the latency-profile import and the fairness phase (about 12 minutes in all on 2 cores)
   --quick: 10,000 invoices (once each), 50 accounts, 30 s steady window at a 15 s interval (so that syncs fall due in it)
-  --cpu-profile: the worker and the plain loop run under node --cpu-prof; CPU by area is printed
+  --cpu-profile: the import worker, the plain loop and the steady worker run under node --cpu-prof; CPU by area is printed
   --onboarding import: steady-state accounts start with the bulk import (addInterface) instead of a first sync
   --experiments: what-if variants of the plain loop (prefetch, ANALYZE cadence), about 3 x the baseline's time
   --steady-seconds: default 120 s, or the interval + 15 s when that is longer (every account falls due in it)

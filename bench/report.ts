@@ -537,6 +537,10 @@ export function render(opts: {
         ],
         ['history events per idle cycle', n1(st.historyEventsPerIdleCycle)],
         [
+          'workflow tasks: cached workflow / replayed history (SDK sticky cache hit / miss)',
+          `${n0(st.workflowCache?.hits ?? null)} / ${n0(st.workflowCache?.misses ?? null)}`,
+        ],
+        [
           `idle in transaction: share of busy connection time / connections idle > ${LONG_IDLE_MS} ms`,
           idleCell(st.idleInTransaction),
         ],
@@ -560,6 +564,17 @@ export function render(opts: {
     ] as const) {
       out.push(`  database connections during the ${label} (connection-seconds):`);
       for (const a of list.slice(0, 6)) out.push(`    ${n1(a.connectionSeconds).padStart(7)}  ${a.what}`);
+    }
+    const main = st.cpuProfile?.[0];
+    if (main) {
+      const cycles = st.syncs.scheduled;
+      out.push(
+        `  CPU profile, worker main thread over the window: ${n0(main.durationMs - main.idleMs)} ms busy of ${n0(main.durationMs)} ms` +
+          (cycles > 0 ? ` (${n1((main.durationMs - main.idleMs) / cycles)} ms per sync cycle)` : '') +
+          '; self time by area (ms):',
+      );
+      out.push(`    ${main.byArea.map((a) => `${a.area} ${n0(a.ms)}`).join(', ')}`);
+      out.push(`    top functions: ${main.topFunctions.map((f) => `${f.fn} ${n0(f.ms)}`).join(', ')}`);
     }
   }
   const fa = opts.fairness;

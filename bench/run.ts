@@ -68,6 +68,7 @@ async function steadyState(
   opts: BenchOptions,
   temporal: Awaited<ReturnType<typeof startTemporal>>,
   cleanup: Cleanup,
+  cpuProfileDir: string | undefined,
 ): Promise<{ steady: SteadyResult; fairness: FairnessResult | undefined }> {
   // The sync-now samples get a sandbox of their own (the invoices they add must reach no idle account).
   const samples = Math.min(opts.latencySamples, opts.accountsPerSandbox, opts.accounts);
@@ -89,6 +90,7 @@ async function steadyState(
     databaseUrl: db,
     temporal,
     sandboxHost: host,
+    cpuProfileDir,
     accounts: opts.accounts,
     accountsPerSandbox: opts.accountsPerSandbox,
     sampleAccounts: samples,
@@ -136,7 +138,9 @@ async function main(): Promise<void> {
     const profileDir = opts.cpuProfile ? path.join(RESULTS_DIR, `profiles-${stamp}`) : undefined;
     const imp = opts.skipImport ? undefined : await importComparison(opts, temporal, cleanup, profileDir);
     const latency = opts.skipLatency ? undefined : await importUnderLatency(opts, temporal, cleanup);
-    const both = opts.skipSteady ? undefined : await steadyState(opts, temporal, cleanup);
+    const both = opts.skipSteady
+      ? undefined
+      : await steadyState(opts, temporal, cleanup, profileDir && path.join(profileDir, 'steady'));
     const steady = both?.steady;
     // Fairness on a fleet of its own (--fairness-accounts, --fairness-interval) unless it ran on the steady one.
     const fairness =

@@ -22,6 +22,8 @@ import {
   timerLateness,
   workflowTaskTimes,
 } from './histories';
+import type { ProfileSummary } from './cpu-profile';
+import { summariseProfiles } from './cpu-profile';
 import type { Child } from './infra';
 import { benchConfig, freePort, log, sleep, startWorkerProcess } from './infra';
 import type { ActivityShare, IdleInTransaction, PgActivity } from './pg-activity';
@@ -86,6 +88,13 @@ export interface SteadyResult {
   historyEventsPerIdleCycle: number | null;
   syncNowToVisibleMs: { p50: number | null; p95: number | null; samples: number[]; timeouts: number };
   historyFetchSeconds: number;
+  /**
+   * Workflow tasks of the window that found their workflow in the worker's cache (sticky) or had to replay
+   * its history (the SDK's sticky_cache_hit / sticky_cache_miss); null when the worker exports no such metric.
+   */
+  workflowCache: { hits: number | null; misses: number | null };
+  /** The worker's CPU profile over the window (--cpu-profile), per thread. */
+  cpuProfile?: ProfileSummary[];
 }
 
 const VISIBLE_TIMEOUT_MS = 60_000;
@@ -236,13 +245,23 @@ async function addManyWithoutImport(
     await ops.temporal.workflow.start(accountSyncWorkflow, {
       workflowId: accountSyncWorkflowId(accountId),
       taskQueue: ops.config.taskQueue,
-      args: [{ accountId, intervalSeconds, startActive: true, state: importedState(intervalSeconds) }],
+      args: [
+        {
+          accountId,
+          intervalSeconds,
+          startActive: true,
+          state: importedState(intervalSeconds),
+          // What-if: runs of another length than the product's (continue-as-new after this many cycles).
+          ...(BENCH_CYCLES_PER_RUN ? { maxCyclesPerRun: BENCH_CYCLES_PER_RUN } : {}),
+        },
+      ],
       staticSummary: `sevDesk invoice sync for account ${accountId}`,
     });
   });
 }
 
 const SETUP_BATCH = 500;
+const BENCH_CYCLES_PER_RUN = Number(process.env['BENCH_CYCLES_PER_RUN'] ?? '') || undefined;
 
 export interface FleetOptions {
   databaseUrl: string;
@@ -260,6 +279,8 @@ export interface FleetOptions {
   onboarding: Onboarding;
   /** Task queue and log label. */
   label: string;
+  /** When set, the worker runs under node --cpu-prof into this directory. */
+  cpuProfileDir?: string | undefined;
 }
 
 /** Accounts syncing on one worker process, set up and synced once; measured by windows (FleetWindow). */
@@ -287,6 +308,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   });
   const metricsPort = await freePort();
   const worker = await startWorkerProcess(config, {
+    nodeArgs: opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [],
     // The statement counter is a diagnostic (driver errors then carry their parameters): benches only.
     // The worker runs as deployed (the heap cap of docker-compose.yml and deploy/kubernetes, which also sizes
     // the SDK's workflow cache); BENCH_WORKER_NODE_OPTIONS replaces it ('' for node's default heap).
@@ -522,6 +544,12 @@ function perIdleCycle(all: Run[][], accountIds: string[], samples: Set<string>, 
   };
 }
 
+/** Growth of one of the SDK's counters over a window, whatever prefix and suffix its exporter gives it. */
+function sdkGrowth(w: WindowSample, metric: string): number | null {
+  const name = w.metricsAfter.find((m) => new RegExp(`(^|_)${metric}(_total)?$`).test(m.name))?.name;
+  return name === undefined ? null : growth(w.metricsBefore, w.metricsAfter, name);
+}
+
 export async function runSteadyState(
   opts: Omit<FleetOptions, 'label'> & {
     windowSeconds: number;
@@ -535,6 +563,8 @@ export async function runSteadyState(
 ): Promise<{ steady: SteadyResult; fairness: FairnessResult | undefined }> {
   const fleet = await startFleet({ ...opts, label: 'steady' });
   let terminate = true;
+  let result: { steady: SteadyResult; fairness: FairnessResult | undefined };
+  let windowSpan: { fromWallMs: number; toWallMs: number } | undefined;
   const { ops, accountIds, sandboxOf } = fleet;
   try {
     log('steady: measuring');
@@ -573,6 +603,7 @@ export async function runSteadyState(
     await sleep(Math.max(0, t0 + windowMs - Date.now()));
     const w = await window.close(opts.databaseUrl);
     const t1 = w.t1;
+    windowSpan = { fromWallMs: t0, toWallMs: t1 };
     const during = opts.fairness
       ? await importWindow(fleet, opts.fairness, opts.databaseUrl).then(async (x) => {
           await sleep(FAIRNESS_SETTLE_MS);
@@ -639,6 +670,10 @@ export async function runSteadyState(
       requestsPerIdleCycle: idle.requestsPerIdleCycle,
       statementsPerIdleCycle: idle.statementsPerIdleCycle,
       historyEventsPerIdleCycle: idle.historyEventsPerIdleCycle,
+      workflowCache: {
+        hits: sdkGrowth(w, 'sticky_cache_hit'),
+        misses: sdkGrowth(w, 'sticky_cache_miss'),
+      },
       syncNowToVisibleMs: {
         p50: percentile(latencies, 50),
         p95: percentile(latencies, 95),
@@ -647,10 +682,14 @@ export async function runSteadyState(
       },
       historyFetchSeconds,
     };
-    return { steady, fairness };
+    result = { steady, fairness };
   } finally {
     await fleet.stop({ terminate });
   }
+  const exitWallMs = fleet.worker.exitedAt();
+  if (opts.cpuProfileDir && windowSpan && exitWallMs !== null)
+    result.steady.cpuProfile = summariseProfiles(opts.cpuProfileDir, 16, { ...windowSpan, exitWallMs });
+  return result;
 }
 
 /** After the import window: syncs due late in it get to start before the histories are read. */
