@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import type { Config } from '../src/config';
 import { configEnv } from '../src/config';
 import { migrateDatabase } from '../src/db/migrate';
+import { workflowBundleOptions } from '../src/workflow-bundle';
 import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
 import type { HostedSandbox, SandboxSpec } from './sandbox-host';
 
@@ -309,7 +310,9 @@ export async function buildWorkflowBundle(): Promise<{ path: string; remove(): v
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sevsync-bench-'));
   const file = path.join(dir, 'workflows.js');
   const bundle = await bundleWorkflowCode({
-    workflowsPath: path.join(REPO, 'src', 'workflows', 'index.ts'),
+    ...workflowBundleOptions(),
+    // What-if: BENCH_PRELOAD_MODULES=0 bundles without the shared modules (every workflow builds them all).
+    ...(process.env['BENCH_PRELOAD_MODULES'] === '0' ? { preloadModules: [] } : {}),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: () => {}, error: console.error },
   });
   writeFileSync(file, bundle.code);
