@@ -311,8 +311,6 @@ export async function buildWorkflowBundle(): Promise<{ path: string; remove(): v
   const file = path.join(dir, 'workflows.js');
   const bundle = await bundleWorkflowCode({
     ...workflowBundleOptions(),
-    // What-if: BENCH_PRELOAD_MODULES=0 bundles without the shared modules (every workflow builds them all).
-    ...(process.env['BENCH_PRELOAD_MODULES'] === '0' ? { preloadModules: [] } : {}),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: () => {}, error: console.error },
   });
   writeFileSync(file, bundle.code);

@@ -22,7 +22,7 @@ import { createLogger, redactText } from './log';
 import { metrics, renderMetrics, statusClass } from './metrics';
 import { openInterfaceToken } from './secrets';
 import { IMPORT_ACTIVITIES, importTaskQueue } from './shared';
-import { PRELOADED_WORKFLOW_MODULES, workflowsPath } from './workflow-bundle';
+import { workflowsPath } from './workflow-bundle';
 import { closeDefaultDispatchers, createSevdeskClient, createWorkerLimit } from './sevdesk/client';
 
 export interface WorkerHandle {
@@ -169,12 +169,7 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       taskQueue: config.taskQueue,
       // Legacy histories schedule their walk activities here too (before the import queue existed).
       activities: all,
-      ...(workflowBundle
-        ? { workflowBundle }
-        : {
-            workflowsPath: workflowsPath(),
-            bundlerOptions: { preloadModules: [...PRELOADED_WORKFLOW_MODULES] },
-          }),
+      ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
       // Quick syncs (local activities) of many accounts at once; sevDesk requests stay bounded by the
       // per-token and per-worker limits of the client.
