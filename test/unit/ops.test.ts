@@ -51,11 +51,11 @@ describe('ops settings', () => {
       workerHttpPort: undefined,
       statementTimeoutMs: 60_000,
       shutdownGraceSeconds: 60,
-      maxCachedWorkflows: 2000,
+      maxCachedWorkflows: 1000,
     });
   });
 
-  it('keeps 2,000 workflows cached unless told otherwise (0 turns the cache off)', () => {
+  it('keeps 1,000 workflows cached unless told otherwise (0 turns the cache off)', () => {
     expect(loadConfig({ SEVSYNC_MAX_CACHED_WORKFLOWS: '10000' }).ops?.maxCachedWorkflows).toBe(10_000);
     expect(loadConfig({ SEVSYNC_MAX_CACHED_WORKFLOWS: '0' }).ops?.maxCachedWorkflows).toBe(0);
     expect(() => loadConfig({ SEVSYNC_MAX_CACHED_WORKFLOWS: 'many' })).toThrow(
