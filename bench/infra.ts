@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import type { Config } from '../src/config';
 import { configEnv } from '../src/config';
 import { migrateDatabase } from '../src/db/migrate';
-import { workflowBundleOptions } from '../src/workflow-bundle';
+import { workflowsPath } from '../src/workflow-bundle';
 import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
 import type { HostedSandbox, SandboxSpec } from './sandbox-host';
 
@@ -310,7 +310,7 @@ export async function buildWorkflowBundle(): Promise<{ path: string; remove(): v
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sevsync-bench-'));
   const file = path.join(dir, 'workflows.js');
   const bundle = await bundleWorkflowCode({
-    ...workflowBundleOptions(),
+    workflowsPath: workflowsPath(),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: () => {}, error: console.error },
   });
   writeFileSync(file, bundle.code);

@@ -313,14 +313,17 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const worker = await startWorkerProcess(config, {
     nodeArgs: opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [],
     // The statement counter is a diagnostic (driver errors then carry their parameters): benches only.
-    // The worker runs as deployed (the heap cap of docker-compose.yml and deploy/kubernetes, which also sizes
-    // the SDK's workflow cache); BENCH_WORKER_NODE_OPTIONS replaces it ('' for node's default heap).
+    // The worker runs as deployed (the heap cap of docker-compose.yml and deploy/kubernetes, the product's
+    // workflow cache); BENCH_WORKER_NODE_OPTIONS replaces the heap cap ('' for node's default heap).
     env: {
       SEVSYNC_WORKER_HTTP_PORT: String(metricsPort),
       SEVSYNC_DB_COUNT_STATEMENTS: '1',
       SEVSYNC_WORKFLOW_BUNDLE: bundle.path,
       NODE_OPTIONS: process.env['BENCH_WORKER_NODE_OPTIONS'] ?? DEPLOYED_WORKER_NODE_OPTIONS,
     },
+  }).catch((err: unknown) => {
+    bundle.remove();
+    throw err;
   });
   // connectApp with a larger pool: the bench adds accounts many at a time.
   const db = createDb(config.databaseUrl, { max: 8 });

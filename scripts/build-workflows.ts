@@ -4,12 +4,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowBundleOptions } from '../src/workflow-bundle';
+import { workflowsPath } from '../src/workflow-bundle';
 
 async function main(): Promise<void> {
   const out = path.resolve(process.argv[2] ?? 'dist/workflow-bundle.js');
   const started = performance.now();
-  const { code } = await bundleWorkflowCode(workflowBundleOptions());
+  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, code);
   console.log(

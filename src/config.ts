@@ -121,8 +121,8 @@ export interface OpsConfig {
 }
 
 /**
- * 1,000 cached accounts leave room in the deployed worker (1 GiB container, 768 MB heap) at any account
- * count. At 16 syncs a second (`npm run bench -- --skip-import --skip-latency --skip-fairness`): 2,000
+ * 1,000 cached accounts should leave room in the deployed worker (1 GiB container, 768 MB heap) at any
+ * account count (not measured at 10,000 with 1,000). At 16 syncs a second (`npm run bench -- --skip-import --skip-latency --skip-fairness`): 2,000
  * accounts every 120 s, all cached, RSS 858 MiB and 0.42 worker cores; 1,000 accounts every 60 s with the
  * SDK's 360, 451 MiB and 0.84 cores. But at 10,000 accounts with 2,000 cached the worker's RSS reached
  * 999 MiB while the cache found none of them, hence half that.

@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { ensureTemporal } from '../../src/dev/temporal-cli';
 import { migrateDatabase } from '../../src/db/migrate';
-import { workflowBundleOptions } from '../../src/workflow-bundle';
+import { workflowsPath } from '../../src/workflow-bundle';
 import { accountSearchKey, stateSearchKey } from '../../src/shared/search-attributes';
 
 declare module 'vitest' {
@@ -47,7 +47,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sevsync-test-'));
   const bundlePath = path.join(dir, 'workflows.js');
   const bundle = await bundleWorkflowCode({
-    ...workflowBundleOptions(),
+    workflowsPath: workflowsPath(),
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });
   writeFileSync(bundlePath, bundle.code);
