@@ -43,7 +43,7 @@ async function analyzeAfter(sql: Sql, page: number, cadence: LoopVariant['analyz
       return analyzeIfStale(sql);
     case 'stale-all': {
       const [row] = await sql<{ stale: boolean }[]>`
-        select coalesce(bool_or(n_mod_since_analyze >= greatest(1000, n_live_tup - n_mod_since_analyze)), false)
+        select coalesce(bool_or(n_mod_since_analyze >= greatest(200, n_live_tup - n_mod_since_analyze)), false)
           as stale
         from pg_stat_user_tables
         where schemaname = current_schema()

@@ -185,7 +185,12 @@ export async function upsertCustomersForContacts(
   return rows.map((r) => Number(r.id));
 }
 
-/** Upserts invoice rows; returns old and new customer ids of every row that changed. */
+/**
+ * Upserts invoice rows; returns old and new customer ids of every row that changed. The customer is looked
+ * up per row (contact, then the customer its e-mail key matches, both by unique index) rather than joined:
+ * a join is planned from statistics, and while an import grows the tables faster than ANALYZE sees it, the
+ * planner took a few hundred customers for two and compared every row with every customer (1.2 s a page).
+ */
 async function upsertInvoices(
   tx: Tx,
   input: PageInput,
@@ -205,7 +210,13 @@ async function upsertInvoices(
     insert into invoices as i (account_id, customer_id, source, source_id, contact_source_id, origin_source_id, number,
       type, invoice_date, due_date, source_status, status, amount_gross, amount_net, amount, paid_amount, currency,
       foreign_amount, foreign_currency, source_update, content_hash, removed_at, removed_reason)
-    select ${input.accountId}, cu.id, ${input.source}, r.source_id, r.contact_source_id, r.origin_source_id, r.number,
+    select ${input.accountId}, (
+        select cu.id from customers cu
+        where cu.account_id = ${input.accountId} and email_key(cu.email) = (
+          select email_key(sc.email) from source_contacts sc
+          where sc.account_id = ${input.accountId} and sc.source = ${input.source}
+            and sc.source_id = r.contact_source_id)),
+      ${input.source}, r.source_id, r.contact_source_id, r.origin_source_id, r.number,
       r.type, r.invoice_date, r.due_date, r.source_status,
       case when r.type <> 'SR' and exists (
         select 1 from invoices s where s.account_id = ${input.accountId} and s.source = ${input.source}
@@ -218,10 +229,6 @@ async function upsertInvoices(
       origin_source_id text, number text, type text, invoice_date date, due_date date, source_status text,
       status text, amount_gross numeric, amount_net numeric, paid_amount numeric, currency text,
       foreign_amount numeric, foreign_currency text, source_update timestamptz, content_hash text)
-    left join source_contacts sc on sc.account_id = ${input.accountId} and sc.source = ${input.source}
-      and sc.source_id = r.contact_source_id
-    left join customers cu on cu.account_id = ${input.accountId}
-      and email_key(cu.email) = email_key(sc.email)
     on conflict (account_id, source, source_id) do update set
       customer_id = excluded.customer_id, contact_source_id = excluded.contact_source_id,
       origin_source_id = excluded.origin_source_id, number = excluded.number, type = excluded.type,
@@ -243,26 +250,20 @@ async function upsertInvoices(
 }
 
 /**
- * Originals whose SR is on this page, and originals on this page whose SR was stored earlier. Two
- * index-driven statements: one OR-ed join lets the planner fall back to a nested loop over the account.
+ * Originals whose SR is on this page. An original on this page whose SR was stored earlier needs nothing
+ * here: the upsert already gave it the status 'cancelled' (its case on a stored SR).
  */
-async function markCancelled(tx: Tx, input: PageInput, pageIds: string[]) {
-  const bySr = await tx<{ customer_id: number | null }[]>`
+async function markCancelled(tx: Tx, input: PageInput) {
+  const srIds = input.stornos.map((r) => r.source_id);
+  if (srIds.length === 0) return [];
+  return tx<{ customer_id: number | null }[]>`
     update invoices o set status = 'cancelled', updated_at = now()
     from invoices s
-    where s.account_id = ${input.accountId} and s.source = ${input.source} and s.source_id = any(${pageIds}::text[])
+    where s.account_id = ${input.accountId} and s.source = ${input.source} and s.source_id = any(${srIds}::text[])
       and s.type = 'SR' and s.removed_at is null
       and o.account_id = s.account_id and o.source = s.source and o.source_id = s.origin_source_id
       and o.type <> 'SR' and o.status <> 'cancelled'
     returning o.customer_id`;
-  const byOriginal = await tx<{ customer_id: number | null }[]>`
-    update invoices o set status = 'cancelled', updated_at = now()
-    where o.account_id = ${input.accountId} and o.source = ${input.source} and o.source_id = any(${pageIds}::text[])
-      and o.type <> 'SR' and o.status <> 'cancelled'
-      and exists (select 1 from invoices s where s.account_id = o.account_id and s.source = o.source
-        and s.origin_source_id = o.source_id and s.type = 'SR' and s.removed_at is null)
-    returning o.customer_id`;
-  return [...bySr, ...byOriginal];
 }
 
 async function withdraw(tx: Tx, input: PageInput, ids: string[], reason: string) {
@@ -608,8 +609,7 @@ async function writePageOnce(sql: Sql, input: PageInput, opts: WriteOpts = {}): 
       written += res.written;
       affected.push(...res.customers);
     }
-    const pageIds = [...input.invoices, ...input.stornos].map((r) => r.source_id);
-    const cancelled = await markCancelled(tx, input, pageIds);
+    const cancelled = await markCancelled(tx, input);
     const withdrawn = await withdraw(tx, input, input.withdrawnIds, 'draft');
     written += cancelled.length + withdrawn.length;
     for (const r of [...cancelled, ...withdrawn])
@@ -747,17 +747,19 @@ export async function analyzeSyncTables(sql: Sql): Promise<void> {
 
 /**
  * ANALYZE only when the statistics are stale, and only the tables that are: a table that changed by as many
- * rows since its last analyze as it had then (at least 1,000), so that a growing import re-plans at each
+ * rows since its last analyze as it had then (at least 200), so that a growing import re-plans at each
  * doubling (pages 1, 2, 4, 8, ...) rather than every few pages, and the tables a walk does not grow (its
  * contacts, loaded at its start; the values, recomputed at its end) are not analyzed again each time.
- * Autovacuum's own ANALYZE counts too. The check itself reads pg_stat_user_tables (well under a millisecond).
+ * The floor is low because a table grows by a few hundred rows a page at the start (customers: 450 on the
+ * first page, so with a floor of 1,000 pages 2 to 13 were planned from "2 customers"). ANALYZE of a table that
+ * small takes a few milliseconds. Autovacuum's own ANALYZE counts too. The check itself reads pg_stat_user_tables (well under a millisecond).
  */
 export async function analyzeIfStale(sql: Sql): Promise<boolean> {
   const rows = await sql<{ relname: string }[]>`
     select relname from pg_stat_user_tables
     where schemaname = current_schema()
       and relname in ('invoices', 'invoice_issues', 'source_contacts', 'customers', 'customer_values')
-      and n_mod_since_analyze >= greatest(1000, n_live_tup - n_mod_since_analyze)
+      and n_mod_since_analyze >= greatest(200, n_live_tup - n_mod_since_analyze)
     order by relname`;
   if (rows.length === 0) return false;
   // Names from the fixed list above, never from input.
