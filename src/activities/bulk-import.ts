@@ -37,7 +37,7 @@ import type { ActivityDeps } from './account-sync';
 import { checkCompany } from './company';
 import { DEFAULT_OVERLAP_SECONDS, openInterface, toFailure } from './account-sync';
 import { withHeartbeat } from './heartbeat';
-import { pageContext, processInvoicePage } from './pages';
+import { classifyAhead, pageContext, processInvoicePage } from './pages';
 import { fetchAllContacts } from './sevdesk-reads';
 
 export type { ImportStats } from '../shared';
@@ -202,6 +202,8 @@ export function createImportActivities(deps: ActivityDeps) {
           p = c ? c.page.catch(() => fresh(o)) : fresh(o);
           // Awaited in order below; one that fails ahead of time fails its own page then, not the batch now.
           p.catch(() => {});
+          // Classified as soon as it arrives, while the page before it is being written.
+          classifyAhead(p, iface.baseCurrency);
           ahead.set(o, p);
         }
         return p;
@@ -210,6 +212,12 @@ export function createImportActivities(deps: ActivityDeps) {
       const pass = ref.pass ?? 1;
       let pages = 0;
       let carry = false;
+      // ANALYZE after a page runs while the next page is written (it does not block writes), one at a time;
+      // the batch returns only once the last one is done.
+      let analyzing: Promise<unknown> = Promise.resolve();
+      const analyze = () => {
+        analyzing = analyzing.then(() => analyzeIfStale(deps.sql));
+      };
       // The count so far bounds the prefetch; a retry after pages were written goes on from the checkpoint.
       const cp = await loadCheckpoint(deps.sql, ref);
       if (cp && ((cp.stats.pass ?? 1) !== pass || cp.nextOffset > offset || cp.state === 'walked'))
@@ -229,12 +237,13 @@ export function createImportActivities(deps: ActivityDeps) {
           o = requestOffsetOf(o) + IMPORT_PAGE_SIZE;
         }
       };
-      try {
+      const walk = async (): Promise<ImportPagesResult> => {
         for (;;) {
           topUp();
           const at = offset;
           const res = await walkPage({ ...ref, offset, pass }, report, {
             ...session,
+            analyze,
             fetch: async () => {
               const page = await fetchAt(pass, at);
               // The first page brings the count: the rest of the window is asked for while it is written.
@@ -262,7 +271,13 @@ export function createImportActivities(deps: ActivityDeps) {
           const same = now?.tokenCiphertext === iface.tokenCiphertext && now.baseUrl === iface.baseUrl;
           if (!same || !now.active) return out;
         }
+      };
+      try {
+        const out = await walk();
+        await analyzing;
+        return out;
       } catch (err) {
+        await analyzing.catch(() => undefined);
         throw toFailure(err);
       } finally {
         if (carry) for (const [o, page] of ahead) carried.set(keyOf(pass, o), { page, at: Date.now() });
@@ -287,6 +302,8 @@ export function createImportActivities(deps: ActivityDeps) {
       iface: InterfaceRecord;
       client: SevdeskClient;
       fetch?: () => Promise<Page<Invoice>>;
+      /** Runs analyzeIfStale alongside the next page (the caller awaits it); absent: awaited here. */
+      analyze?: () => void;
     },
   ): Promise<ImportPageResult> {
     const { iface, client } = session;
@@ -337,16 +354,24 @@ export function createImportActivities(deps: ActivityDeps) {
 
     const ctx = pageContext(deps.sql, client, iface);
     const contacts = ref.dryRun ? contactsFor(await dryRunCache(ref, client), page.objects) : [];
-    // Overlap rows are written again (harmless) but were counted by the page before.
-    const out = await processInvoicePage(ctx, page, {
-      dryRun: ref.dryRun,
-      contacts,
-      statsExclude: new Set(stats.tailIds ?? []),
-      deferValues: !ref.dryRun,
-    });
-    stats = addPage(stats, out, page.objects.slice(-PAGE_OVERLAP));
     const ids = page.objects.map((o) => o.id).concat(page.invalid.flatMap((x) => (x.id ? [x.id] : [])));
-    await recordSeen(deps.sql, ref, ids);
+    // The ids the walk saw go in on a connection of their own while the page is written (a set: a retry
+    // records them again harmlessly); both are settled before the checkpoint moves, or before a failure
+    // is thrown, so that nothing of this page is still running when the activity ends.
+    const [written, seen] = await Promise.allSettled([
+      // Overlap rows are written again (harmless) but were counted by the page before.
+      processInvoicePage(ctx, page, {
+        dryRun: ref.dryRun,
+        contacts,
+        statsExclude: new Set(stats.tailIds ?? []),
+        deferValues: !ref.dryRun,
+      }),
+      recordSeen(deps.sql, ref, ids),
+    ]);
+    if (written.status === 'rejected') throw written.reason;
+    if (seen.status === 'rejected') throw seen.reason;
+    const out = written.value;
+    stats = addPage(stats, out, page.objects.slice(-PAGE_OVERLAP));
     let nextOffset = end;
     if (walked) {
       const verdict = await verifyWalk(ref, client, stats, page.total);
@@ -364,7 +389,10 @@ export function createImportActivities(deps: ActivityDeps) {
       walked,
     });
     report({ offset: nextOffset, stage: 'written' });
-    if (!ref.dryRun) await analyzeIfStale(deps.sql);
+    if (!ref.dryRun) {
+      if (session.analyze) session.analyze();
+      else await analyzeIfStale(deps.sql);
+    }
     return {
       nextOffset,
       done: nextOffset,

@@ -76,24 +76,28 @@ export function newestPerId<T extends { id: string; update: string }>(objects: r
   return [...best.values()];
 }
 
+/** A page sorted into what the write needs: pure work on the page's objects, no I/O. */
+export interface ClassifiedPage {
+  invoices: InvoiceRow[];
+  stornos: InvoiceRow[];
+  withdrawnIds: string[];
+  invalid: InvalidInvoice[];
+  /** Ids of the objects that read fine (after newestPerId), in page order. */
+  objectIds: string[];
+  maxUpdate: number | null;
+}
+
+/** Pages classified ahead of their write (classifyAhead), per base currency; dropped with the page. */
+const classified = new WeakMap<Page<Invoice>, { baseCurrency: string; result: ClassifiedPage }>();
+
 /**
- * Classifies one sevDesk page, fetches the contacts it lacks (in bulk when many), writes it in one transaction.
- * Every object is checked before SQL (domain/invoice, domain/limits): one that cannot be stored becomes an
- * invalid-payload issue with its number, id and reason, and the rest of the page is written.
+ * Classifies a page (schema-checked objects to rows, drafts, invalid objects with their reasons) and keeps
+ * the result with the page: an import classifies the pages it fetched ahead while the page before them is
+ * being written, so that this CPU work overlaps the database's instead of adding to it.
  */
-export async function processInvoicePage(
-  ctx: PageContext,
-  page: Page<Invoice>,
-  opts: {
-    dryRun?: boolean;
-    /** Contacts the caller already has (a dry run's in-memory cache): not fetched again. */
-    contacts?: ContactRow[];
-    /** Rows written but left out of the returned stats (re-read overlap rows). */
-    statsExclude?: ReadonlySet<string>;
-    /** A whole-account walk: customer values are recomputed when it ends, not per page. */
-    deferValues?: boolean;
-  } = {},
-): Promise<PageOutcome> {
+export function classifyPage(page: Page<Invoice>, baseCurrency: string): ClassifiedPage {
+  const known = classified.get(page);
+  if (known && known.baseCurrency === baseCurrency) return known.result;
   const invoices: InvoiceRow[] = [];
   const stornos: InvoiceRow[] = [];
   const withdrawnIds: string[] = [];
@@ -117,11 +121,58 @@ export async function processInvoicePage(
     if (cls === 'withdrawn') withdrawnIds.push(inv.id);
     if (cls !== 'invoice' && cls !== 'storno') continue;
     try {
-      (cls === 'invoice' ? invoices : stornos).push(toInvoiceRow(inv, ctx.baseCurrency));
+      (cls === 'invoice' ? invoices : stornos).push(toInvoiceRow(inv, baseCurrency));
     } catch (err) {
       invalid.push({ sourceId: inv.id, invoiceNumber: inv.invoiceNumber, reason: (err as Error).message });
     }
   }
+  const result = { invoices, stornos, withdrawnIds, invalid, objectIds: objects.map((o) => o.id), maxUpdate };
+  classified.set(page, { baseCurrency, result });
+  return result;
+}
+
+/**
+ * Classifies a page fetched ahead once it arrives, on a later turn of the event loop (the page being written
+ * goes first). A page that fails to arrive, or to classify, is left to its own turn, which reports it.
+ */
+export function classifyAhead(page: Promise<Page<Invoice>>, baseCurrency: string): void {
+  page.then(
+    (p) =>
+      setImmediate(() => {
+        try {
+          classifyPage(p, baseCurrency);
+        } catch {
+          // Classified again (and the error thrown) when the page is written.
+        }
+      }),
+    () => undefined,
+  );
+}
+
+/**
+ * Classifies one sevDesk page, fetches the contacts it lacks (in bulk when many), writes it in one transaction.
+ * Every object is checked before SQL (domain/invoice, domain/limits): one that cannot be stored becomes an
+ * invalid-payload issue with its number, id and reason, and the rest of the page is written.
+ */
+export async function processInvoicePage(
+  ctx: PageContext,
+  page: Page<Invoice>,
+  opts: {
+    dryRun?: boolean;
+    /** Contacts the caller already has (a dry run's in-memory cache): not fetched again. */
+    contacts?: ContactRow[];
+    /** Rows written but left out of the returned stats (re-read overlap rows). */
+    statsExclude?: ReadonlySet<string>;
+    /** A whole-account walk: customer values are recomputed when it ends, not per page. */
+    deferValues?: boolean;
+  } = {},
+): Promise<PageOutcome> {
+  const { invoices, stornos, withdrawnIds, objectIds, maxUpdate, ...rest } = classifyPage(
+    page,
+    ctx.baseCurrency,
+  );
+  // The write may append to it; the classified page stays as it was.
+  const invalid = [...rest.invalid];
   const invalidIds = new Set(invalid.map((x) => x.sourceId));
   const contactIds = [
     ...new Set(invoices.flatMap((r) => (r.contact_source_id ? [r.contact_source_id] : []))),
@@ -145,7 +196,7 @@ export async function processInvoicePage(
       stornos,
       withdrawnIds,
       invalid,
-      validIds: objects.map((o) => o.id).filter((id) => !invalidIds.has(id)),
+      validIds: objectIds.filter((id) => !invalidIds.has(id)),
     },
     { dryRun: opts.dryRun ?? false, statsExclude: opts.statsExclude, deferValues: opts.deferValues ?? false },
   );
