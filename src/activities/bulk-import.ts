@@ -116,6 +116,8 @@ export function createImportActivities(deps: ActivityDeps) {
    * worker (keyed by walk, pass, offset and token). Unclaimed ones expire; elsewhere they are fetched again.
    */
   const carried = new Map<string, { page: Promise<Page<Invoice>>; at: number }>();
+  const carryKey = (ref: ImportRef, iface: InterfaceRecord, pass: number, offset: number) =>
+    `${ref.accountId}|${ref.importId}|${pass}|${offset}|${iface.baseUrl}|${iface.tokenCiphertext}`;
   /** Dry runs write nothing, so their contacts live in the worker's memory for the length of the import. */
   const dryRunContacts = new Map<string, Map<string, ContactRow>>();
   /** Pages of one import in flight (invoice pages ahead of the one written; contact pages at its start). */
@@ -136,10 +138,18 @@ export function createImportActivities(deps: ActivityDeps) {
     ref: ImportRef,
   ): Promise<{ nextOffset: number; done: number; total: number | null; pass: number }> {
     return withHeartbeat(async () => {
-      const { client } = await openInterface(deps, ref.accountId);
+      const { client, iface } = await openInterface(deps, ref.accountId);
       await createCheckpoint(deps.sql, ref, emptyStats());
       await reopenCheckpoint(deps.sql, ref);
       const cp = await loadCheckpoint(deps.sql, ref);
+      const fresh = (cp?.nextOffset ?? 0) === 0 && (cp?.stats.pass ?? 1) === 1;
+      if (fresh && iface.active && !ref.dryRun) {
+        // The walk's first invoice page is asked for while the contacts load, for the first batch to take
+        // over (as pages fetched ahead are); on another worker it is fetched again there.
+        const page = client.listInvoices({ offset: 0, limit: IMPORT_PAGE_SIZE, countAll: true });
+        page.catch(() => {});
+        carried.set(carryKey(ref, iface, 1, 0), { page, at: Date.now() });
+      }
       try {
         if (ref.dryRun) await dryRunCache(ref, client);
         else if ((cp?.nextOffset ?? 0) === 0) {
@@ -152,6 +162,9 @@ export function createImportActivities(deps: ActivityDeps) {
       } catch (err) {
         throw toFailure(err);
       }
+      // Its 30 s to be taken over count from now: loading many contacts may take longer than that.
+      const first = carried.get(carryKey(ref, iface, 1, 0));
+      if (first) first.at = Date.now();
       return {
         nextOffset: cp?.nextOffset ?? 0,
         done: cp?.done ?? 0,
@@ -187,8 +200,7 @@ export function createImportActivities(deps: ActivityDeps) {
         throw toFailure(err);
       });
       const { iface } = session;
-      const keyOf = (pass: number, o: number) =>
-        `${ref.accountId}|${ref.importId}|${pass}|${o}|${iface.baseUrl}|${iface.tokenCiphertext}`;
+      const keyOf = (pass: number, o: number) => carryKey(ref, iface, pass, o);
       for (const [k, v] of carried) if (started - v.at > CARRY_MS) carried.delete(k);
       const fresh = (o: number) =>
         session.client.listInvoices({ offset: requestOffsetOf(o), limit: IMPORT_PAGE_SIZE, countAll: true });

@@ -335,14 +335,13 @@ async function recordIssues(tx: Tx, input: PageInput, invoiceIds: string[]) {
       on conflict (account_id, source, source_id, kind) do update set reason = excluded.reason,
         invoice_number = excluded.invoice_number, last_seen_at = now(), resolved_at = null
       where x.resolved_at is not null or x.reason <> excluded.reason`;
+    // Driven by the open issues of the page's ids (few): each one's invoice is then read by its key.
     await tx`
       update invoice_issues x set resolved_at = now()
-      from invoices i
-      where x.account_id = ${input.accountId} and x.source = ${input.source} and x.resolved_at is null
-        and x.source_id = any(${invoiceIds}::text[])
-        and i.account_id = ${input.accountId} and i.source = ${input.source} and i.source_id = any(${invoiceIds}::text[])
-        and i.source_id = x.source_id
-        and x.kind = 'unassigned' and (i.customer_id is not null or i.removed_at is not null)`;
+      where x.account_id = ${input.accountId} and x.source = ${input.source} and x.kind = 'unassigned'
+        and x.resolved_at is null and x.source_id = any(${invoiceIds}::text[])
+        and exists (select 1 from invoices i where i.account_id = x.account_id and i.source = x.source
+          and i.source_id = x.source_id and (i.customer_id is not null or i.removed_at is not null))`;
   }
   const valid = input.validIds ?? [];
   if (valid.length > 0) {
