@@ -10,7 +10,7 @@ import type { HostedSandbox } from './sandbox-host';
 import type { Fleet, WindowSample } from './steady-state';
 import type { IdleInTransaction } from './pg-activity';
 import { idleInTransaction } from './pg-activity';
-import { FleetWindow, dueSyncs, startFleet, summary } from './steady-state';
+import { FleetWindow, dueSyncs, mainThread, startFleet, summary } from './steady-state';
 
 // Fairness: steady-state accounts on one worker, their start lateness over a window without an import, then
 // over the time one more account's bulk import runs on the same worker. The import's sandbox is in a process
@@ -24,6 +24,9 @@ export interface FairnessWindow {
   startLatenessMs: { p50: number | null; p99: number | null; max: number | null };
   workerCpuCores: number;
   workerMaxRssBytes: number;
+  /** The worker's GC time by kind and event loop delay in the window (see SteadyResult.worker). */
+  gcSeconds: Record<string, number> | null;
+  eventLoopDelayMs: { p99: number | null; max: number | null };
   idleInTransaction: IdleInTransaction;
   cpu: CpuShare;
 }
@@ -167,6 +170,7 @@ export function fairnessOf(
       startLatenessMs: summary(due.late),
       workerCpuCores: w.cpu.cores.worker ?? 0,
       workerMaxRssBytes: w.rss.maxBytes,
+      ...mainThread(w),
       idleInTransaction: idleInTransaction(w.database),
       cpu: w.cpu,
     };

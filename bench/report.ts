@@ -526,6 +526,8 @@ export function render(opts: {
         ],
         ['worker CPU (cores, window average)', n2(st.worker.cpuCores)],
         ['worker RSS avg / max', `${mb(st.worker.avgRssBytes)} / ${mb(st.worker.maxRssBytes)}`],
+        ['worker main thread: event loop delay p99 / max (ms)', delayCell(st.worker.eventLoopDelayMs)],
+        ['worker garbage collection in the window (s, by kind)', gcCell(st.worker.gcSeconds)],
         [
           `sevDesk requests per idle cycle (${n0(st.idleCycles)} cycles of accounts without changes; ` +
             `${n0(st.notIdleAccounts)} more accounts ran a full sync near the window)`,
@@ -589,6 +591,8 @@ export function render(opts: {
       `${n0(w.due)} / ${n0(w.missed)}`,
       `${n0(w.startLatenessMs.p50)} / ${n0(w.startLatenessMs.p99)} / ${n0(w.startLatenessMs.max)}`,
       n2(w.workerCpuCores),
+      delayCell(w.eventLoopDelayMs),
+      gcCell(w.gcSeconds),
       idleCell(w.idleInTransaction),
     ];
     out.push(
@@ -599,6 +603,8 @@ export function render(opts: {
           'due / missed',
           'lateness p50 / p99 / max ms',
           'worker cores',
+          'event loop delay p99 / max ms',
+          'GC s',
           `idle in txn / > ${LONG_IDLE_MS} ms`,
         ],
         row('without an import', fa.without),
@@ -723,4 +729,16 @@ export function findings(
       out.push(`Noise: processes outside the bench used ${other.toFixed(2)} cores during the steady window.`);
   }
   return out;
+}
+
+/** Older results have no main-thread figures. */
+function delayCell(d: { p99: number | null; max: number | null } | undefined): string {
+  return d ? `${n0(d.p99)} / ${n0(d.max)}` : 'n/a';
+}
+
+function gcCell(gc: Record<string, number> | null | undefined): string {
+  if (!gc) return 'n/a';
+  return Object.entries(gc)
+    .map(([kind, s]) => `${kind} ${s.toFixed(2)}`)
+    .join(', ');
 }

@@ -71,7 +71,19 @@ export interface SteadyResult {
   database: { setup: ActivityShare[]; window: ActivityShare[] };
   /** "idle in transaction" in the window: share of the busy connection time, and long ones (> 200 ms). */
   idleInTransaction: IdleInTransaction;
-  worker: { cpuCores: number; avgRssBytes: number; maxRssBytes: number };
+  worker: {
+    cpuCores: number;
+    avgRssBytes: number;
+    maxRssBytes: number;
+    /**
+     * Garbage collection in the window (seconds, by kind: major, minor, incremental, weakcb) and the event
+     * loop's delay over it (p99 and max, ms): the worker's main thread blocked, whatever blocked it. From the
+     * worker's /metrics (prom-client's default metrics; its delay histogram is reset by each scrape, so the
+     * scrape at the window's end covers the window). Null when the worker does not export them.
+     */
+    gcSeconds: Record<string, number> | null;
+    eventLoopDelayMs: { p99: number | null; max: number | null };
+  };
   cpu: CpuShare;
   /** Timer syncs in the window of accounts that had no changes (no sync-now sample). */
   idleCycles: number;
@@ -558,6 +570,28 @@ function sdkGrowth(w: WindowSample, metric: string): number | null {
   return name === undefined ? null : growth(w.metricsBefore, w.metricsAfter, name);
 }
 
+/** The worker's GC time by kind and its event loop delay over a window (prom-client's default metrics). */
+export function mainThread(w: Pick<WindowSample, 'metricsBefore' | 'metricsAfter'>) {
+  const name = (suffix: string) => w.metricsAfter.find((m) => m.name.endsWith(suffix))?.name;
+  const gcSum = name('nodejs_gc_duration_seconds_sum');
+  let gcSeconds: Record<string, number> | null = null;
+  if (gcSum !== undefined) {
+    gcSeconds = {};
+    for (const kind of new Set(w.metricsAfter.filter((m) => m.name === gcSum).map((m) => m.labels['kind'])))
+      if (kind !== undefined)
+        gcSeconds[kind] = growth(w.metricsBefore, w.metricsAfter, gcSum, (l) => l['kind'] === kind) ?? 0;
+  }
+  const ms = (suffix: string) => {
+    const n = name(suffix);
+    const v = n === undefined ? undefined : w.metricsAfter.find((m) => m.name === n)?.value;
+    return v === undefined ? null : v * 1000;
+  };
+  return {
+    gcSeconds,
+    eventLoopDelayMs: { p99: ms('nodejs_eventloop_lag_p99_seconds'), max: ms('nodejs_eventloop_lag_max_seconds') },
+  };
+}
+
 export async function runSteadyState(
   opts: Omit<FleetOptions, 'label'> & {
     windowSeconds: number;
@@ -671,6 +705,7 @@ export async function runSteadyState(
         cpuCores: w.cpu.cores.worker ?? 0,
         avgRssBytes: w.rss.avgBytes,
         maxRssBytes: w.rss.maxBytes,
+        ...mainThread(w),
       },
       cpu: w.cpu,
       idleCycles: idle.idleCycles,
