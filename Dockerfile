@@ -14,7 +14,7 @@ COPY src ./src
 COPY scripts/build-workflows.ts ./scripts/build-workflows.ts
 RUN npx tsx scripts/build-workflows.ts /app/dist/workflow-bundle.js
 
-# 2. Production dependencies only (patch-package applies patches/ on install: the postgres.js fix).
+# 2. Production dependencies only (patch-package applies patches/ on install: the postgres.js fix, the workflow stack-trace switch).
 FROM node:22.21-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./

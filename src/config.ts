@@ -76,6 +76,9 @@ const ConfigSchema = z.object({
   SEVSYNC_DB_COUNT_STATEMENTS: z.enum(['0', '1', 'false', 'true']).default('0'),
   SEVSYNC_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   SEVSYNC_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
+  // Read by the patched SDK itself (patches/@temporalio+worker+*.patch) when the workflow thread starts;
+  // checked here so that a typo is a config error, not silently off.
+  SEVSYNC_WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
   SEVSYNC_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   SEVSYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });

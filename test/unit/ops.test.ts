@@ -63,6 +63,13 @@ describe('ops settings', () => {
     );
   });
 
+  it('accepts only on or off for workflow stack traces (the patched SDK reads the variable itself)', () => {
+    expect(() => loadConfig({ SEVSYNC_WORKFLOW_STACK_TRACES: 'on' })).not.toThrow();
+    expect(() => loadConfig({ SEVSYNC_WORKFLOW_STACK_TRACES: 'true' })).toThrow(
+      /SEVSYNC_WORKFLOW_STACK_TRACES/,
+    );
+  });
+
   it('reads and checks them', () => {
     const ops = loadConfig({
       SEVSYNC_WORKER_HTTP_PORT: '9464',
