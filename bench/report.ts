@@ -553,7 +553,9 @@ export function render(opts: {
         [
           st.onboarding === 'import'
             ? 'setup: interfaces added (addInterface), bulk import, first sync (s)'
-            : 'setup: interfaces, workflows (starts spread over one interval), first full sync (s)',
+            : st.onboarding === 'sync'
+              ? 'setup: interfaces, workflows (starts spread over one interval), first full sync (s)'
+              : 'setup: interfaces with a first sync\'s cursors, workflows (starts spread over one interval), first cycle (s)',
           n1(st.setupSeconds),
         ],
       ]),
