@@ -555,7 +555,7 @@ export function render(opts: {
             ? 'setup: interfaces added (addInterface), bulk import, first sync (s)'
             : st.onboarding === 'sync'
               ? 'setup: interfaces, workflows (starts spread over one interval), first full sync (s)'
-              : 'setup: interfaces with a first sync\'s cursors, workflows (starts spread over one interval), first cycle (s)',
+              : "setup: interfaces with a first sync's cursors, workflows (starts spread over one interval), first cycle (s)",
           n1(st.setupSeconds),
         ],
       ]),

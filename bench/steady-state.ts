@@ -626,7 +626,10 @@ export function mainThread(w: Pick<WindowSample, 'metricsBefore' | 'metricsAfter
   };
   return {
     gcSeconds,
-    eventLoopDelayMs: { p99: ms('nodejs_eventloop_lag_p99_seconds'), max: ms('nodejs_eventloop_lag_max_seconds') },
+    eventLoopDelayMs: {
+      p99: ms('nodejs_eventloop_lag_p99_seconds'),
+      max: ms('nodejs_eventloop_lag_max_seconds'),
+    },
   };
 }
 

@@ -76,6 +76,7 @@ const ConfigSchema = z.object({
   SEVSYNC_DB_COUNT_STATEMENTS: z.enum(['0', '1', 'false', 'true']).default('0'),
   SEVSYNC_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
   SEVSYNC_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).default(40),
+  SEVSYNC_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(16).default(2),
   // Read by the patched SDK itself (patches/@temporalio+worker+*.patch) when the workflow thread starts;
   // checked here so that a typo is a config error, not silently off.
   SEVSYNC_WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
@@ -117,6 +118,15 @@ export interface OpsConfig {
    * server for a free slot.
    */
   maxConcurrentWorkflowTasks: number;
+  /**
+   * Threads that run workflow tasks (the SDK's workflowThreadPoolSize, whose default is 1 with its reused V8
+   * context). Each has its own V8 isolate and bundle; workflows are pinned to one, the cache limit is the
+   * worker's. Every cycle of an account that is not cached replays its run on one of them: at 10,000 accounts
+   * every 300 s one thread was the bottleneck (full `npm run bench -- --accounts 10000 --interval 300`:
+   * workflow task p50 798 ms, start lateness p99 5,140 ms, 0.87 worker cores, 669 MiB); two, in a steady-only
+   * run of the same size, 175 ms, 972 ms, 0.73 cores and 728 MiB.
+   */
+  workflowThreads: number;
   /** Count SQL statements for /metrics (a benchmark diagnostic: driver errors then carry their parameters). */
   countStatements: boolean;
   logFormat: 'auto' | 'json' | 'pretty';
@@ -143,6 +153,7 @@ export const DEFAULT_OPS: OpsConfig = {
   importConcurrency: 4,
   maxCachedWorkflows: DEFAULT_MAX_CACHED_WORKFLOWS,
   maxConcurrentWorkflowTasks: 40,
+  workflowThreads: 2,
   countStatements: false,
   logFormat: 'auto',
   logLevel: 'INFO',
@@ -209,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       importConcurrency: c.SEVSYNC_IMPORT_CONCURRENCY,
       maxCachedWorkflows: c.SEVSYNC_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTasks: c.SEVSYNC_MAX_CONCURRENT_WORKFLOW_TASKS,
+      workflowThreads: c.SEVSYNC_WORKFLOW_THREADS,
       countStatements: c.SEVSYNC_DB_COUNT_STATEMENTS === '1' || c.SEVSYNC_DB_COUNT_STATEMENTS === 'true',
       logFormat: c.SEVSYNC_LOG_FORMAT,
       logLevel: c.SEVSYNC_LOG_LEVEL,

@@ -175,6 +175,7 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       // per-token and per-worker limits of the client.
       maxConcurrentLocalActivityExecutions: 50,
       ...(ops.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: ops.maxCachedWorkflows }),
+      workflowThreadPoolSize: ops.workflowThreads,
       // The SDK caps this at the cache size (with a warning) when the cache is smaller.
       maxConcurrentWorkflowTaskExecutions:
         ops.maxCachedWorkflows === undefined || ops.maxCachedWorkflows === 0

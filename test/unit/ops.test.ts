@@ -63,6 +63,12 @@ describe('ops settings', () => {
     );
   });
 
+  it('runs workflow tasks on 2 threads unless told otherwise', () => {
+    expect(loadConfig({}).ops?.workflowThreads).toBe(2);
+    expect(loadConfig({ SEVSYNC_WORKFLOW_THREADS: '1' }).ops?.workflowThreads).toBe(1);
+    expect(() => loadConfig({ SEVSYNC_WORKFLOW_THREADS: '0' })).toThrow(/SEVSYNC_WORKFLOW_THREADS/);
+  });
+
   it('accepts only on or off for workflow stack traces (the patched SDK reads the variable itself)', () => {
     expect(() => loadConfig({ SEVSYNC_WORKFLOW_STACK_TRACES: 'on' })).not.toThrow();
     expect(() => loadConfig({ SEVSYNC_WORKFLOW_STACK_TRACES: 'true' })).toThrow(
