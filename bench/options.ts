@@ -71,7 +71,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
   --cpu-profile: the import worker, the plain loop and the steady worker run under node --cpu-prof; CPU by area is printed
   --onboarding: how steady-state accounts start. quiet (default): their interface rows hold the cursors a first
            sync would leave (read from their sandbox), so the first cycle is an incremental sync; sync: a first full
-           sync each (at 10,000 accounts, about 11 a second on 2 cores: 14 minutes); import: the bulk import (addInterface)
+           sync each (at 10,000 accounts, about 11 a second on 2 cores: a 942 s setup); import: the bulk import (addInterface)
   --experiments: what-if variants of the plain loop (prefetch, ANALYZE cadence), about 3 x the baseline's time
   --steady-seconds: default 120 s, or the interval + 15 s when that is longer (every account falls due in it)
   latency profile: the pipeline import of --latency-invoices (30,000; quick 5,000) against a sandbox that waits
@@ -102,7 +102,7 @@ function ms(name: string, raw: string | undefined, fallback: number): number {
   return v;
 }
 
-function onboarding(raw: string | undefined): 'quiet' | 'sync' | 'import' {
+function onboarding(raw: string | undefined): BenchOptions['onboarding'] {
   if (raw === undefined || raw === 'quiet' || raw === 'sync' || raw === 'import') return raw ?? 'quiet';
   throw new UsageError(`--onboarding must be quiet, sync or import, got ${raw}`);
 }

@@ -103,7 +103,7 @@ async function steadyState(
 }
 
 /** Adding the accounts and their first full sync; generous (a shared 2-core machine), never unbounded. */
-function setupTimeoutMs(accounts: number, onboarding: 'quiet' | 'sync' | 'import'): number {
+function setupTimeoutMs(accounts: number, onboarding: BenchOptions['onboarding']): number {
   return 120_000 + accounts * (onboarding === 'import' ? 1_000 : 100);
 }
 

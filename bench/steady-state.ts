@@ -213,7 +213,7 @@ function importedState(intervalSeconds: number): AccountSyncState {
  * first full sync of their sandbox leaves, so the first cycle is an incremental sync (it stores what the
  * overlap re-lists, and every later cycle is what it would be after a real first sync); without them it is
  * a full first sync (syncAccount with no cursor), which at 10,000 accounts runs at about 11 a second on
- * 2 cores while the accounts synced before it already cycle: a 14-minute setup. Onboarding a thousand
+ * 2 cores while the accounts synced before it already cycle: a 942 s setup. Onboarding a thousand
  * accounts through bulk imports takes many minutes on a small machine (every import ANALYZEs the shared
  * tables, and those ANALYZEs wait for each other), which is measured with --onboarding import. Rows are
  * inserted in batches; the workflows start with bounded concurrency, spread evenly over `spreadMs` (one
