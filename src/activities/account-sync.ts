@@ -50,6 +50,14 @@ export interface ActivityDeps {
 
 export const DEFAULT_RECHECK_LIMIT = 5;
 export const DEFAULT_RECHECK_AGE_SECONDS = 3600;
+/**
+ * A requested cycle's contact re-reads: at most 200 contacts (up to three requests each, at most four in flight
+ * per token: about 600 requests), none read within the last 10 s (a second click re-reads nothing).
+ */
+export const REQUESTED_RECHECK_LIMIT = 200;
+export const REQUESTED_RECHECK_AGE_SECONDS = 10;
+/** Contacts a local (quick) cycle re-reads itself; more go to the regular activity. */
+export const QUICK_RECHECK_LIMIT = DEFAULT_RECHECK_LIMIT;
 
 export const DEFAULT_OVERLAP_SECONDS = 300;
 
@@ -57,6 +65,11 @@ export interface SyncInput {
   accountId: string;
   /** Also re-read every open and partly paid invoice (the workflow asks for it on a slow cadence). */
   recheckOpen?: boolean;
+  /**
+   * Someone asked for this cycle (sync-now, the API, the page's button): the contacts of unassigned invoices
+   * are re-read now, up to REQUESTED_RECHECK_LIMIT of them and each at most once per REQUESTED_RECHECK_AGE_SECONDS.
+   */
+  requested?: boolean;
 }
 
 export interface SyncResult {
@@ -145,11 +158,12 @@ export function createSyncActivities(deps: ActivityDeps) {
    */
   async function syncAccountQuick(input: SyncInput & { budgetMs?: number }): Promise<SyncResult> {
     const deadline = Date.now() + (input.budgetMs ?? QUICK_SYNC_BUDGET_MS);
-    return syncOnce({ accountId: input.accountId }, () => {}, deadline);
+    const { accountId, requested } = input;
+    return syncOnce(requested ? { accountId, requested } : { accountId }, () => {}, deadline);
   }
 
   async function syncOnce(
-    { accountId, recheckOpen }: SyncInput,
+    { accountId, recheckOpen, requested }: SyncInput,
     report: (details: { offset: number }) => void,
     deadline?: number,
   ): Promise<SyncResult> {
@@ -220,13 +234,18 @@ export function createSyncActivities(deps: ActivityDeps) {
       // Records reported invalid, and unassigned invoices' contacts (a few per cycle and each at most once per
       // re-check age: an e-mail added in sevDesk is found within (unassigned contacts / limit) cycles or the
       // age, whichever is longer): one read says what is due, and an account with nothing due is done.
+      // A requested cycle re-reads them all (bounded), since the coach who asked may just have added the e-mail.
       const chores = await cycleChores(deps.sql, accountId, {
         invalidLimit: INVALID_REREAD_BUDGET,
-        recheckLimit: deps.recheckLimit ?? DEFAULT_RECHECK_LIMIT,
-        recheckAgeSeconds: deps.recheckAgeSeconds ?? DEFAULT_RECHECK_AGE_SECONDS,
+        recheckLimit: requested ? REQUESTED_RECHECK_LIMIT : (deps.recheckLimit ?? DEFAULT_RECHECK_LIMIT),
+        recheckAgeSeconds: requested
+          ? REQUESTED_RECHECK_AGE_SECONDS
+          : (deps.recheckAgeSeconds ?? DEFAULT_RECHECK_AGE_SECONDS),
       });
-      await rereadInvalidInvoices(ctx, counts, chores.invalidDue);
       const { recheck } = chores;
+      // A local cycle keeps to its budget: many contacts to read go to the regular activity (with heartbeats).
+      if (deadline !== undefined && recheck.length > QUICK_RECHECK_LIMIT) return needsActivity();
+      await rereadInvalidInvoices(ctx, counts, chores.invalidDue);
       if (recheck.length > 0) {
         await upsertSourceContacts(deps.sql, accountId, SOURCE_SEVDESK, await fetchContacts(client, recheck));
         await touchContacts(deps.sql, accountId, recheck);

@@ -50,10 +50,15 @@ export async function runCycle(a: AccountState, openRecheckSeconds: number): Pro
   const { s } = a;
   s.lastOpenRecheckAt ??= new Date(Date.now()).toISOString();
   const recheckOpen = Date.now() - Date.parse(s.lastOpenRecheckAt) >= openRecheckSeconds * 1000;
+  // A cycle someone asked for (sync-now, the API, the page's button) re-reads the contacts of every
+  // unassigned invoice: an e-mail just added in sevDesk shows at once, not within the hourly turn.
+  const requested = a.owed();
   try {
-    const res = await sync(
-      recheckOpen ? { accountId: a.accountId, recheckOpen } : { accountId: a.accountId },
-    );
+    const res = await sync({
+      accountId: a.accountId,
+      ...(recheckOpen ? { recheckOpen } : {}),
+      ...(requested ? { requested } : {}),
+    });
     if (res.skipped) return;
     if (recheckOpen) s.lastOpenRecheckAt = new Date(Date.now()).toISOString();
     s.tokenRechecks = 0;
