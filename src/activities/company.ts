@@ -6,7 +6,9 @@ import { ErrorTypes } from '../shared';
 /** The SevClient (company) id an object carries, if it has a well-formed one. */
 function companyOf(obj: unknown): string | null {
   const ref = (obj as { sevClient?: unknown } | null)?.sevClient as { id?: unknown } | undefined;
-  return typeof ref?.id === 'string' && /^\d+$/.test(ref.id) ? ref.id : null;
+  const id = ref?.id;
+  if (typeof id === 'number') return Number.isSafeInteger(id) && id >= 0 ? String(id) : null;
+  return typeof id === 'string' && /^\d+$/.test(id) ? id : null;
 }
 
 /**

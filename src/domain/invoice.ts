@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import Decimal from 'decimal.js';
 import type { Invoice } from '../sevdesk/schema';
+import { moneyText } from '../sevdesk/schema';
 import { formatMoney, parseMoney } from '../sevdesk/money';
 import {
   amountInRange,
@@ -28,9 +29,15 @@ export type InvoiceClass = 'invoice' | 'storno' | 'withdrawn' | 'ignored';
 
 export function classifyInvoice(inv: Pick<Invoice, 'invoiceType' | 'status' | 'origin'>): InvoiceClass {
   if (inv.status === '100' || inv.status === '50') return inv.invoiceType === 'WKR' ? 'ignored' : 'withdrawn';
-  if (inv.invoiceType === 'SR') return inv.origin ? 'storno' : 'ignored';
+  if (inv.invoiceType === 'SR') return cancelledInvoiceId(inv) !== null ? 'storno' : 'ignored';
   if (SHOWN_TYPES.has(inv.invoiceType) && SHOWN_STATUSES.has(inv.status)) return 'invoice';
   return 'ignored';
+}
+
+/** The invoice an SR cancels: its origin, when that is an invoice (an origin may also point to an Order). */
+function cancelledInvoiceId(inv: Pick<Invoice, 'origin'>): string | null {
+  const origin = inv.origin;
+  return origin && origin.objectName === 'Invoice' ? origin.id : null;
 }
 
 /** A row for the set-based invoice upsert: plain JSON, money as two-decimal strings. */
@@ -118,7 +125,7 @@ export function toInvoiceRow(inv: Invoice, baseCurrency: string): InvoiceRow {
   const row: Omit<InvoiceRow, 'content_hash'> = {
     source_id: inv.id,
     contact_source_id: inv.contact?.id ?? null,
-    origin_source_id: inv.invoiceType === 'SR' ? (inv.origin?.id ?? null) : null,
+    origin_source_id: inv.invoiceType === 'SR' ? cancelledInvoiceId(inv) : null,
     number: cleanText(inv.invoiceNumber, 200),
     type: cleanText(inv.invoiceType, 20) ?? '?',
     invoice_date: invoiceDate,
@@ -140,10 +147,10 @@ export function toInvoiceRow(inv: Invoice, baseCurrency: string): InvoiceRow {
   return { ...row, content_hash: createHash('sha1').update(JSON.stringify(row)).digest('hex') };
 }
 
-const DECIMAL = /^-?\d+(\.\d+)?$/;
+/** A bookkeeping sum in any form sevDesk sends money in, or null when it is absent or has no safe meaning. */
 const accountingSum = (inv: Invoice, field: 'sumGrossAccounting' | 'sumNetAccounting'): string | null => {
   const v = inv[field];
-  return typeof v === 'string' && DECIMAL.test(v) ? v : null;
+  return typeof v === 'string' || typeof v === 'number' ? moneyText(v) : null;
 };
 
 /**

@@ -1,7 +1,8 @@
 import Decimal from 'decimal.js';
 
-// sevDesk sends money as decimal strings ("1487.5"), except paidAmount (a JSON number). Everything goes
-// through Decimal so that sums stay exact; a float never takes part in arithmetic.
+// sevDesk sends money as decimal strings ("1487.5"), and sometimes as JSON numbers (paidAmount always, other
+// sums in some recordings); the schema turns both into decimal strings. Everything goes through Decimal so that
+// sums stay exact; a float never takes part in arithmetic.
 
 const DECIMAL_STRING = /^-?\d+(\.\d+)?$/;
 

@@ -1,37 +1,107 @@
+import Decimal from 'decimal.js';
 import { z } from 'zod';
 
 // The sevDesk wire format as measured (see docs/sevdesk.md). Strict on the fields the sync
 // reads, loose on everything else: sevDesk adds fields without notice, and an unknown field must not fail a
 // sync. Schema and type share one name, as in renovate's per-integration schema.ts.
 
-/** Ids are always strings on the wire, even where the spec says integer. */
-export const SevdeskId = z.string().regex(/^\d+$/, 'expected a numeric id string');
+/**
+ * A numeric id. sevDesk sends strings ("123") even where the spec says integer; a JSON integer is read as its
+ * digits, so that both forms name the same object.
+ */
+export const SevdeskId = z
+  .union([
+    z.string().regex(/^\d+$/, 'expected a numeric id string'),
+    z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  ])
+  .transform(String);
 export type SevdeskId = z.infer<typeof SevdeskId>;
 
-/** Money is a decimal string without trailing zeros ("39.2", "-7.45", "0"); no exponents, no commas. */
-export const MoneyString = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string');
+/**
+ * Money as a decimal string ("39.2", "-7.45", "0"), however it came: sevDesk sends decimal strings, but also
+ * JSON numbers (paidAmount; other sums in some recordings). A number is read as its shortest round-trip text
+ * (`String(n)`: 119 is "119", 46.65 is "46.65"), expanded by decimal.js if JavaScript wrote an exponent; a
+ * float never takes part in arithmetic. A string is trimmed; a sign or a point at either end is normalised
+ * ("+5" "5", ".5" "0.5"). Anything else (a comma, a word, NaN, an exponent in a string) has no safe meaning.
+ */
+export const MoneyString = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const text = moneyText(v);
+  if (text === null) {
+    ctx.issues.push({ code: 'custom', message: 'expected a decimal amount', input: v });
+    return z.NEVER;
+  }
+  return text;
+});
 export type MoneyString = z.infer<typeof MoneyString>;
 
-/** Boolean flags arrive as the strings "0" and "1" (the spec says boolean; the wire disagrees). */
-export const Flag = z.enum(['0', '1']);
+/** An optional amount: null, "" and a missing field are "not set" (undefined). */
+const OptionalMoney = z
+  .union([z.literal(''), z.null(), MoneyString])
+  .optional()
+  .transform((v) => (v === '' || v === null ? undefined : v));
+
+const CANONICAL_DECIMAL = /^-?\d+(\.\d+)?$/;
+const LOOSE_DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/** The canonical decimal text of a wire amount, or null when it has no safe meaning. */
+export function moneyText(v: string | number): string | null {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return null;
+    const text = String(v);
+    return /e/i.test(text) ? new Decimal(text).toFixed() : text;
+  }
+  if (CANONICAL_DECIMAL.test(v)) return v;
+  const trimmed = v.trim();
+  return LOOSE_DECIMAL.test(trimmed) ? new Decimal(trimmed).toFixed() : null;
+}
+
+/**
+ * A flag, read as "0" or "1": sevDesk sends the strings "0"/"1" (the spec says boolean), and booleans and the
+ * numbers 0/1 have been seen too.
+ */
+export const Flag = z
+  .union([z.enum(['0', '1', 'true', 'false']), z.literal(0), z.literal(1), z.boolean()])
+  .transform((v): '0' | '1' => (v === '1' || v === 'true' || v === 1 || v === true ? '1' : '0'));
 export type Flag = z.infer<typeof Flag>;
 
 /** ISO 8601 with an offset, e.g. 2026-03-02T10:15:07+01:00. */
 export const Timestamp = z.iso.datetime({ offset: true });
 export type Timestamp = z.infer<typeof Timestamp>;
 
-/** `{id, objectName}`; left out entirely when unset, hence `.optional()` at every use. */
+/**
+ * An invoice date: ISO 8601 with an offset as sevDesk sends it, or a plain calendar date ("2026-03-02", or a
+ * date and time without an offset): the calendar date is what is shown. Not a date (a word, "2026-02-30")
+ * has no safe meaning.
+ */
+export const CalendarDate = z.string().refine(isCalendarDate, 'expected a date (YYYY-MM-DD...)');
+
+function isCalendarDate(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(v);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+}
+
+/**
+ * `{id, objectName}`; an unset reference is left out or sent as null (both read as undefined). A reference
+ * may point elsewhere than the spec says (an invoice's `origin` can be an Order): callers check objectName.
+ */
 export const ObjectRef = z.looseObject({ id: SevdeskId, objectName: z.string().min(1) });
 export type ObjectRef = z.infer<typeof ObjectRef>;
+const OptionalRef = ObjectRef.nullish().transform((v) => v ?? undefined);
 
-/** Scalars are always sent (null when empty) [COMM]; a missing one is read as null rather than failing. */
+/**
+ * Text is always sent (null when empty); a missing one is read as null rather than failing, and a number (a
+ * postcode or customer number typed into a numeric field) as its digits.
+ */
 const text = z
-  .string()
+  .union([z.string(), z.number().finite()])
   .nullish()
-  .transform((v) => v ?? null);
+  .transform((v) => (v === undefined || v === null ? null : String(v)));
 const passthroughField = z.unknown().optional();
 
-/** `countAll=true` adds `total`: the spec prose shows a string, the community spec an integer. */
+/** `countAll=true` adds `total`: the spec prose shows a string, the community spec and recordings an integer. */
 export const Total = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]);
 export type Total = z.infer<typeof Total>;
 
@@ -72,7 +142,7 @@ const sevdeskObject = <N extends string, S extends z.ZodRawShape>(objectName: N,
 export const INVOICE_TYPES = ['RE', 'WKR', 'SR', 'MA', 'TR', 'AR', 'ER'] as const;
 export type InvoiceType = (typeof INVOICE_TYPES)[number];
 
-/** Status codes seen: 50, 100, 200, 500, 750, 1000; accept any numeric string. */
+/** Status codes seen: 50, 100, 200, 500, 750, 1000; any number is accepted (as a string or a JSON integer). */
 export const INVOICE_STATUS = {
   deactivated: '50',
   draft: '100',
@@ -84,46 +154,55 @@ export const INVOICE_STATUS = {
 export const Invoice = sevdeskObject('Invoice', {
   invoiceNumber: text,
   invoiceType: z.string().min(1),
-  status: z.string().regex(/^\d+$/, 'expected a numeric status string'),
-  contact: ObjectRef.optional(),
-  origin: ObjectRef.optional(),
-  invoiceDate: Timestamp,
+  status: z
+    .union([z.string().regex(/^\d+$/, 'expected a numeric status'), z.number().int().nonnegative()])
+    .transform(String),
+  /** The recipient; null or left out while none is set (the invoice is then unassigned). */
+  contact: OptionalRef,
+  /** A cancellation's original (objectName "Invoice"); may point to an Order, or be null. */
+  origin: OptionalRef,
+  invoiceDate: CalendarDate,
   /**
-   * Days as a string ("14"); due date = invoiceDate + timeToPay (there is no dueDate field). "", null and a
+   * Days ("14", or 14); due date = invoiceDate + timeToPay (there is no dueDate field). "", null and a
    * missing field mean "no due date" (read as null).
    */
   timeToPay: z
-    .union([z.literal(''), z.string().regex(/^\s*-?\d+\s*$/, 'expected a whole number of days')])
+    .union([
+      z.literal(''),
+      z.string().regex(/^\s*-?\d+\s*$/, 'expected a whole number of days'),
+      z.number().int(),
+    ])
     .nullish()
-    .transform((v) => (v === undefined || v === null || v === '' ? null : v.trim())),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code'),
+    .transform((v) => (v === undefined || v === null || v === '' ? null : String(v).trim())),
+  /** ISO 4217; read in upper case ("eur" is EUR). Without one, the amounts' currency is unknown. */
+  currency: z
+    .string()
+    .transform((v) => v.trim().toUpperCase())
+    .pipe(z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code')),
   sumNet: MoneyString,
   sumGross: MoneyString,
-  /** Missing on some EUR invoices; required (checked by the domain) only when the currency is foreign. */
-  sumNetForeignCurrency: MoneyString.optional(),
-  sumGrossForeignCurrency: MoneyString.optional(),
-  /**
-   * The one money field sent as a JSON number; convert with parseMoney (via String(n)), never float maths.
-   * null (nothing paid yet, allowed by the spec) is read as 0.
-   */
+  /** Missing, null or "" on some EUR invoices; required (checked by the domain) only for a foreign currency. */
+  sumNetForeignCurrency: OptionalMoney,
+  sumGrossForeignCurrency: OptionalMoney,
+  /** A JSON number as specified, a decimal string in some recordings; null or "" (nothing paid yet) is "0". */
   paidAmount: z
-    .number()
-    .finite()
+    .union([z.literal(''), MoneyString])
     .nullish()
-    .transform((v) => v ?? 0),
-  create: Timestamp,
+    .transform((v) => (v === undefined || v === null || v === '' ? '0' : v)),
   update: Timestamp,
   // Read for display only; loose so a surprise there cannot drop an invoice.
+  create: passthroughField,
   header: passthroughField,
   sumTax: passthroughField,
   payDate: passthroughField,
   enshrined: passthroughField,
+  sendType: passthroughField,
   customerInternalNote: passthroughField,
   addressCountry: passthroughField,
   paymentMethod: passthroughField,
   /** The company the invoice belongs to (activities/company.ts checks it): checked there, not here. */
   sevClient: passthroughField,
-  /** The bookkeeping (base-currency) sums of a foreign invoice: checked by the domain, not here. */
+  /** The bookkeeping (base-currency) sums of a foreign invoice: read leniently by the domain (moneyText). */
   sumGrossAccounting: passthroughField,
   sumNetAccounting: passthroughField,
 });
@@ -136,8 +215,8 @@ export const Contact = sevdeskObject('Contact', {
   surename: text,
   familyname: text,
   academicTitle: text,
-  /** A person's organisation; left out when none. */
-  parent: ObjectRef.optional(),
+  /** A person's organisation; left out or null when none. */
+  parent: OptionalRef,
   update: Timestamp,
   create: passthroughField,
   customerNumber: passthroughField,
@@ -153,7 +232,7 @@ export type CommunicationWayType = (typeof COMMUNICATION_WAY_TYPES)[number];
 /** A part of a contact (a communication way, an address): sevDesk's common fields around its own. */
 const contactPart = <N extends string, S extends z.ZodRawShape>(objectName: N, own: S) =>
   sevdeskObject(objectName, {
-    contact: ObjectRef.optional(),
+    contact: OptionalRef,
     ...own,
     create: passthroughField,
     update: passthroughField,
@@ -199,8 +278,8 @@ const CommunicationWayStrict = contactPart('CommunicationWay', {
   type: z.string().min(1),
   /** As entered: an address, a number or a URL. */
   value: text,
-  key: ObjectRef.optional(),
-  /** Primary per type, "0"/"1"; null is allowed by the spec (read as "0"). */
+  key: OptionalRef,
+  /** Primary per type: "0"/"1" (or 0/1, a boolean); null is allowed by the spec (read as "0"). */
   main: Flag.nullish().transform((v) => v ?? '0'),
 });
 export type CommunicationWay = z.infer<typeof CommunicationWayStrict> | MalformedCommunicationWay;
@@ -224,7 +303,7 @@ const ContactAddressStrict = contactPart('ContactAddress', {
   street: text,
   zip: text,
   city: text,
-  country: ObjectRef.optional(),
+  country: OptionalRef,
   category: passthroughField,
   name: passthroughField,
 });

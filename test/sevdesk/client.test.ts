@@ -627,7 +627,7 @@ describe('parsing', () => {
 
   it('a malformed object on GET by id → SevdeskSchemaError naming id and field', async () => {
     server.fallback(
-      json(200, { objects: [{ ...invoices[0], contact: { id: 98765432, objectName: 'Contact' } }] }),
+      json(200, { objects: [{ ...invoices[0], contact: { id: 'nine', objectName: 'Contact' } }] }),
     );
     const err = await caught(makeClient().client.getInvoice('140112233'));
     expect(err).toBeInstanceOf(SevdeskSchemaError);

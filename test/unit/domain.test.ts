@@ -53,7 +53,7 @@ describe('toInvoiceRow', () => {
 
   it('keeps a foreign-currency amount for display and converts paidAmount exactly', () => {
     const row = toInvoiceRow(
-      { ...open!, currency: 'CHF', sumGrossForeignCurrency: '1200.5', status: '750', paidAmount: 46.65 },
+      { ...open!, currency: 'CHF', sumGrossForeignCurrency: '1200.5', status: '750', paidAmount: '46.65' },
       'EUR',
     );
     expect(row).toMatchObject({
