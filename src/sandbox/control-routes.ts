@@ -54,7 +54,8 @@ const PoisonBody = z.strictObject({
 });
 
 const PayBody = z.strictObject({ amount: z.string().optional() });
-const EmailBody = z.strictObject({ email: z.string().min(1).nullable() });
+/** `stamp: false` leaves the contact's `update` as it was (an e-mail edit sevDesk may not stamp). */
+const EmailBody = z.strictObject({ email: z.string().min(1).nullable(), stamp: z.boolean().optional() });
 const TokenBody = z.strictObject({ token: z.string().min(1) });
 
 const FaultBody = z.strictObject({
@@ -133,7 +134,8 @@ export function routeControl(input: ControlRequest & { deps: ControlDeps }): Con
       return { status: 201, body: { objects: { id: store.addContact(input) } } };
     }
     if (id !== undefined && action === 'email' && method === 'POST') {
-      store.setContactEmail(id, parse(EmailBody, body).email);
+      const { email, stamp } = parse(EmailBody, body);
+      store.setContactEmail(id, email, stamp === undefined ? {} : { stamp });
       return { status: 200, body: { objects: store.communicationWays(id) } };
     }
   }

@@ -779,8 +779,11 @@ export class SandboxStore {
     return this.contactIds.id(c);
   }
 
-  /** Sets or replaces the main EMAIL way; null removes all e-mails. Bumps the contact's `update`. */
-  setContactEmail(contactId: string, email: string | null): void {
+  /**
+   * Sets or replaces the main EMAIL way; null removes all e-mails. Bumps the contact's `update` unless `stamp`
+   * is false (whether sevDesk bumps it when a CommunicationWay changes is unknown).
+   */
+  setContactEmail(contactId: string, email: string | null, opts: { stamp?: boolean } = {}): void {
     const c = this.requireContact(contactId);
     const now = this.nowSeconds();
     let ways = this.commWayData(c).map((w) => ({ ...w }));
@@ -804,7 +807,7 @@ export class SandboxStore {
     }
     this.wayOverrides.set(c, ways);
     this.invalidatePrefixes();
-    this.touchContact(c, now);
+    if (opts.stamp ?? true) this.touchContact(c, now);
   }
 
   updateContact(contactId: string, patch: ContactPatch): Contact {
