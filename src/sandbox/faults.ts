@@ -50,7 +50,8 @@ export interface FaultSpec {
    */
   path?: string | RegExp;
   /**
-   * malformed: the field of one object to corrupt; default 'sumGross' ('id' becomes a JSON number).
+   * malformed: the field of one object to corrupt; default 'sumGross' ('id' becomes a JSON number, which sevsync
+   * reads as the same id: a form, not a corruption).
    * poison: the field that gets a value people could type and the schema accepts, but a database may refuse
    * (see POISON_VALUES).
    */
