@@ -20,6 +20,8 @@ import { DEFAULT_OPS, requireKeyring } from './config';
 import { createDb, statementsSent } from './db/client';
 import { createLogger, redactText } from './log';
 import { metrics, renderMetrics, statusClass } from './metrics';
+import type { NamespaceServices } from './namespace';
+import { NamespaceSetupError, NamespaceStatus, checkNamespaceAtStart, watchNamespace } from './namespace';
 import { openInterfaceToken } from './secrets';
 import { IMPORT_ACTIVITIES, importTaskQueue } from './shared';
 import { workflowsPath } from './workflow-bundle';
@@ -34,6 +36,10 @@ export interface WorkerHandle {
   state(): State;
   /** true when the database answers within a second. */
   databaseReachable(): Promise<boolean>;
+  /** The namespace's search attributes as the running worker last saw them (/readyz). */
+  namespace: NamespaceStatus;
+  /** The namespace's problem, if it has one. */
+  notReadyReason(): string | undefined;
 }
 
 export interface WorkerOptions {
@@ -42,6 +48,12 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   overlapSeconds?: number;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Where the namespace check reports (what /readyz shows); else a status of the handle's own. */
+  namespaceStatus?: NamespaceStatus;
+  /** What the namespace check calls (default: the worker's connection); tests wrap it to refuse. */
+  namespaceServices?: NamespaceServices;
+  /** How often the running worker checks its namespace again (default 60 s; 0: never). */
+  namespaceRecheckMs?: number;
 }
 
 /** The account an activity works for, so the sevDesk client factory can label its requests. */
@@ -143,8 +155,19 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const workflowBundle =
     opts.workflowBundle ?? (ops.workflowBundlePath ? { codePath: ops.workflowBundlePath } : undefined);
   let connection: NativeConnection | undefined;
+  const namespaceStatus = opts.namespaceStatus ?? new NamespaceStatus(config.temporalNamespace);
   try {
     connection = await NativeConnection.connect({ address: config.temporalAddress });
+    // Before anything polls: a namespace without the search attributes fails every workflow task that
+    // records an account's state, for ever (src/namespace.ts).
+    const namespaceServices = opts.namespaceServices ?? connection;
+    const guard = {
+      namespace: config.temporalNamespace,
+      address: config.temporalAddress,
+      status: namespaceStatus,
+      logger: Runtime.instance().logger,
+    };
+    await checkNamespaceAtStart(namespaceServices, guard);
     const activities = createActivities({
       sql: db.sql,
       sevdesk: sevdeskFactory(createWorkerLimit(ops.sevdeskWorkerConcurrency)),
@@ -191,9 +214,15 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     });
     const workers = [worker, walks];
     const conn = connection;
+    const recheckMs = opts.namespaceRecheckMs ?? 60_000;
+    const watch =
+      recheckMs > 0 ? watchNamespace(namespaceServices, { ...guard, intervalMs: recheckMs }) : undefined;
     return {
       worker,
+      namespace: namespaceStatus,
+      notReadyReason: () => namespaceStatus.problem(),
       shutdown: () => {
+        watch?.stop();
         for (const w of workers)
           if (w.getState() === 'RUNNING' || w.getState() === 'INITIALIZED') w.shutdown();
       },
@@ -221,6 +250,7 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
             ),
           );
         } finally {
+          watch?.stop();
           await db.close();
           await conn.close();
           await closeDefaultDispatchers();
@@ -239,12 +269,22 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
+/** What the ops server reports on: a running worker's handle, or a WorkerStartup while it starts. */
+export interface OpsSource {
+  state(): State;
+  /** undefined: there is no database pool yet (the worker is starting). */
+  databaseReachable(): Promise<boolean | undefined>;
+  /** What keeps the worker from being ready whatever its state (its namespace); undefined: nothing. */
+  notReadyReason?(): string | undefined;
+}
+
 /**
- * /healthz (liveness: the process answers and the worker has not failed), /readyz (the worker polls and
- * the database answers) and /metrics (sevsync's counters, then the SDK's own when `sdkMetricsUrl` is set).
+ * /healthz (liveness: the process answers and the worker has not failed), /readyz (the namespace has the
+ * search attributes, the worker polls and the database answers; else 503 with a `reason`) and /metrics
+ * (sevsync's counters, then the SDK's own when `sdkMetricsUrl` is set).
  */
 export async function startOpsServer(
-  handle: Pick<WorkerHandle, 'state' | 'databaseReachable'>,
+  handle: OpsSource,
   opts: { port: number; host: string; sdkMetricsUrl?: string; countStatements?: boolean },
 ): Promise<OpsServer> {
   const server = http.createServer((req, res) => {
@@ -261,10 +301,19 @@ export async function startOpsServer(
         return send(alive ? 200 : 503, JSON.stringify({ status: alive ? 'ok' : 'down', worker: state }));
       }
       if (path === '/readyz') {
+        const blocked = handle.notReadyReason?.();
         const state = handle.state();
         const database = await handle.databaseReachable();
-        const ready = state === 'RUNNING' && database;
-        return send(ready ? 200 : 503, JSON.stringify({ ready, worker: state, database }));
+        const ready = blocked === undefined && state === 'RUNNING' && database === true;
+        const reason = ready
+          ? undefined
+          : (blocked ??
+            (state === 'INITIALIZED' || database === undefined
+              ? 'the worker is starting'
+              : state !== 'RUNNING'
+                ? `the worker is not polling (${state})`
+                : 'the database does not answer'));
+        return send(ready ? 200 : 503, JSON.stringify({ ready, worker: state, database, reason }));
       }
       if (path === '/metrics') {
         let text = await renderMetrics();
@@ -319,6 +368,47 @@ export class WorkerFatalError extends Error {
 }
 
 /**
+ * The worker process from its first moment: the ops server reports on this while the worker starts (the
+ * namespace check, the workflow bundle), with the reason it is not ready yet, then on the running worker.
+ */
+export class WorkerStartup implements OpsSource {
+  readonly namespace: NamespaceStatus;
+  private handle: WorkerHandle | undefined;
+  private failure: string | undefined;
+
+  constructor(namespace: string) {
+    this.namespace = new NamespaceStatus(namespace);
+  }
+
+  /** createWorker, reporting to this startup; a failed start leaves the reason on /readyz. */
+  async start(opts: WorkerOptions): Promise<WorkerHandle> {
+    try {
+      this.handle = await createWorker({ ...opts, namespaceStatus: this.namespace });
+      return this.handle;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.failure =
+        err instanceof NamespaceSetupError
+          ? err.summary
+          : `the worker did not start: ${redactText(message.split('\n')[0] ?? '')}`;
+      throw err;
+    }
+  }
+
+  notReadyReason(): string | undefined {
+    return this.handle ? this.handle.notReadyReason() : (this.failure ?? this.namespace.problem());
+  }
+
+  state(): State {
+    return this.handle?.state() ?? (this.failure !== undefined ? 'FAILED' : 'INITIALIZED');
+  }
+
+  databaseReachable(): Promise<boolean | undefined> {
+    return this.handle ? this.handle.databaseReachable() : Promise.resolve(undefined);
+  }
+}
+
+/**
  * `sevsync worker`: the process entry point. Installs the Temporal Runtime (logger, SDK metrics), a
  * fatal-error handler, the ops HTTP server, and runs the worker until SIGINT/SIGTERM. An uncaught error
  * or unhandled rejection shuts the worker down cleanly (running activities get the grace time) and the
@@ -357,11 +447,11 @@ export async function runWorkerMain(config: Config): Promise<void> {
   process.on('unhandledRejection', onFatal('unhandledRejection'));
 
   const started = performance.now();
-  const handle = await createWorker({ config });
-  current.handle = handle;
+  // The ops server answers from the start: /readyz says why the worker is not ready yet.
+  const startup = new WorkerStartup(config.temporalNamespace);
   const server =
     ops.workerHttpPort !== undefined
-      ? await startOpsServer(handle, {
+      ? await startOpsServer(startup, {
           port: ops.workerHttpPort,
           host: ops.workerHttpHost,
           countStatements: ops.countStatements,
@@ -370,6 +460,21 @@ export async function runWorkerMain(config: Config): Promise<void> {
             : {}),
         })
       : undefined;
+  let handle: WorkerHandle;
+  try {
+    handle = await startup.start({ config });
+  } catch (err) {
+    // A namespace the workflows cannot run in: no polling, the commands that fix it, a non-zero exit.
+    if (err instanceof NamespaceSetupError)
+      log.error(`worker not started: ${err.summary}`, {
+        namespace: config.temporalNamespace,
+        problem: err.type,
+        commands: err.commands,
+      });
+    await server?.close();
+    throw err;
+  }
+  current.handle = handle;
   // `worker polling task queue` is what scripts (chaos, bench) wait for: keep the words.
   log.info(`worker polling task queue ${config.taskQueue}`, {
     taskQueue: config.taskQueue,

@@ -6,7 +6,7 @@ import type { Config } from '../../src/config';
 import { createDb } from '../../src/db/client';
 import type { DbHandle } from '../../src/db/client';
 import { createWorker } from '../../src/worker';
-import type { WorkerHandle } from '../../src/worker';
+import type { WorkerHandle, WorkerOptions } from '../../src/worker';
 
 /** A fixed test key (never a production one); tokens in tests are random per test. */
 export const TEST_SECRET_KEY = Buffer.alloc(32, 7);
@@ -51,7 +51,7 @@ export interface RunningWorker {
 /** A real worker with the project's workflow bundle (built once per run in global setup). */
 export async function startWorker(
   config: Config,
-  opts: { overlapSeconds?: number } = {},
+  opts: Pick<WorkerOptions, 'overlapSeconds' | 'namespaceServices' | 'namespaceRecheckMs'> = {},
 ): Promise<RunningWorker> {
   installRuntime();
   const handle = await createWorker({
