@@ -5,7 +5,7 @@ import type { Sql } from '../db/client';
 import { SOURCE_SEVDESK } from '../shared';
 import type { ContactRow } from '../domain/contact';
 import type { InvoiceRow } from '../domain/invoice';
-import { classifyInvoice, toInvoiceRow, unixSeconds } from '../domain/invoice';
+import { classifyInvoice, toInvoiceRow, unixSeconds, unknownStatusReason } from '../domain/invoice';
 import { sensibleInstant } from '../domain/limits';
 import type { Page, SevdeskClient } from '../sevdesk/client';
 import type { Invoice } from '../sevdesk/schema';
@@ -119,6 +119,14 @@ export function classifyPage(page: Page<Invoice>, baseCurrency: string): Classif
     }
     const cls = classifyInvoice(inv);
     if (cls === 'withdrawn') withdrawnIds.push(inv.id);
+    if (cls === 'unknown-status') {
+      invalid.push({
+        sourceId: inv.id,
+        invoiceNumber: inv.invoiceNumber,
+        reason: unknownStatusReason(inv.status),
+      });
+      continue;
+    }
     if (cls !== 'invoice' && cls !== 'storno') continue;
     try {
       (cls === 'invoice' ? invoices : stornos).push(toInvoiceRow(inv, baseCurrency));

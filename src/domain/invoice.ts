@@ -23,16 +23,23 @@ const SHOWN_STATUSES = new Set(['200', '750', '1000']);
  * - `invoice`: shown and (unless cancelled) counted;
  * - `storno`: an SR that cancels its origin; kept for the pairing, never shown;
  * - `withdrawn`: a draft (or deactivated) state; if it had been transferred it leaves the totals;
- * - `ignored`: recurring templates (WKR), reminders (MA) and anything else.
+ * - `unknown-status`: a shown type in a status sevDesk does not document (`"500"` has been seen): neither
+ *   shown nor counted, and reported (a stored copy keeps its last known state) until a known status arrives;
+ * - `ignored`: recurring templates (WKR), reminders (MA, whose fee is not billed work and whose amount is the
+ *   dunned invoice's again) and anything else.
  */
-export type InvoiceClass = 'invoice' | 'storno' | 'withdrawn' | 'ignored';
+export type InvoiceClass = 'invoice' | 'storno' | 'withdrawn' | 'unknown-status' | 'ignored';
 
 export function classifyInvoice(inv: Pick<Invoice, 'invoiceType' | 'status' | 'origin'>): InvoiceClass {
   if (inv.status === '100' || inv.status === '50') return inv.invoiceType === 'WKR' ? 'ignored' : 'withdrawn';
   if (inv.invoiceType === 'SR') return cancelledInvoiceId(inv) !== null ? 'storno' : 'ignored';
-  if (SHOWN_TYPES.has(inv.invoiceType) && SHOWN_STATUSES.has(inv.status)) return 'invoice';
-  return 'ignored';
+  if (!SHOWN_TYPES.has(inv.invoiceType)) return 'ignored';
+  return SHOWN_STATUSES.has(inv.status) ? 'invoice' : 'unknown-status';
 }
+
+/** Why an invoice of class `unknown-status` is not shown: the reason its issue carries. */
+export const unknownStatusReason = (status: string): string =>
+  `sevDesk status ${status.slice(0, 10)} is undocumented: the invoice is neither shown nor counted until sevDesk sends a known status (200 open, 750 partly paid, 1000 paid)`;
 
 /** The invoice an SR cancels: its origin, when that is an invoice (an origin may also point to an Order). */
 function cancelledInvoiceId(inv: Pick<Invoice, 'origin'>): string | null {

@@ -20,6 +20,8 @@ const AddInvoiceBody = z.strictObject({
     .optional(),
   timeToPay: z.number().int().min(0).max(365).optional(),
   paidAmount: z.string().optional(),
+  advanceInvoiceIds: z.array(z.string().regex(/^\d+$/)).max(50).optional(),
+  reminderCharge: z.string().regex(/^\d+(\.\d+)?$/).optional(),
 });
 
 const AddressBody = z.strictObject({

@@ -112,6 +112,15 @@ export interface AddInvoiceInput {
   invoiceDate?: Date;
   timeToPay?: number;
   paidAmount?: string;
+  /**
+   * ER only: the advance (AR) and partial (TR) invoices it settles. `sumNet` is then the order's full net
+   * amount, and the final invoice deducts what those invoiced (net and tax), as sevDesk's Schlussrechnung
+   * does [GUESS: sevDesk's help says a final invoice can be for "0,00 € Restforderung", German VAT law
+   * requires the deduction; no recorded ER shows it]: its sums are what is left, never below zero.
+   */
+  advanceInvoiceIds?: string[];
+  /** MA only: the reminder fee (`reminderCharge`), a decimal string; default "0". */
+  reminderCharge?: string;
 }
 
 export interface ContactPatch {
@@ -424,6 +433,7 @@ export class SandboxStore {
       foreignNet,
       foreignTax: taxCents(foreignNet, taxRate),
     };
+    if (input.advanceInvoiceIds?.length) this.deductAdvances(type, currency, amounts, input.advanceInvoiceIds);
     const gross = grossOf(amounts);
     let paid = 0;
     if (status === '1000') paid = gross;
@@ -463,6 +473,7 @@ export class SandboxStore {
       invoice.reminderTotal = invoice.sumGross;
       invoice.reminderDebit = invoice.sumGross;
       invoice.reminderDeadline = berlinIso(invoiceDate + 14 * DAY);
+      invoice.reminderCharge = input.reminderCharge ?? '0';
     }
     if (type === 'WKR') {
       invoice.accountIntervall = 'P1M';
@@ -479,6 +490,23 @@ export class SandboxStore {
     if (status !== '100') this.enshrine({ i, invoice, now });
     this.invoiceOverrides.set(i, invoice);
     return plainInvoice(invoice);
+  }
+
+  /** An ER's amounts less those of the advance and partial invoices it settles (see AddInvoiceInput). */
+  private deductAdvances(type: InvoiceType, currency: string, amounts: Amounts, ids: string[]): void {
+    if (type !== 'ER') throw badRequest('only a final invoice (ER) deducts advance invoices');
+    if (currency !== 'EUR') throw badRequest('a final invoice with advance invoices must be in EUR');
+    for (const id of ids) {
+      const advance = this.getInvoice(id);
+      if (!advance || (advance.invoiceType !== 'AR' && advance.invoiceType !== 'TR')) {
+        throw badRequest(`invoice ${id} is not an advance (AR) or partial (TR) invoice`);
+      }
+      amounts.net -= parseCents(advance.sumNet) ?? 0;
+      amounts.tax -= parseCents(advance.sumTax) ?? 0;
+    }
+    if (amounts.net < 0 || amounts.tax < 0) {
+      throw badRequest('the advance invoices exceed the order: a final invoice is never below zero');
+    }
   }
 
   /** Draft → open (200) with the next number, as sending it would do. */

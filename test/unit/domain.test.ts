@@ -21,7 +21,10 @@ describe('classifyInvoice (DESIGN: which invoices)', () => {
     ['WKR', '200', undefined, 'ignored'],
     ['WKR', '100', undefined, 'ignored'],
     ['MA', '200', undefined, 'ignored'],
-    ['RE', '500', undefined, 'ignored'],
+    ['RE', '500', undefined, 'unknown-status'],
+    ['ER', '300', undefined, 'unknown-status'],
+    ['MA', '500', undefined, 'ignored'],
+    ['SR', '1000', { id: '9', objectName: 'Order' }, 'ignored'],
   ] as const)('%s with status %s -> %s', (invoiceType, status, origin, expected) => {
     expect(classifyInvoice({ invoiceType, status, origin })).toBe(expected);
   });

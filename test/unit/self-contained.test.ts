@@ -67,7 +67,9 @@ describe('the repository stands on its own', () => {
       'error_404.json',
       'invoice_list.json',
       'openapi.yaml',
+      'real',
     ]);
+    expect(readdirSync(path.join(SEVDESK_FIXTURES_DIR, 'real'))).toContain('README.md');
   });
 
   it('catches a path that reaches for ../shared', () => {
