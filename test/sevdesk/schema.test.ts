@@ -246,7 +246,7 @@ describe('sevDesk schemas against the recorded fixtures', () => {
     });
   });
 
-  describe('nullable fields the spec allows (issue 10)', () => {
+  describe('nullable fields the spec allows', () => {
     const base = fixtureObjects('invoice_list.json')[0]!;
     const [way] = fixtureObjects('communication_way_list.json');
 
