@@ -12,8 +12,9 @@ const FATAL = [ErrorTypes.invalidToken, ErrorTypes.interfaceMissing] as const;
 
 const { syncAccount } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
-  // Activities heartbeat every 3 s: a worker that died mid-sync is noticed within seconds.
-  heartbeatTimeout: '20 seconds',
+  // Activities heartbeat every 3 s: a worker that died mid-sync is noticed within 10 s (the SDK sends at most
+  // one heartbeat per 8 s, 80 % of this timeout).
+  heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

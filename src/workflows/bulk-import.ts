@@ -30,8 +30,8 @@ const walkActivities = (taskQueue: string) =>
   proxyActivities<Activities>({
     taskQueue,
     startToCloseTimeout: '10 minutes',
-    // A page takes about a second: a worker that died mid-page is noticed within seconds, not minutes.
-    heartbeatTimeout: '20 seconds',
+    // A page takes about a second: a worker that died mid-page is noticed within 10 s, not minutes.
+    heartbeatTimeout: '10 seconds',
     retry: {
       initialInterval: '1 second',
       backoffCoefficient: 2,
