@@ -1,12 +1,10 @@
 // The worker: workflows and activities on one task queue, plus what an operator needs to run it (a
 // shutdown grace time, health and readiness, metrics, JSON logs, a fatal-error handler).
 //
-// Worker versioning: sevsync rolls workflow changes out with replay tests plus `patched()`. Every saved
-// history under test/replay/histories must replay against the new code (`npm test` runs them); a change
-// that would alter the command sequence of a running workflow goes behind `patched('<change-id>')`, and the
-// old branch is deleted once no execution started before the deploy is still open. Worker Deployments
-// (build ids, server >= 1.29.1) are not used: one worker fleet, rolled one replica at a time, needs nothing
-// more, and a replica can then run any history it gets.
+// Worker versioning: sevsync rolls workflow changes out with replay tests plus `patched()` (docs/deploys.md:
+// patched(), then deprecatePatch(), then removal, a history set recorded with each step). Worker Deployments
+// are not used: an account workflow never ends, so a pinned version would keep its fleet for ever, and
+// auto-upgrade still needs every patch; docs/deploys.md says what was tried.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import net from 'node:net';

@@ -1,20 +1,24 @@
-// Records the histories that replay.test.ts replays; skipped unless RECORD_HISTORIES=1. Re-record with:
+// Records a new set of the histories that replay.test.ts replays; skipped unless RECORD_HISTORIES=1:
 //
-//   RECORD_HISTORIES=1 npx vitest run --project integration test/replay/record.test.ts
+//   npm run test:record-histories
 //
-// Re-record only on purpose: after a workflow change that running workflows will never meet (otherwise guard
-// the change with patched() and keep the old histories, adding new ones beside them if useful).
-// Each scenario drives a real worker, the sandbox and the use cases of src/app, then
-// saves every run of the workflow's continue-as-new chain as histories/<scenario>.run-<n>.json.
+// Record a set with every change of the workflow code (guard.test.ts fails until there is one): the set shows
+// what workflows started under that code do, and every later version must still replay it. A recording adds
+// a set and never touches an older one (saved-histories.ts has the naming); a set is deleted only together
+// with the last code able to replay it, i.e. when a patch is finally removed (docs/deploys.md).
+// Each scenario drives a real worker, the sandbox and the use cases of src/app, then saves every run of the
+// workflow's continue-as-new chain. The manifest that makes the set complete is written after the last
+// scenario; a recording that failed half-way leaves files without one, which the next recording replaces.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   setInterfaceActive,
   startImport,
+  startReconcile,
   syncNow,
   updateInterfaceSettings,
   waitForImport,
@@ -22,25 +26,48 @@ import {
 import type { Sandbox } from '../../src/sandbox';
 import type { AccountStatus } from '../../src/shared';
 import { accountSyncWorkflowId } from '../../src/shared';
+import type { AccountSyncInput } from '../../src/workflows';
 import { statusQuery } from '../../src/workflows';
 import type { AppEnv } from '../helpers/app-env';
 import { addSandboxInterface, useAppEnv } from '../helpers/app-env';
 import { capturedLogs, eventually, randomId } from '../helpers/env';
 import { historyToJson } from './history-json';
-import type { Scenario } from './saved-histories';
-import { HISTORIES_DIR, historyFileName, loadHistory } from './saved-histories';
+import type { Scenario, SetManifest } from './saved-histories';
+import {
+  HISTORIES_DIR,
+  SCENARIOS,
+  fileSha256,
+  historyFileName,
+  loadHistory,
+  manifestFileName,
+  manifestTags,
+  nextFreeTag,
+  parseHistoryFileName,
+} from './saved-histories';
+import { workflowCodeFingerprint } from './workflow-code';
 
 /** Set in the describe below: its hooks run only when recording. */
 let env: AppEnv;
 
-async function add(sb: Sandbox, extra: Parameters<typeof addSandboxInterface>[3]) {
+type AppTuning = NonNullable<NonNullable<Parameters<typeof addSandboxInterface>[3]>['tuning']>;
+/** Workflow input fields beyond the app's tuning: `addInterface` passes its tuning into the input whole. */
+type Tuning = AppTuning & Partial<Pick<AccountSyncInput, 'openRecheckSeconds' | 'tokenRecheckSeconds'>>;
+
+async function add(sb: Sandbox, tuning: Tuning = {}) {
   const accountId = randomId('acct-rec');
-  await addSandboxInterface(env.ops, accountId, sb, extra);
+  const appTuning: AppTuning = tuning;
+  await addSandboxInterface(env.ops, accountId, sb, { tuning: appTuning });
   return { accountId, handle: env.ops.temporal.workflow.getHandle(accountSyncWorkflowId(accountId)) };
 }
 
-function statusReaches(handle: WorkflowHandle, ok: (s: AccountStatus) => boolean, what: string) {
-  return eventually(async () => ok(await handle.query(statusQuery)), 30_000, what);
+async function statusReaches(handle: WorkflowHandle, ok: (s: AccountStatus) => boolean, what: string) {
+  try {
+    return await eventually(async () => ok(await handle.query(statusQuery)), 30_000, what);
+  } catch (err) {
+    throw new Error(`${String(err)}; status: ${JSON.stringify(await handle.query(statusQuery))}`, {
+      cause: err,
+    });
+  }
 }
 
 /** Every run of the workflow, first to current, following continue-as-new. */
@@ -58,6 +85,10 @@ async function runsOf(client: Client, workflowId: string): Promise<History[]> {
   }
 }
 
+/** How many events of the history have these attributes (e.g. 'timerFiredEventAttributes'). */
+const count = (history: History, attributes: keyof NonNullable<History['events']>[number]) =>
+  (history.events ?? []).filter((e) => e[attributes]).length;
+
 /** Every string in the JSON, plus what the base64 ones (payload data) decode to. */
 function textsOf(json: string): string[] {
   const out: string[] = [];
@@ -72,80 +103,144 @@ function textsOf(json: string): string[] {
   return out;
 }
 
-function save(scenario: Scenario, runs: History[], accountId: string): void {
-  for (const f of readdirSync(HISTORIES_DIR)) {
-    if (f.startsWith(`${scenario}.run-`)) rmSync(path.join(HISTORIES_DIR, f));
-  }
-  runs.forEach((history, i) => {
-    const file = historyFileName(scenario, i + 1);
-    const json = historyToJson(history);
-    const texts = textsOf(json);
-    // The scan finds the account id inside the (base64) input payload, so it would find a token there too.
-    expect(texts.some((t) => t.includes(accountId))).toBe(true);
-    for (const token of env.tokens)
-      expect(
-        texts.some((t) => t.includes(token)),
-        `token in ${file}`,
-      ).toBe(false);
-    writeFileSync(path.join(HISTORIES_DIR, file), `${json}\n`);
-    expect(loadHistory(file).history.events?.length).toBe(history.events?.length);
-  });
-}
+describe.skipIf(!process.env.RECORD_HISTORIES)('record a history set for the replay tests', () => {
+  const today = new Date().toISOString().slice(0, 10);
+  const tag = process.env.HISTORY_SET_TAG ?? nextFreeTag(today, manifestTags());
+  const fingerprint = workflowCodeFingerprint();
+  const saved = new Map<Scenario, string[]>();
 
-describe.skipIf(!process.env.RECORD_HISTORIES)('record histories for the replay tests', () => {
+  function save(scenario: Scenario, runs: History[], accountId: string): void {
+    const files: string[] = [];
+    runs.forEach((history, i) => {
+      const file = historyFileName(scenario, tag, i + 1);
+      const json = historyToJson(history);
+      const texts = textsOf(json);
+      // The scan finds the account id inside the (base64) input payload, so it would find a token there too.
+      expect(texts.some((t) => t.includes(accountId))).toBe(true);
+      for (const token of env.tokens)
+        expect(
+          texts.some((t) => t.includes(token)),
+          `token in ${file}`,
+        ).toBe(false);
+      writeFileSync(path.join(HISTORIES_DIR, file), `${json}\n`);
+      expect(loadHistory(file).history.events?.length).toBe(history.events?.length);
+      files.push(file);
+    });
+    saved.set(scenario, files);
+  }
+
+  beforeAll(() => {
+    if (manifestTags().includes(tag))
+      throw new Error(`a history set ${tag} exists already: sets are never replaced`);
+    // Left by a recording of this tag that failed half-way (it wrote no manifest): not a set yet.
+    for (const f of readdirSync(HISTORIES_DIR))
+      if (parseHistoryFileName(f)?.tag === tag) rmSync(path.join(HISTORIES_DIR, f));
+  });
+
   env = useAppEnv({
     beforeClose: async ({ tokens }) => {
       const logs = capturedLogs.join('\n');
       for (const token of tokens) expect(logs.includes(token)).toBe(false);
     },
   });
+
+  afterAll(() => {
+    const missing = SCENARIOS.filter((s) => !saved.has(s));
+    if (missing.length > 0) {
+      console.warn(`history set ${tag} is incomplete (${missing.join(', ')}): no manifest written`);
+      return;
+    }
+    if (workflowCodeFingerprint().hash !== fingerprint.hash) {
+      console.warn(`the workflow code changed while set ${tag} was recorded: no manifest written`);
+      return;
+    }
+    const files = Object.fromEntries(
+      [...saved.values()]
+        .flat()
+        .sort()
+        .map((f) => [f, fileSha256(f)]),
+    );
+    const manifest: SetManifest = {
+      tag,
+      recordedAt: new Date().toISOString(),
+      workflowCode: fingerprint,
+      files,
+    };
+    writeFileSync(path.join(HISTORIES_DIR, manifestFileName(tag)), `${JSON.stringify(manifest, null, 2)}\n`);
+    console.log(`history set ${tag}: ${Object.keys(files).length} histories`);
+  });
+
   const sandbox = (seed: number, invoices: number) => env.sandbox(seed, invoices);
 
-  it('account-sync-lifecycle: update, signals, deactivate, settings, activate, a fired timer, continue-as-new', async () => {
+  it('account-sync-lifecycle: sync-now, signals, deactivate, settings, activate, quick and full cycles, timers, continue-as-new', async () => {
     const sb = await sandbox(101, 60);
-    // Five loop iterations per run, not two: enough for the first run to see the initial import, the update and
-    // the signals before it continues as new (while deactivated); the second gets settings, activation, timers.
-    const { accountId, handle } = await add(sb, { tuning: { maxCyclesPerRun: 5 } });
+    // Five loop iterations per run: the first run sees the initial import, the update and the signals before
+    // it continues as new (while deactivated); the second gets settings and activation, the third rests first
+    // (short runs: a continued run waits out the interval). Open invoices are re-read every 2 s: those cycles
+    // take the regular activity, the others the quick local one.
+    const { accountId, handle } = await add(sb, { maxCyclesPerRun: 5, openRecheckSeconds: 2 });
     await statusReaches(handle, (s) => s.cycles >= 1, 'first cycle');
+    // A requested cycle: sync-now by update (waits for the cycle), then by signal.
     await syncNow(env.ops, accountId, true);
     await syncNow(env.ops, accountId, false);
     await statusReaches(handle, (s) => s.cycles >= 3, 'sync-now by signal');
     await setInterfaceActive(env.ops, accountId, false);
     await updateInterfaceSettings(env.ops, { accountId, intervalSeconds: 1 });
-    // From here the 1 s timer drives the cycles; wait until the second run has continued as new too.
+    // From here the 1 s timer drives the cycles; wait until the third run has continued as new too.
     await setInterfaceActive(env.ops, accountId, true);
     const runs = await eventually(
       async () => {
         const all = await runsOf(env.ops.temporal, handle.workflowId);
-        return all.length >= 3 ? all.slice(0, 2) : undefined;
+        return all.length >= 4 ? all.slice(0, 3) : undefined;
       },
       60_000,
-      'two finished runs',
+      'three finished runs',
     );
     await handle.terminate('histories recorded');
     save('account-sync-lifecycle', runs, accountId);
   });
 
-  it('account-sync-invalid-token: a rejected token blocks the interface, a new one recovers it', async () => {
+  it('account-sync-invalid-token: a rejected token is re-checked on its schedule, heals, and a new one recovers it', async () => {
     const sb = await sandbox(102, 30);
-    const { accountId, handle } = await add(sb, {});
+    const storedToken = sb.token;
+    // Re-checks after 1 s, then every 2 s (instead of 1 h, 6 h, daily).
+    const { accountId, handle } = await add(sb, { tokenRecheckSeconds: [1, 2] });
     await statusReaches(handle, (s) => s.cycles >= 1, 'first cycle');
-    const newToken = randomBytes(16).toString('hex');
-    env.tokens.push(newToken);
-    sb.setToken(newToken);
+    const otherToken = randomBytes(16).toString('hex');
+    env.tokens.push(otherToken);
+    sb.setToken(otherToken);
     await syncNow(env.ops, accountId, false);
     await statusReaches(handle, (s) => s.state === 'error', 'state error');
+    // A re-check that is still rejected (its timer fired, the cycle failed again), then sevDesk takes the
+    // stored token again and the next re-check unblocks the account by itself.
+    await eventually(
+      async () => count(await handle.fetchHistory(), 'timerFiredEventAttributes') >= 1 || undefined,
+      30_000,
+      'a re-check timer',
+    );
+    sb.setToken(storedToken);
+    await statusReaches(
+      handle,
+      (s) => s.state === 'idle' && !s.error && s.cycles >= 2,
+      'healed by a re-check',
+    );
+    // Rejected again; this time a new token in the settings recovers it (the re-check wait is cut short).
+    sb.setToken(otherToken);
+    await syncNow(env.ops, accountId, false);
+    await statusReaches(handle, (s) => s.state === 'error', 'state error again');
     await setInterfaceActive(env.ops, accountId, false);
-    await updateInterfaceSettings(env.ops, { accountId, token: newToken });
+    await updateInterfaceSettings(env.ops, { accountId, token: otherToken });
     await setInterfaceActive(env.ops, accountId, true);
-    await statusReaches(handle, (s) => s.cycles >= 2 && s.state === 'idle' && !s.error, 'recovery');
+    await statusReaches(handle, (s) => s.cycles >= 3 && s.state === 'idle' && !s.error, 'recovery');
     await handle.terminate('histories recorded');
-    save('account-sync-invalid-token', await runsOf(env.ops.temporal, handle.workflowId), accountId);
+    const runs = await runsOf(env.ops.temporal, handle.workflowId);
+    expect(count(runs[0]!, 'timerFiredEventAttributes')).toBeGreaterThanOrEqual(2);
+    save('account-sync-invalid-token', runs, accountId);
   });
 
-  it('account-sync-import and bulk-import: an import of 2,500 invoices, one page per run', async () => {
+  it('account-sync-import and bulk-import: a windowed import of 2,500 invoices, one page per run', async () => {
     const sb = await sandbox(103, 2500);
-    const { accountId, handle } = await add(sb, { tuning: { importPagesPerRun: 1 } });
+    const { accountId, handle } = await add(sb, { importPagesPerRun: 1 });
     await statusReaches(handle, (s) => s.cycles >= 1, 'first cycle');
     const started = await startImport(env.ops, accountId, { dryRun: false });
     const stats = await waitForImport(env.ops, started.workflowId, () => {});
@@ -161,5 +256,36 @@ describe.skipIf(!process.env.RECORD_HISTORIES)('record histories for the replay 
     const importRuns = await runsOf(env.ops.temporal, started.workflowId);
     expect(importRuns.length).toBe(3);
     save('bulk-import', importRuns, accountId);
+  });
+
+  it('account-sync-walks, bulk-reconcile-held, bulk-import-stopped: a held reconcile sweep, an import that stops', async () => {
+    // Two sandboxes of the same company: switched to the small one, most invoices seem gone at once (what
+    // another login's token looks like), so the reconcile sweep is held for an operator.
+    const a = await sandbox(104, 120);
+    const b = await sandbox(105, 20);
+    const { accountId, handle } = await add(a);
+    await statusReaches(handle, (s) => s.cycles >= 1 && s.import?.state === 'done', 'first import and cycle');
+    await setInterfaceActive(env.ops, accountId, false);
+    await updateInterfaceSettings(env.ops, { accountId, baseUrl: b.url, token: b.token });
+    await setInterfaceActive(env.ops, accountId, true);
+    await statusReaches(handle, (s) => s.cycles >= 2 && s.state === 'idle', 'a cycle on the other sandbox');
+    const { cycles } = await handle.query(statusQuery);
+    const reconcile = await startReconcile(env.ops, accountId);
+    const swept = await waitForImport(env.ops, reconcile.workflowId, () => {});
+    expect(swept.sweep?.skipped).toMatch(/^held/);
+    // The walk's end signal makes the account catch up once.
+    await statusReaches(
+      handle,
+      (s) => s.cycles > cycles && s.state === 'idle',
+      'catch-up after the reconcile',
+    );
+    // The walk's contact load is refused once: a fatal failure, so the walk stops (failImport) at once.
+    b.faults.add({ kind: 'invalid-token', path: '/Contact', times: 1 });
+    const stopped = await startImport(env.ops, accountId, { dryRun: false });
+    await statusReaches(handle, (s) => s.import?.state === 'error' && s.state === 'idle', 'import stopped');
+    await handle.terminate('histories recorded');
+    save('account-sync-walks', await runsOf(env.ops.temporal, handle.workflowId), accountId);
+    save('bulk-reconcile-held', await runsOf(env.ops.temporal, reconcile.workflowId), accountId);
+    save('bulk-import-stopped', await runsOf(env.ops.temporal, stopped.workflowId), accountId);
   });
 });

@@ -1,6 +1,7 @@
 // A deliberately incompatible accountSyncWorkflow for the negative replay test: it waits before anything else
 // (as if someone added start-up jitter without patched()), so its first workflow task starts a timer where
-// every recorded history starts a child workflow or an activity. The bulk import is the real one.
+// every recorded history (of every set) records a patch marker, starts a child workflow or an activity. The
+// bulk import is the real one.
 import { sleep } from '@temporalio/workflow';
 import type { AccountSyncInput } from '../../../src/workflows';
 import { accountSyncWorkflow as currentAccountSyncWorkflow } from '../../../src/workflows';
