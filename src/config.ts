@@ -84,7 +84,7 @@ const ConfigSchema = z.object({
   SEVSYNC_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
 });
 
-/** How the worker process runs (issue 14); see README "Running it for real". */
+/** How the worker process runs; see README "Running it for real". */
 export interface OpsConfig {
   /** PostgreSQL statement_timeout (and idle_in_transaction_session_timeout) in ms; 0 disables. */
   statementTimeoutMs: number;

@@ -132,7 +132,7 @@ export function openInterfaceToken(
   );
 }
 
-/** sevDesk tokens are 32 hex characters (API-NOTES §1). */
+/** sevDesk tokens are 32 hex characters (docs/sevdesk.md, "Access"). */
 export function isPlausibleToken(token: string): boolean {
   return /^[0-9a-f]{32}$/i.test(token);
 }

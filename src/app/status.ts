@@ -21,7 +21,7 @@ export interface ImportView {
   error: string | null;
 }
 
-/** `status --json` (DESIGN.md), plus `live` for the text view (not part of the JSON contract). */
+/** `status --json` (docs/cli.md), plus `live` for the text view (not part of the JSON contract). */
 export interface StatusView {
   account: string;
   active: boolean;
