@@ -121,10 +121,8 @@ export interface OpsConfig {
   /**
    * Threads that run workflow tasks (the SDK's workflowThreadPoolSize, whose default is 1 with its reused V8
    * context). Each has its own V8 isolate and bundle; workflows are pinned to one, the cache limit is the
-   * worker's. Every cycle of an account that is not cached replays its run on one of them: at 10,000 accounts
-   * every 300 s one thread was the bottleneck (full `npm run bench -- --accounts 10000 --interval 300`:
-   * workflow task p50 798 ms, start lateness p99 5,140 ms, 0.87 worker cores, 669 MiB); two, in a steady-only
-   * run of the same size, 175 ms, 972 ms, 0.73 cores and 728 MiB.
+   * worker's. Every cycle of an account that is not cached replays its run on one of them, so with more
+   * accounts than the cache holds one thread is the bottleneck (figures in bench/README.md).
    */
   workflowThreads: number;
   /** Count SQL statements for /metrics (a benchmark diagnostic: driver errors then carry their parameters). */
@@ -134,11 +132,8 @@ export interface OpsConfig {
 }
 
 /**
- * 1,000 cached accounts should leave room in the deployed worker (1 GiB container, 768 MB heap) at any
- * account count (not measured at 10,000 with 1,000). At 16 syncs a second (`npm run bench -- --skip-import --skip-latency --skip-fairness`): 2,000
- * accounts every 120 s, all cached, RSS 858 MiB and 0.42 worker cores; 1,000 accounts every 60 s with the
- * SDK's 360, 451 MiB and 0.84 cores. But at 10,000 accounts with 2,000 cached the worker's RSS reached
- * 999 MiB while the cache found none of them, hence half that.
+ * Cached account workflows: 1,000 leave room in the deployed worker (1 GiB container, 768 MB heap) at any
+ * account count; 2,000 did not at 10,000 accounts (bench/README.md has the figures).
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 1000;
 

@@ -1,9 +1,9 @@
 import Decimal from 'decimal.js';
 import { z } from 'zod';
 
-// The sevDesk wire format as measured (see docs/sevdesk.md). Strict on the fields the sync
-// reads, loose on everything else: sevDesk adds fields without notice, and an unknown field must not fail a
-// sync. Schema and type share one name, as in renovate's per-integration schema.ts.
+// The sevDesk wire format as sevDesk sends it (docs/sevdesk.md, "The forms sevsync accepts"): tolerant where
+// sevDesk is loose, strict only where no meaning is safe, and blind to fields the sync does not read (sevDesk
+// adds fields without notice). Schema and type share one name, as in renovate's per-integration schema.ts.
 
 /**
  * A numeric id. sevDesk sends strings ("123") even where the spec says integer; a JSON integer is read as its
@@ -76,7 +76,9 @@ export type Timestamp = z.infer<typeof Timestamp>;
 export const CalendarDate = z.string().refine(isCalendarDate, 'expected a date (YYYY-MM-DD...)');
 
 function isCalendarDate(v: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(v);
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(
+    v,
+  );
   if (!m) return false;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const date = new Date(Date.UTC(y, mo - 1, d));
@@ -132,8 +134,8 @@ export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
 /**
  * A sevDesk object: its id, its `objectName` (when sent), and its own fields. Unknown keys are accepted and
  * dropped (a field sevDesk adds can never fail a record); what the sync reads is declared, even if only as
- * `passthroughField`. Stripping instead of copying every unknown key (an invoice has about 80) is the hot
- * path of an import: the bench's fetch profile shows both (validateLooseMs / validateStripMs).
+ * `passthroughField`: stripping instead of copying every unknown key (an invoice has about 80) keeps an
+ * import's hot path short.
  */
 const sevdeskObject = <N extends string, S extends z.ZodRawShape>(objectName: N, own: S) =>
   z.object({ id: SevdeskId, objectName: z.literal(objectName).optional(), ...own });
