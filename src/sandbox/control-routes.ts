@@ -21,7 +21,10 @@ const AddInvoiceBody = z.strictObject({
   timeToPay: z.number().int().min(0).max(365).optional(),
   paidAmount: z.string().optional(),
   advanceInvoiceIds: z.array(z.string().regex(/^\d+$/)).max(50).optional(),
-  reminderCharge: z.string().regex(/^\d+(\.\d+)?$/).optional(),
+  reminderCharge: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .optional(),
 });
 
 const AddressBody = z.strictObject({

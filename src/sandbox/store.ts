@@ -433,7 +433,8 @@ export class SandboxStore {
       foreignNet,
       foreignTax: taxCents(foreignNet, taxRate),
     };
-    if (input.advanceInvoiceIds?.length) this.deductAdvances(type, currency, amounts, input.advanceInvoiceIds);
+    if (input.advanceInvoiceIds?.length)
+      this.deductAdvances(type, currency, amounts, input.advanceInvoiceIds);
     const gross = grossOf(amounts);
     let paid = 0;
     if (status === '1000') paid = gross;
