@@ -1,5 +1,6 @@
 // `sevsync serve`: the HTTP API OneCockpit's backend calls and the settings pages a coach clicks through.
-// Fastify with zod schemas; every route but the sign-in form needs the API token or a session cookie.
+// Fastify with zod schemas; every route but the sign-in form and the static files needs the API token or a
+// session cookie.
 import { randomBytes } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
@@ -15,6 +16,7 @@ import {
 import type { Principal } from './auth';
 import { Sessions, bearerToken, isLoopbackHost, isUnsafe, sameOrigin, sameSecret, sessionId } from './auth';
 import { registerApi } from './api';
+import { registerAssets } from './assets';
 import { registerPages } from './pages';
 import { errorPage } from './views';
 import type { UseCases } from './use-cases';
@@ -22,10 +24,9 @@ import type { UseCases } from './use-cases';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
-    nonce: string;
   }
   interface FastifyContextConfig {
-    /** Reachable without signing in (the sign-in form). */
+    /** Reachable without signing in (the sign-in form, the static files). */
     public?: boolean;
   }
 }
@@ -61,6 +62,14 @@ export function checkServeSettings(opts: { host: string; apiToken: string | unde
     );
   }
 }
+
+/**
+ * No inline code on any page: scripts and the stylesheet are our own files (./assets.ts), the live refresh
+ * fetches our own API, forms post only to us, and nothing may frame the pages.
+ */
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; form-action 'self'; " +
+  "base-uri 'none'; frame-ancestors 'none'";
 
 export const errorJson = (type: string, message: string) => ({ error: { type, message } });
 
@@ -99,7 +108,6 @@ export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
-  app.decorateRequest('nonce', '');
 
   await app.register(fastifyCookie, { secret: randomBytes(32) });
   await app.register(fastifyFormbody);
@@ -121,16 +129,11 @@ export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
   });
 
   app.addHook('onRequest', async (req, reply) => {
-    req.nonce = randomBytes(16).toString('base64');
     void reply.header('cache-control', 'no-store');
     void reply.header('x-content-type-options', 'nosniff');
     void reply.header('x-frame-options', 'DENY');
     void reply.header('referrer-policy', 'same-origin');
-    void reply.header(
-      'content-security-policy',
-      `default-src 'none'; script-src 'nonce-${req.nonce}'; style-src 'nonce-${req.nonce}'; ` +
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    );
+    void reply.header('content-security-policy', CSP);
     const isPublic = req.routeOptions.config.public === true;
     const bearer = bearerToken(req);
     if (req.headers.authorization !== undefined) {
@@ -155,7 +158,7 @@ export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
       const message = 'this session may only see the account it was opened for';
       if (!req.url.startsWith('/ui/')) return reply.code(403).send(errorJson('forbidden', message));
       const page = errorPage(
-        { nonce: req.nonce, account: req.principal.account },
+        { account: req.principal.account },
         { title: 'Kein Zugriff', message: 'Diese Anmeldung gilt nur für ein anderes Konto.' },
       );
       return reply.code(403).type('text/html; charset=utf-8').send(page);
@@ -167,7 +170,7 @@ export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
     if (!req.url.startsWith('/ui/')) return reply.code(status).send(errorJson(type, message));
     const title = status === 404 ? 'Nicht gefunden' : status >= 500 ? 'Fehler' : 'Ungültige Anfrage';
     const account = req.principal?.account ?? '';
-    const page = errorPage({ nonce: req.nonce, account }, { title, message });
+    const page = errorPage({ account }, { title, message });
     return reply.code(status).type('text/html; charset=utf-8').send(page);
   };
 
@@ -190,6 +193,7 @@ export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
 
   registerApi(app, { useCases: opts.useCases, sessions });
   registerPages(app, { useCases: opts.useCases, sessions, apiToken: opts.apiToken });
+  registerAssets(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());
   await app.ready();
   return { app, sessions };

@@ -91,10 +91,7 @@ export function registerPages(
   const publicRoute = { config: { public: true }, schema: { hide: true } };
   const page = { schema: { hide: true } };
 
-  const ctxOf = (req: FastifyRequest): PageContext => ({
-    nonce: req.nonce,
-    account: Account.parse(req.params).account,
-  });
+  const ctxOf = (req: FastifyRequest): PageContext => ({ account: Account.parse(req.params).account });
 
   /** Runs a use case for a page; a caller's error comes back as a message to show (anything else throws). */
   async function attempt(fn: () => Promise<unknown>): Promise<{ error?: string; status?: number }> {
@@ -146,7 +143,7 @@ export function registerPages(
 
   app.get('/ui/sign-in', publicRoute, (req, reply) => {
     const next = safeNext((req.query as { next?: unknown }).next);
-    return html(reply, 200, signInPage({ nonce: req.nonce, next }));
+    return html(reply, 200, signInPage({ next }));
   });
 
   app.post('/ui/sign-in', publicRoute, (req, reply) => {
@@ -156,28 +153,18 @@ export function registerPages(
       return html(
         reply,
         429,
-        signInPage({
-          nonce: req.nonce,
-          next,
-          error: 'Zu viele Versuche. Versuche es in ein paar Minuten wieder.',
-        }),
+        signInPage({ next, error: 'Zu viele Versuche. Versuche es in ein paar Minuten wieder.' }),
       );
     }
     if (typeof body.token !== 'string' || !sameSecret(body.token.trim(), deps.apiToken)) {
       throttle.failed(req.ip);
-      return html(
-        reply,
-        401,
-        signInPage({ nonce: req.nonce, next, error: 'Der Zugangsschlüssel stimmt nicht.' }),
-      );
+      return html(reply, 401, signInPage({ next, error: 'Der Zugangsschlüssel stimmt nicht.' }));
     }
     setSessionCookie(reply, deps.sessions.create(null));
     return reply.redirect(next, 303);
   });
 
-  app.get('/ui/sign-in/link', publicRoute, (req, reply) =>
-    html(reply, 200, signInLinkPage({ nonce: req.nonce })),
-  );
+  app.get('/ui/sign-in/link', publicRoute, (_req, reply) => html(reply, 200, signInLinkPage()));
 
   app.post('/ui/sign-in/link', publicRoute, (req, reply) => {
     const code = (req.body as { code?: unknown } | undefined)?.code;
@@ -187,7 +174,6 @@ export function registerPages(
         reply,
         401,
         signInPage({
-          nonce: req.nonce,
           next: '/ui/',
           error:
             'Der Anmeldelink ist abgelaufen oder wurde schon benutzt. Melde dich mit dem Zugangsschlüssel an.',
@@ -208,7 +194,7 @@ export function registerPages(
   app.get('/ui/', page, (req, reply) => {
     const account = req.principal?.account;
     if (account) return reply.redirect(pagePath(account), 302);
-    return html(reply, 200, accountPickerPage({ nonce: req.nonce }));
+    return html(reply, 200, accountPickerPage());
   });
 
   app.get('/ui/open', page, (req, reply) => {

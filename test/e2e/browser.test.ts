@@ -131,6 +131,10 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
     await page.goto(`${srv.url}/ui/accounts/${account}/interface`);
     await expect.poll(() => page.url(), WAIT).toContain('/ui/sign-in');
     await shot(page, '01-sign-in');
+    // The stylesheet is a static file the CSP allows ('self'): it applies.
+    expect(await page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")).toBe(
+      'rgb(16, 42, 67)',
+    );
     await page.getByLabel('Zugangsschlüssel').fill('falsch');
     await page.getByRole('button', { name: 'Anmelden' }).click();
     await expect.poll(() => page.getByRole('alert').textContent(), WAIT).toContain('stimmt nicht');

@@ -10,7 +10,7 @@ import { STATUS_KEYS } from '../helpers/status-json';
 import type { TestServer } from './http-harness';
 import { startTestServer } from './http-harness';
 
-// The JSON API of `sevsync serve` (issue 12) against the real application layer, worker and a sandbox.
+// The JSON API of `sevsync serve` against the real application layer, worker and a sandbox.
 const config = testConfig();
 let worker: RunningWorker;
 let sb: Sandbox;
@@ -153,11 +153,33 @@ describe('HTTP API: auth', () => {
     const lost = await asBrowser('GET', '/ui/nowhere');
     expect(lost.statusCode).toBe(404);
     expect(lost.headers['content-type']).toMatch(/^text\/html/);
-    expect(lost.headers['content-security-policy']).toMatch(/script-src 'nonce-/);
+    expect(lost.headers['content-security-policy']).toMatch(/script-src 'self'; style-src 'self'/);
+    expect(lost.headers['content-security-policy']).not.toMatch(/unsafe|nonce-/);
     const forged = await asBrowser('GET', '/api/accounts/nobody/status', {
       cookie: `${session.split('.')[0]}.forged`,
     });
     expect(forged.statusCode).toBe(401);
+  });
+
+  it("serves the pages' stylesheet and scripts without a session, by content-hashed name, cached for good", async () => {
+    const signIn = await call('GET', '/ui/sign-in/link', undefined, { token: null });
+    expect(signIn.statusCode).toBe(200);
+    const urls = [...signIn.body.matchAll(/(?:href|src)="(\/static\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(urls).toHaveLength(2);
+    for (const url of urls) {
+      const r = await call('GET', url, undefined, { token: null });
+      expect(r.statusCode, url).toBe(200);
+      expect(r.headers['content-type'], url).toMatch(
+        url.endsWith('.css') ? /^text\/css; charset=utf-8/ : /^text\/javascript; charset=utf-8/,
+      );
+      expect(r.headers['cache-control'], url).toBe('public, max-age=31536000, immutable');
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.body.length).toBeGreaterThan(100);
+    }
+    const stale = await call('GET', urls[0]!.replace(/\.[0-9a-f]{16}\./, '.0000000000000000.'), undefined, {
+      token: null,
+    });
+    expect(stale.statusCode).toBe(404);
   });
 
   it('publishes an OpenAPI document naming every route', async () => {
