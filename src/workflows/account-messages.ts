@@ -1,17 +1,7 @@
-// The account workflow's messages and the plain state it carries across continue-as-new.
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AccountStatus, ErrorInfo, ImportProgress, SyncCounts } from '../shared';
-
-export const setActiveSignal = defineSignal<[{ active: boolean }]>('setActive');
-/** `reason` is free text for the history, e.g. "cli". */
-export const syncNowSignal = defineSignal<[{ reason?: string }]>('syncNow');
-export const settingsChangedSignal = defineSignal<[{ intervalSeconds?: number }]>('settingsChanged');
-export const syncNowUpdate = defineUpdate<SyncCounts, [{ reason?: string }]>('syncNowAndWait');
-export const startImportUpdate = defineUpdate<
-  ImportProgress,
-  [{ dryRun?: boolean; kind?: 'import' | 'reconcile' }]
->('startImport');
-export const statusQuery = defineQuery<AccountStatus>('status');
+// What the account workflow's runs share with each other: the plain JSON a run hands to the next one by
+// continue-as-new, and the patch ids its recorded histories hold (docs/deploys.md, "What needs a patch"). Plain
+// data, no workflow code. The messages are defined beside their handlers, in account-sync.ts.
+import type { ErrorInfo, ImportProgress, SyncCounts } from '../shared';
 
 /** Plain JSON carried across continue-as-new. */
 export interface AccountSyncState {
@@ -36,28 +26,6 @@ export interface AccountSyncState {
   tokenRechecks?: number;
 }
 
-/** patched() ids: each guards a change that running workflows (and the saved histories) would not survive. */
-export const PATCHES = {
-  searchAttributes: 'sevsync-search-attributes',
-  tokenRecheck: 'sevsync-token-recheck',
-  /** A cycle tries a local activity first. */
-  localSync: 'sevsync-local-sync',
-  /** The search attribute shows no transient "syncing" for a regular cycle (two upserts per cycle before). */
-  quietCycles: 'sevsync-quiet-cycles',
-  /** Continue-as-new after SHORT_RUN_CYCLES cycles instead of 500. */
-  shortRuns: 'sevsync-short-runs',
-} as const;
-
-/** Cycles per run (then continue-as-new): 50 cycles are about 350 history events with quick syncs. */
-export const SHORT_RUN_CYCLES = 50;
-
-/** Re-checks of a token sevDesk rejected: a proxy's 401 or a token blocked for a while may heal. */
-export const TOKEN_RECHECK_SECONDS = [3600, 6 * 3600, 24 * 3600] as const;
-
-export interface WalkTuning {
-  importPagesPerRun?: number;
-}
-
 export const initialState = (intervalSeconds: number, active: boolean): AccountSyncState => ({
   active,
   intervalSeconds,
@@ -73,3 +41,15 @@ export const initialState = (intervalSeconds: number, active: boolean): AccountS
   lastReconcileAt: null,
   initialImportStarted: false,
 });
+
+/** patched() ids: each guards a change that running workflows (and the saved histories) would not survive. */
+export const PATCHES = {
+  searchAttributes: 'sevsync-search-attributes',
+  tokenRecheck: 'sevsync-token-recheck',
+  /** A cycle tries a local activity first. */
+  localSync: 'sevsync-local-sync',
+  /** The search attribute shows no transient "syncing" for a regular cycle (two upserts per cycle before). */
+  quietCycles: 'sevsync-quiet-cycles',
+  /** Continue-as-new after SHORT_RUN_CYCLES cycles instead of 500. */
+  shortRuns: 'sevsync-short-runs',
+} as const;

@@ -26,7 +26,7 @@ export const WALK_FATAL = [
   'ImportCheckpointMissing',
 ] as const;
 
-/** Changes that running walks see only from their next workflow task on (see src/worker.ts). */
+/** patched() ids of the walk: each guards a change that running walks would not survive (docs/deploys.md). */
 export const IMPORT_PATCHES = { importWindow: 'sevsync-import-window' } as const;
 
 export interface BulkImportInput {
