@@ -1,12 +1,8 @@
 import { IMPORT_PAGE_SIZE, PAGE_OVERLAP } from '../src/activities/bulk-import';
 import { processInvoicePage } from '../src/activities/pages';
 import { fetchAllContacts } from '../src/activities/sevdesk-reads';
-import {
-  analyzeIfStale,
-  analyzeSyncTables,
-  recomputeAccountValues,
-  upsertSourceContacts,
-} from '../src/db/crm-writes';
+import { recomputeAccountValues, upsertSourceContacts } from '../src/db/customers';
+import { analyzeIfStale, analyzeSyncTables } from '../src/db/statistics';
 import type { Sql } from '../src/db/client';
 import { createDb } from '../src/db/client';
 import { ensureAccount } from '../src/db/interfaces';

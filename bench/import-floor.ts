@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fetchAllContacts } from '../src/activities/sevdesk-reads';
-import { CUSTOMER_FIELDS, counted } from '../src/db/crm-writes';
+import { CUSTOMER_FIELDS } from '../src/db/customers';
+import { counted } from '../src/db/rules.sql';
 import { createDb } from '../src/db/client';
 import type { Sql } from '../src/db/client';
 import { ensureAccount } from '../src/db/interfaces';

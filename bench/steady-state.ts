@@ -8,7 +8,7 @@ import { createDb } from '../src/db/client';
 import { orm } from '../src/db/orm';
 import * as schema from '../src/db/schema';
 import { encryptToken } from '../src/secrets';
-import { classifyPage } from '../src/activities/pages';
+import { classifyPage } from '../src/domain/page';
 import { fetchAllContacts } from '../src/activities/sevdesk-reads';
 import { createSevdeskClient, walkPages } from '../src/sevdesk/client';
 import { SOURCE_SEVDESK, accountSyncWorkflowId } from '../src/shared';

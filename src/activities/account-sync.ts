@@ -1,10 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Sql } from '../db/client';
-import { reassignContacts, upsertSourceContacts } from '../db/crm-writes';
-import type { InterfaceRecord } from '../db/interfaces';
+import { reassignContacts, upsertSourceContacts } from '../db/customers';
 import { unfinishedImportStart } from '../db/imports';
-import { loadInterface, recordSyncRun, setInterfaceState } from '../db/interfaces';
+import { recordSyncRun, setInterfaceState } from '../db/interfaces';
 import {
   countUnassigned,
   cycleChores,
@@ -14,39 +12,24 @@ import {
   touchContacts,
   touchInvalidIssues,
 } from '../db/sync';
-import type { SevdeskClient } from '../sevdesk/client';
+import { countPage } from '../domain/page-stats';
 import { walkPages } from '../sevdesk/client';
-import { SevdeskShortPageError } from '../sevdesk/paging';
 import {
   isSevdeskError,
   SevdeskInvalidTokenError,
   SevdeskNotFoundError,
-  SevdeskRateLimitedError,
   SevdeskSchemaError,
 } from '../sevdesk/errors';
 import type { Invoice } from '../sevdesk/schema';
 import type { ErrorInfo, SyncCounts } from '../shared';
 import { emptyCounts, ErrorTypes, SOURCE_SEVDESK } from '../shared';
 import { checkCompany } from './company';
+import type { ActivityDeps } from './deps';
+import { DEFAULT_OVERLAP_SECONDS, openInterface, toFailure } from './deps';
 import { withHeartbeat } from './heartbeat';
-import type { PageContext, PageOutcome } from './pages';
+import type { PageContext } from './pages';
 import { pageContext, processInvoicePage } from './pages';
 import { changedContactIds, fetchAllContacts, fetchContacts } from './sevdesk-reads';
-
-export interface ActivityDeps {
-  sql: Sql;
-  /** Builds a client for one interface; the token never leaves the activity. */
-  sevdesk: (opts: { baseUrl: string; token: string }) => SevdeskClient;
-  decryptToken: (iface: InterfaceRecord) => string;
-  /** Re-read window for `updateAfter`: the bound's inclusivity is unknown and clocks differ. */
-  overlapSeconds?: number;
-  /** Unassigned invoices' contacts re-read per cycle (they may have got an e-mail). */
-  recheckLimit?: number;
-  /** A contact of an unassigned invoice is re-read at most this often. */
-  recheckAgeSeconds?: number;
-  /** Pages of one import in flight at once (fetched ahead of the one being written); default 4. */
-  importWindow?: number;
-}
 
 export const DEFAULT_RECHECK_LIMIT = 5;
 export const DEFAULT_RECHECK_AGE_SECONDS = 3600;
@@ -58,8 +41,6 @@ export const REQUESTED_RECHECK_LIMIT = 200;
 export const REQUESTED_RECHECK_AGE_SECONDS = 10;
 /** Contacts a local (quick) cycle re-reads itself; more go to the regular activity. */
 export const QUICK_RECHECK_LIMIT = DEFAULT_RECHECK_LIMIT;
-
-export const DEFAULT_OVERLAP_SECONDS = 300;
 
 export interface SyncInput {
   accountId: string;
@@ -82,43 +63,10 @@ export interface SyncResult {
   invoiceCursor: number | null;
 }
 
-/** Maps client errors to Temporal failures: workflows branch on `type`, retries honour Retry-After. */
-export function toFailure(err: unknown): unknown {
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof SevdeskShortPageError) {
-    return ApplicationFailure.create({ type: ErrorTypes.shortPage, message: err.message });
-  }
-  if (err instanceof SevdeskRateLimitedError) {
-    return ApplicationFailure.create({
-      type: err.type,
-      message: err.message,
-      nextRetryDelay: err.retryAfterMs ?? undefined,
-    });
-  }
-  if (isSevdeskError(err)) {
-    return ApplicationFailure.create({ type: err.type, message: err.message, nonRetryable: !err.retryable });
-  }
-  return err;
-}
-
 export const invalidTokenMessage = (accountId: string): string =>
   `sevDesk rejected the API token (HTTP 401). Set a new one: sevsync interface deactivate --account ${accountId}; ` +
   `sevsync interface update --account ${accountId} --token - (the new token on standard input, or --token-file F); ` +
   `sevsync interface activate --account ${accountId}`;
-
-/** The interface and a client for it; the decrypted token goes straight into the client and nowhere else. */
-export async function openInterface(deps: ActivityDeps, accountId: string) {
-  const iface = await loadInterface(deps.sql, accountId);
-  if (!iface) {
-    throw ApplicationFailure.create({
-      type: ErrorTypes.interfaceMissing,
-      message: `account ${accountId} has no sevDesk interface`,
-      nonRetryable: true,
-    });
-  }
-  const client = deps.sevdesk({ baseUrl: iface.baseUrl, token: deps.decryptToken(iface) });
-  return { iface, client };
-}
 
 export function createSyncActivities(deps: ActivityDeps) {
   const overlap = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
@@ -221,10 +169,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       )) {
         await checkCompany(deps.sql, accountId, page.objects, { bound: iface.sevdeskClientId });
         const out = await processInvoicePage(ctx, page);
-        counts.pages += 1;
-        counts.fetched += out.fetched;
-        counts.written += out.written;
-        counts.invalid += out.invalid;
+        countPage(counts, out);
         if (out.maxUpdate !== null) cursor = Math.max(cursor ?? 0, out.maxUpdate);
         report({ offset: offset + page.rawCount });
         if (overBudget()) return needsActivity();
@@ -270,12 +215,6 @@ export function createSyncActivities(deps: ActivityDeps) {
    */
   async function recheckOpenInvoices(ctx: PageContext, counts: SyncCounts): Promise<void> {
     const seen = new Set<string>();
-    const add = (out: PageOutcome) => {
-      counts.pages += 1;
-      counts.fetched += out.fetched;
-      counts.written += out.written;
-      counts.invalid += out.invalid;
-    };
     for (const status of ['200', '750']) {
       for await (const { page } of walkPages(
         (o, limit) => ctx.client.listInvoices({ offset: o, limit, status, countAll: true }),
@@ -283,7 +222,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       )) {
         for (const inv of page.objects) seen.add(inv.id);
         await checkCompany(deps.sql, ctx.accountId, page.objects);
-        add(await processInvoicePage(ctx, page));
+        countPage(counts, await processInvoicePage(ctx, page));
       }
     }
     const moved = (await storedOpenInvoiceIds(deps.sql, ctx.accountId)).filter((id) => !seen.has(id));
@@ -298,7 +237,8 @@ export function createSyncActivities(deps: ActivityDeps) {
     }
     if (found.length > 0) await checkCompany(deps.sql, ctx.accountId, found);
     if (found.length > 0)
-      add(
+      countPage(
+        counts,
         await processInvoicePage(ctx, { objects: found, invalid: [], rawCount: found.length, total: null }),
       );
   }
@@ -329,9 +269,8 @@ export function createSyncActivities(deps: ActivityDeps) {
       rawCount: found.length,
       total: null,
     });
-    counts.fetched += out.fetched;
-    counts.written += out.written;
-    counts.invalid += out.invalid;
+    // Read by id, not listed: no page of the list.
+    countPage(counts, out, 0);
   }
 
   return { syncAccount, syncAccountQuick };

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { requireKeyring } from '../config';
-import { applyAmountBasis } from '../db/crm-writes';
+import { applyAmountBasis } from '../db/customers';
 import type { InterfaceRecord } from '../db/interfaces';
 import {
   deleteInterface,

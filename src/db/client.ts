@@ -4,6 +4,10 @@ import * as schema from './schema';
 
 export type Db = ReturnType<typeof drizzle<typeof schema>>;
 export type Sql = postgres.Sql;
+/** A pool or a transaction: what the query functions take, so that a caller can run several in one. */
+export type Tx = Sql | postgres.TransactionSql;
+/** A piece of SQL built with a Tx, spliced into another statement (no query of its own). */
+export type Fragment = postgres.PendingQuery<postgres.Row[]>;
 
 export interface DbHandle {
   db: Db;

@@ -5,9 +5,8 @@
 import { and, eq, ne, sql as expr } from 'drizzle-orm';
 import type { ImportStats } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
-import type { Sql } from './client';
-import type { Tx } from './crm-writes';
-import { recomputeCustomerValues } from './crm-writes';
+import type { Sql, Tx } from './client';
+import { customersOf, recomputeCustomerValues } from './customers';
 import { orm } from './orm';
 import { jsonb } from './interfaces';
 import { importCheckpoints } from './schema';
@@ -206,11 +205,7 @@ export async function markDeleted(tx: Tx, accountId: string, ids: string[]): Pro
     where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and removed_at is null
       and source_id = any(${ids}::text[])
     returning customer_id`;
-  await recomputeCustomerValues(
-    tx,
-    accountId,
-    gone.flatMap((g) => (g.customer_id === null ? [] : [Number(g.customer_id)])),
-  );
+  await recomputeCustomerValues(tx, accountId, customersOf(gone));
   return gone.length;
 }
 

@@ -1,16 +1,15 @@
 import { and, eq } from 'drizzle-orm';
 import type { ErrorInfo, InterfaceState, SyncCounts } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
-import type { Sql } from './client';
-import type { Tx } from './crm-writes';
-import { recomputeCustomerValues } from './crm-writes';
+import type { Sql, Tx } from './client';
+import { recomputeCustomerValues } from './customers';
 import { orm } from './orm';
 import * as schema from './schema';
 import type { InterfaceSettings } from './schema';
 
 // The interface row and its account. Plain CRUD goes through drizzle's typed query builder (tsc checks the
 // columns); the purge and the sync-run log stay raw SQL because they run inside postgres.js transactions
-// shared with crm-writes.
+// shared with the page writes.
 //
 // Writers (one per fact): `active`, `settings`, `base_url` and the token are written only by the use cases
 // in src/app; `state`, `last_error`, the cursors and `last_synced_at` only by the sync activities.

@@ -1,8 +1,7 @@
 // A reconcile sweep that would remove a large share of an account's invoices is held for an operator:
 // a token pointing at another sevDesk company looks exactly like mass deletion. These read and apply it.
 import type { HeldSweep } from '../shared';
-import type { Sql } from './client';
-import type { Tx } from './crm-writes';
+import type { Sql, Tx } from './client';
 import { markDeleted } from './imports';
 import { jsonb } from './interfaces';
 

@@ -2,6 +2,7 @@
 import type { SyncCounts } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
 import type { Sql } from './client';
+import { shown } from './rules.sql';
 
 /** Which of the given contacts are stored, and whether their last read failed. */
 export async function storedContacts(
@@ -56,7 +57,7 @@ const recheckQuery = (sql: Sql, accountId: string, limit: number, minAgeSeconds:
       left join source_contacts sc on sc.account_id = i.account_id and sc.source = i.source
         and sc.source_id = i.contact_source_id
       where i.account_id = ${accountId} and i.source = ${SOURCE_SEVDESK} and i.customer_id is null
-        and i.removed_at is null and i.type <> 'SR' and i.contact_source_id is not null
+        and ${sql.unsafe(shown('i'))} and i.contact_source_id is not null
       group by i.contact_source_id
       union
       select source_id, fetched_at from source_contacts
@@ -130,8 +131,8 @@ export async function cycleChores(
 export async function storedOpenInvoiceIds(sql: Sql, accountId: string): Promise<string[]> {
   const rows = await sql<{ source_id: string }[]>`
     select source_id from invoices
-    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and removed_at is null and status = 'open'
-      and type <> 'SR'`;
+    where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and ${sql.unsafe(shown(''))}
+      and status = 'open'`;
   return rows.map((r) => r.source_id);
 }
 

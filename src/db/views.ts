@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNotNull, isNull, ne, sql as sql_ } from 'drizzle-orm';
 import type { Sql } from './client';
 import { orm } from './orm';
+import { shown } from './rules.sql';
 import { customers, invoiceIssues, invoices } from './schema';
 
 // What OneCockpit shows (the CLI's `customers` and `status`), one named function per query. The status
@@ -53,7 +54,7 @@ export async function listCustomers(sql: Sql, accountId: string): Promise<Custom
           'currency', i.currency, 'source', i.source, 'foreignAmount', i.foreign_amount::numeric(14,2)::text,
           'foreignCurrency', i.foreign_currency)
           order by i.invoice_date, i.number, i.id)
-        from invoices i where i.customer_id = c.id and i.removed_at is null and i.type <> 'SR') as invoices
+        from invoices i where i.customer_id = c.id and ${sql.unsafe(shown('i'))}) as invoices
     from customers c
     join accounts a on a.id = c.account_id
     left join customer_values v on v.customer_id = c.id and v.kind = 'invoices'

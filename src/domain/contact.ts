@@ -3,7 +3,7 @@ import { parseEmail } from './email';
 import { sensibleInstant } from './limits';
 import { cleanText } from './text';
 
-/** The ten CRM fields of a sevDesk contact (DESIGN: contact fields transferred). Absent = null. */
+/** The ten CRM fields of a sevDesk contact (docs/sevdesk.md, "Contacts, e-mails, addresses"). Absent = null. */
 export interface ContactRow {
   source_id: string;
   email: string | null;

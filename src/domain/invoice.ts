@@ -14,7 +14,7 @@ import {
 } from './limits';
 import { cleanText } from './text';
 
-/** Types shown in OneCockpit (DESIGN: which invoices). */
+/** Types shown in OneCockpit (docs/sevdesk.md, "Which invoices count, and the evidence"). */
 const SHOWN_TYPES = new Set(['RE', 'AR', 'TR', 'ER']);
 const SHOWN_STATUSES = new Set(['200', '750', '1000']);
 

@@ -1,4 +1,5 @@
 import type Decimal from 'decimal.js';
+import { ErrorTypes } from '../shared';
 
 // What a stored record may hold. Values outside these ranges are sevDesk glitches or typos, not data: they
 // are reported (or, where a field is optional, left empty), never allowed to fail a page statement.
@@ -11,7 +12,7 @@ export const MAX_YEAR = 2200;
 export const MAX_TIME_TO_PAY_DAYS = 3650;
 
 export class RecordError extends Error {
-  override readonly name = 'RecordError';
+  override readonly name = ErrorTypes.recordError;
 }
 
 export function amountInRange(d: Decimal): boolean {

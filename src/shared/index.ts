@@ -31,6 +31,14 @@ export const ErrorTypes = {
   shortPage: 'SevdeskShortPage',
   interfaceMissing: 'InterfaceNotFoundError',
   interfaceInactive: 'InterfaceInactiveError',
+  /** A walk's page found no checkpoint (the interface was removed meanwhile): the walk cannot go on. */
+  checkpointMissing: 'ImportCheckpointMissing',
+  /** A walk saw fewer invoices than sevDesk counts, pass after pass: stopped in error, resumable. */
+  walkIncomplete: 'SevdeskWalkIncomplete',
+  /** Recorded with a walk that ended although sevDesk's count and its rows disagree for good. */
+  countMismatch: 'SevdeskCountMismatch',
+  /** A sevDesk record that cannot be stored (domain/limits): reported as an invalid issue, never thrown on. */
+  recordError: 'RecordError',
 } as const;
 
 export type InterfaceState = 'idle' | 'syncing' | 'paused' | 'error';

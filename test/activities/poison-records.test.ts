@@ -2,23 +2,21 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PageContext } from '../../src/activities/pages';
 import { processInvoicePage } from '../../src/activities/pages';
 import { clearCountryCache, fetchContacts } from '../../src/activities/sevdesk-reads';
-import { createDb } from '../../src/db/client';
-import { unreadableContactIds, upsertSourceContacts, writeInvoicePage } from '../../src/db/crm-writes';
+import { unreadableContactIds, upsertSourceContacts } from '../../src/db/customers';
 import { ensureAccount } from '../../src/db/interfaces';
 import { listCustomers, statusFacts } from '../../src/db/views';
-import type { InvoiceRow } from '../../src/domain/invoice';
 import type { SevdeskClient } from '../../src/sevdesk/client';
 import { closeDefaultDispatchers, createSevdeskClient } from '../../src/sevdesk/client';
 import { SOURCE_SEVDESK } from '../../src/shared';
 import type { TestServer } from '../sevdesk/helpers/test-server';
 import { fixtureObjects, json, startTestServer } from '../sevdesk/helpers/test-server';
 import { randomId, testDb } from '../helpers/env';
-import { contactRow, invoiceRow } from '../helpers/rows';
 
-// Issue 9 item 1 and issue 10: one odd sevDesk record never stops a page. Against a scripted sevDesk (real
-// HTTP, the real client and schemas) and the real PostgreSQL: a contact name with a NUL character, an amount
-// of 1e15, a due date that cannot be computed, a duplicate id, e-mails as people type them and a malformed
-// CommunicationWay. The rest of the page is written; what cannot be stored is reported with number, id, reason.
+// One odd sevDesk record never stops a page (docs/architecture.md, "Invariants"). Against a scripted sevDesk
+// (real HTTP, the real client and schemas) and the real PostgreSQL: a contact name with a NUL character, an
+// amount of 1e15, a due date that cannot be computed, a duplicate id, e-mails as people type them and a
+// malformed CommunicationWay. The rest of the page is written; what cannot be stored is reported with number,
+// id, reason. The page writer's own bisection is test/db/page-write.test.ts.
 
 const db = testDb();
 let server: TestServer;
@@ -242,61 +240,5 @@ describe('a page with poison records', () => {
     expect(after.invalid).toEqual([]);
     expect(after.unassigned).toEqual([]);
     expect(await unreadableContactIds(db.sql, accountId, SOURCE_SEVDESK)).toEqual([]);
-  });
-});
-
-describe('the page writer as the last line of defence', () => {
-  const row = (id: string, over: Partial<InvoiceRow> = {}) => invoiceRow(id, '1', '10.00', over);
-  const contact = contactRow('1', 'eva@x.de', { company: 'Eva GmbH' });
-  it('splits a page PostgreSQL refuses until only the refused rows are left out and reported', async () => {
-    // Rows that slipped past the domain checks: PostgreSQL refuses them (22003 overflow, 22008 bad date).
-    const rows = Array.from({ length: 12 }, (_, k) => row(String(k + 1)));
-    rows[3] = row('4', { amount_gross: '1e15' });
-    rows[9] = row('10', { invoice_date: '2026-02-30' });
-    const res = await writeInvoicePage(db.sql, {
-      accountId,
-      source: SOURCE_SEVDESK,
-      amountBasis: 'gross',
-      contacts: [contact],
-      invoices: rows,
-      stornos: [],
-      withdrawnIds: [],
-      invalid: [],
-      validIds: rows.map((r) => r.source_id),
-    });
-    expect(res.invalidIds?.sort()).toEqual(['10', '4']);
-    expect(res).toMatchObject({ written: 10, assigned: 10, invalid: 2, openSum: '100.00' });
-    const [eva] = await listCustomers(db.sql, accountId);
-    expect(eva?.invoices).toHaveLength(10);
-    expect(eva?.values.invoices).toBe('100.00');
-    const facts = await statusFacts(db.sql, accountId);
-    expect(facts.invalid).toEqual([
-      {
-        invoiceNumber: 'RE-10',
-        sourceId: '10',
-        reason: expect.stringMatching(/^could not be stored: .*date/),
-      },
-      { invoiceNumber: 'RE-4', sourceId: '4', reason: expect.stringMatching(/^could not be stored: /) },
-    ]);
-  });
-
-  it('still throws a transient error (connection refused) for Temporal to retry', async () => {
-    const dead = createDb('postgres://postgres@127.0.0.1:1/nothing', { max: 1 });
-    try {
-      await expect(
-        writeInvoicePage(dead.sql, {
-          accountId,
-          source: SOURCE_SEVDESK,
-          amountBasis: 'gross',
-          contacts: [],
-          invoices: [row('1')],
-          stornos: [],
-          withdrawnIds: [],
-          invalid: [],
-        }),
-      ).rejects.toThrow(/ECONNREFUSED|connect/);
-    } finally {
-      await dead.close();
-    }
   });
 });

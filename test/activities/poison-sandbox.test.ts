@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { processInvoicePage } from '../../src/activities/pages';
 import { clearCountryCache, fetchAllContacts } from '../../src/activities/sevdesk-reads';
-import { upsertSourceContacts } from '../../src/db/crm-writes';
+import { upsertSourceContacts } from '../../src/db/customers';
 import { listCustomers, statusFacts } from '../../src/db/views';
 import { createSevdeskClient, walkPages } from '../../src/sevdesk/client';
 import { SOURCE_SEVDESK } from '../../src/shared';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { pageContext, processInvoicePage } from '../../src/activities/pages';
 import { clearCountryCache, fetchAllContacts } from '../../src/activities/sevdesk-reads';
-import { upsertSourceContacts } from '../../src/db/crm-writes';
+import { upsertSourceContacts } from '../../src/db/customers';
 import { ensureAccount } from '../../src/db/interfaces';
 import { listCustomers, statusFacts } from '../../src/db/views';
 import { closeDefaultDispatchers, createSevdeskClient, walkPages } from '../../src/sevdesk/client';

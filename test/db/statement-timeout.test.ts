@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createDb, type DbHandle } from '../../src/db/client';
 
-// sevsync's connections carry statement_timeout and idle_in_transaction_session_timeout (issue 9 item 7):
-// a statement stuck on a lock, or a transaction left open across a slow call, fails instead of holding
-// its connection and locks for ever.
+// sevsync's connections carry statement_timeout and idle_in_transaction_session_timeout: a statement stuck
+// on a lock, or a transaction left open across a slow call, fails instead of holding its connection and
+// locks for ever.
 let handle: DbHandle | undefined;
 afterEach(async () => {
   await handle?.close();

@@ -1,5 +1,5 @@
-// Rows as the domain layer hands them to the page writer, for the tests of src/db/crm-writes.ts.
-import type { PageInput } from '../../src/db/crm-writes';
+// Rows as the domain layer hands them to the page write (src/db/page-write.ts), for its tests.
+import type { PageInput } from '../../src/db/page-write';
 import type { ContactRow } from '../../src/domain/contact';
 import type { InvoiceRow } from '../../src/domain/invoice';
 import { SOURCE_SEVDESK } from '../../src/shared';

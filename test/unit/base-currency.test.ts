@@ -4,8 +4,9 @@ import { toInvoiceRow } from '../../src/domain/invoice';
 import type { Invoice } from '../../src/sevdesk/schema';
 import { fixtureObjects } from '../sevdesk/helpers/test-server';
 
-// Which sum is in the base currency (issue 10): the accounting sums win; without them, a foreign invoice
-// whose sumGross equals its own-currency sum is reported, never added to a EUR value as it stands.
+// Which sum is in the base currency (docs/sevdesk.md, "Unknowns and the choice made for each"): the
+// accounting sums win; without them, a foreign invoice whose sumGross equals its own-currency sum is
+// reported, never added to a EUR value as it stands.
 const base = fixtureObjects('invoice_list.json')[0] as unknown as Invoice;
 
 describe('base-currency amounts', () => {

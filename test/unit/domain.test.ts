@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { pickEmail, pickPhone, toContactRow } from '../../src/domain/contact';
 import { classifyInvoice, toInvoiceRow } from '../../src/domain/invoice';
+import { classifyPage } from '../../src/domain/page';
+import { addPageStats, countPage, emptyPageStats } from '../../src/domain/page-stats';
+import { emptyCounts } from '../../src/shared';
 import { CommunicationWay, Contact, ContactAddress, Invoice } from '../../src/sevdesk/schema';
 import { sevdeskFixture } from '../fixtures';
 
@@ -9,7 +12,7 @@ const load = (name: string) => sevdeskFixture(name) as { objects: unknown[] };
 const way = (over: Partial<CommunicationWay>): CommunicationWay =>
   CommunicationWay.parse({ id: '1', type: 'EMAIL', value: 'x@example.de', main: '0', ...over });
 
-describe('classifyInvoice (DESIGN: which invoices)', () => {
+describe('classifyInvoice (docs/sevdesk.md, "Which invoices count, and the evidence")', () => {
   it.each([
     ['RE', '200', undefined, 'invoice'],
     ['AR', '750', undefined, 'invoice'],
@@ -75,7 +78,7 @@ describe('toInvoiceRow', () => {
   });
 });
 
-describe('contact fields (DESIGN: customer match, contact fields transferred)', () => {
+describe('contact fields (docs/sevdesk.md, "Contacts, e-mails, addresses")', () => {
   it('picks the main e-mail, else key 8 Rechnungsadresse, else the first; trimmed and lower-cased', () => {
     expect(
       pickEmail([way({ id: '1', value: 'a@x.de' }), way({ id: '2', value: ' Main@X.de ', main: '1' })]),
@@ -138,5 +141,84 @@ describe('contact fields (DESIGN: customer match, contact fields transferred)', 
       last_name: 'Schmidt',
       email: null,
     });
+  });
+});
+
+describe('classifyPage', () => {
+  const [open] = load('invoice_list.json').objects.map((o) => Invoice.parse(o));
+  const at = (id: string, over: Partial<Invoice> = {}): Invoice => ({ ...open!, id, ...over });
+  const malformed = (id: string | null) => ({ id, error: new Error('sumGross: expected a number') });
+
+  it('sorts a page into rows, drafts and invalid objects, one per id', () => {
+    const page = {
+      objects: [
+        at('1', { update: '2026-03-02T10:00:00+01:00' }),
+        at('2', { status: '100' }),
+        at('3', { status: '500' }),
+        at('1', { update: '2026-03-02T11:00:00+01:00', sumGross: '20' }),
+        at('4', { invoiceType: 'SR', origin: { id: '1', objectName: 'Invoice' } }),
+      ],
+      invalid: [malformed('1'), malformed('5'), malformed('5'), malformed(null)],
+      rawCount: 9,
+      total: 9,
+    } as unknown as Parameters<typeof classifyPage>[0];
+    const c = classifyPage(page, 'EUR');
+    expect(c.invoices.map((r) => [r.source_id, r.amount_gross])).toEqual([['1', '20.00']]);
+    expect(c.stornos.map((r) => r.source_id)).toEqual(['4']);
+    expect(c.withdrawnIds).toEqual(['2']);
+    // The well-formed copy of 1 wins over its malformed one; 5 is reported once.
+    expect(c.invalid.map((x) => x.sourceId)).toEqual(['5', 'unknown', '3']);
+    expect(c.objectIds).toEqual(['1', '2', '3', '4']);
+    expect(c.maxUpdate).toBe(Date.parse('2026-03-02T11:00:00+01:00') / 1000);
+  });
+
+  it('lets no stamp outside 1900..2200 move the cursor', () => {
+    const page = {
+      objects: [at('1', { update: '2999-01-01T00:00:00+00:00' })],
+      invalid: [],
+      rawCount: 1,
+      total: 1,
+    };
+    expect(classifyPage(page, 'EUR').maxUpdate).toBeNull();
+  });
+});
+
+describe('page figures', () => {
+  const page = (over: Partial<ReturnType<typeof emptyPageStats>>) => ({ ...emptyPageStats(), ...over });
+
+  it('adds up in decimal, merging the unassigned reasons, and keeps the other fields of the total', () => {
+    const total = {
+      ...page({ written: 1, assigned: 2, openSum: '0.10', unassignedReasons: { a: 1 } }),
+      pass: 2,
+    };
+    const sum = addPageStats(
+      total,
+      page({
+        written: 3,
+        unassigned: 1,
+        invalid: 1,
+        openSum: '0.20',
+        paidSum: '5.55',
+        unassignedReasons: { a: 2, b: 1 },
+      }),
+    );
+    expect(sum).toEqual({
+      written: 4,
+      assigned: 2,
+      unassigned: 1,
+      invalid: 1,
+      openSum: '0.30',
+      paidSum: '5.55',
+      unassignedReasons: { a: 3, b: 1 },
+      pass: 2,
+    });
+    expect(total.unassignedReasons).toEqual({ a: 1 });
+  });
+
+  it('counts a listed page, and objects read by id without a page', () => {
+    const counts = emptyCounts();
+    countPage(counts, { fetched: 1000, written: 7, invalid: 1 });
+    countPage(counts, { fetched: 2, written: 2, invalid: 0 }, 0);
+    expect(counts).toEqual({ pages: 1, fetched: 1002, written: 9, unassigned: 0, invalid: 1 });
   });
 });

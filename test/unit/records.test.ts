@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { newestPerId } from '../../src/activities/pages';
 import { clearCountryCache, COUNTRY_CACHE_TTL_MS, countryNames } from '../../src/activities/sevdesk-reads';
 import { CONTACT_UNREADABLE, pickEmailDetailed, toContactRow } from '../../src/domain/contact';
 import { emailKey, parseEmail } from '../../src/domain/email';
 import { dueDate, toInvoiceRow } from '../../src/domain/invoice';
 import { RecordError } from '../../src/domain/limits';
+import { newestPerId } from '../../src/domain/page';
 import { cleanText, storableText } from '../../src/domain/text';
 import type { SevdeskClient } from '../../src/sevdesk/client';
 import { CommunicationWay, Contact, Invoice } from '../../src/sevdesk/schema';
@@ -31,7 +31,7 @@ const contact = Contact.parse({
   update: '2026-01-01T10:00:00+01:00',
 });
 
-describe('e-mail values as typed (issue 10)', () => {
+describe('e-mail values as typed (docs/sevdesk.md, "The forms sevsync accepts")', () => {
   it.each([
     ['anna@x.de', 'anna@x.de'],
     ['  Anna@X.de ', 'anna@x.de'],
@@ -133,7 +133,7 @@ describe('text PostgreSQL can store', () => {
   });
 });
 
-describe('invoice rows that PostgreSQL accepts (issue 9 item 1)', () => {
+describe('invoice rows that PostgreSQL accepts', () => {
   it('throws a RecordError with the field for an amount beyond numeric(14,2)', () => {
     expect(() => toInvoiceRow(inv({ sumGross: '1000000000000000' }), 'EUR')).toThrow(RecordError);
     expect(() => toInvoiceRow(inv({ sumGross: '1000000000000000' }), 'EUR')).toThrow(/sumGross out of range/);
@@ -199,7 +199,7 @@ describe('invoice rows that PostgreSQL accepts (issue 9 item 1)', () => {
   });
 });
 
-describe('contacts read per object (issue 10)', () => {
+describe('contacts read per object', () => {
   it('does not guess a contact whose e-mail is malformed: the row is marked unreadable', () => {
     const bad = way({ id: '2', main: 'abc', value: 'main@x.de' });
     expect(bad.malformed).toMatch(/main/);

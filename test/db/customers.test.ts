@@ -1,18 +1,15 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { PageInput } from '../../src/db/crm-writes';
-import {
-  applyAmountBasis,
-  reassignContacts,
-  upsertSourceContacts,
-  writeInvoicePage,
-} from '../../src/db/crm-writes';
+import { applyAmountBasis, reassignContacts, upsertSourceContacts } from '../../src/db/customers';
 import { ensureAccount } from '../../src/db/interfaces';
-import { listCustomers } from '../../src/db/views';
+import type { PageInput } from '../../src/db/page-write';
+import { writeInvoicePage } from '../../src/db/page-write';
+import { listCustomers, statusFacts } from '../../src/db/views';
 import { randomId, testDb } from '../helpers/env';
 import { contactRow, invoiceRow, pageOf } from '../helpers/rows';
 
-// Issue 9 item 6: matching that OneCockpit data cannot break. Customers typed in OneCockpit keep their
-// spelling; the match key is email_key(email) on both sides, unique per account (migration 0001).
+// Contacts, customers and their values: matching that OneCockpit data cannot break (customers typed in
+// OneCockpit keep their spelling; the match key is email_key(email) on both sides, unique per account,
+// migration 0001), re-pointing invoices when a contact changes, and the gross/net switch.
 
 const db = testDb();
 afterAll(() => db.close());
@@ -26,6 +23,8 @@ beforeEach(async () => {
   accountId = randomId('acct');
   await ensureAccount(db.sql, accountId);
 });
+const values = async () =>
+  Object.fromEntries((await listCustomers(db.sql, accountId)).map((c) => [c.email, c.values]));
 
 describe('matching OneCockpit customers', () => {
   it('matches a customer typed as "Anna@X.de " to the sevDesk e-mail anna@x.de', async () => {
@@ -74,6 +73,38 @@ describe('matching OneCockpit customers', () => {
       on conflict do nothing`;
     const customers = await listCustomers(db.sql, accountId);
     expect(customers.map((c) => [c.email, c.values.invoices])).toEqual([['eva@x.de', '3.00']]);
+  });
+});
+
+describe('re-pointing invoices when a contact changes', () => {
+  it('records an invoice without e-mail as unassigned and assigns it once the contact has one', async () => {
+    const res = await writeInvoicePage(
+      db.sql,
+      page({ contacts: [contact('1', null)], invoices: [invoice('10', '1', '10.00')] }),
+    );
+    expect(res).toMatchObject({ assigned: 0, unassigned: 1 });
+    let facts = await statusFacts(db.sql, accountId);
+    expect(facts.unassigned).toEqual([
+      { invoiceNumber: 'RE-10', sourceId: '10', reason: 'the sevDesk contact has no e-mail address' },
+    ]);
+    await upsertSourceContacts(db.sql, accountId, 'sevdesk', [contact('1', 'late@x.de')]);
+    expect(await reassignContacts(db.sql, accountId, 'sevdesk', ['1'])).toEqual({ moved: 1 });
+    facts = await statusFacts(db.sql, accountId);
+    expect(facts.unassigned).toEqual([]);
+    expect(await values()).toEqual({ 'late@x.de': { invoices: '10.00', total: '10.00' } });
+  });
+
+  it('moves invoices when a contact changes its e-mail, recomputing both customers', async () => {
+    await writeInvoicePage(
+      db.sql,
+      page({ contacts: [contact('1', 'old@x.de')], invoices: [invoice('10', '1', '10.00')] }),
+    );
+    await upsertSourceContacts(db.sql, accountId, 'sevdesk', [contact('1', 'new@x.de')]);
+    await reassignContacts(db.sql, accountId, 'sevdesk', ['1']);
+    expect(await values()).toEqual({
+      'new@x.de': { invoices: '10.00', total: '10.00' },
+      'old@x.de': { invoices: '0.00', total: '0.00' },
+    });
   });
 });
 

@@ -1,0 +1,106 @@
+// The invoice rows of a page: the set-based upsert, the pairing of a cancellation (SR) with its original,
+// and drafts leaving the totals. Each returns the customers whose values the change touches.
+import type { InvoiceRow } from '../domain/invoice';
+import type { Tx } from './client';
+import { amountOnBasis, cancelledBySr, srInForce } from './rules.sql';
+
+/** Whose invoices and which amount counts (the interface's setting). */
+export interface InvoiceScope {
+  accountId: string;
+  source: string;
+  amountBasis: 'gross' | 'net';
+}
+
+type CustomerRows = { customer_id: number | null }[];
+
+/**
+ * Upserts invoice rows; returns the number written and the old and new customers of every row that changed.
+ * The customer is looked up per row (contact, then the customer its e-mail key matches, both by unique
+ * index) rather than joined: a join is planned from statistics, and while an import grows the tables faster
+ * than ANALYZE sees them, the planner compared every row with every customer (docs/architecture.md, "Bulk
+ * import").
+ */
+export async function upsertInvoices(
+  tx: Tx,
+  scope: InvoiceScope,
+  rows: InvoiceRow[],
+  deferValues: boolean,
+): Promise<{ written: number; customers: CustomerRows }> {
+  if (rows.length === 0) return { written: 0, customers: [] };
+  const { accountId, source } = scope;
+  const ids = rows.map((r) => r.source_id);
+  // The customers the rows belonged to before (their values change too), unless values wait for the walk.
+  const old = deferValues
+    ? []
+    : await tx<CustomerRows>`
+    select distinct customer_id from invoices
+    where account_id = ${accountId} and source = ${source} and source_id = any(${ids}::text[])
+      and customer_id is not null`;
+  const changed = await tx<CustomerRows>`
+    insert into invoices as i (account_id, customer_id, source, source_id, contact_source_id, origin_source_id, number,
+      type, invoice_date, due_date, source_status, status, amount_gross, amount_net, amount, paid_amount, currency,
+      foreign_amount, foreign_currency, source_update, content_hash, removed_at, removed_reason)
+    select ${accountId}, (
+        select cu.id from customers cu
+        where cu.account_id = ${accountId} and email_key(cu.email) = (
+          select email_key(sc.email) from source_contacts sc
+          where sc.account_id = ${accountId} and sc.source = ${source}
+            and sc.source_id = r.contact_source_id)),
+      ${source}, r.source_id, r.contact_source_id, r.origin_source_id, r.number,
+      r.type, r.invoice_date, r.due_date, r.source_status,
+      case when r.type <> 'SR' and ${cancelledBySr(tx, 'r', { accountId, source })} then 'cancelled'
+        else r.status end,
+      r.amount_gross, r.amount_net,
+      ${amountOnBasis(tx, scope.amountBasis, 'r')},
+      r.paid_amount, r.currency, r.foreign_amount, r.foreign_currency, r.source_update, r.content_hash, null, null
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(source_id text, contact_source_id text,
+      origin_source_id text, number text, type text, invoice_date date, due_date date, source_status text,
+      status text, amount_gross numeric, amount_net numeric, paid_amount numeric, currency text,
+      foreign_amount numeric, foreign_currency text, source_update timestamptz, content_hash text)
+    on conflict (account_id, source, source_id) do update set
+      customer_id = excluded.customer_id, contact_source_id = excluded.contact_source_id,
+      origin_source_id = excluded.origin_source_id, number = excluded.number, type = excluded.type,
+      invoice_date = excluded.invoice_date, due_date = excluded.due_date, source_status = excluded.source_status,
+      status = excluded.status, amount_gross = excluded.amount_gross, amount_net = excluded.amount_net,
+      amount = excluded.amount, paid_amount = excluded.paid_amount, currency = excluded.currency,
+      foreign_amount = excluded.foreign_amount, foreign_currency = excluded.foreign_currency,
+      source_update = excluded.source_update, content_hash = excluded.content_hash,
+      removed_at = null, removed_reason = null, updated_at = now()
+    where i.content_hash is distinct from excluded.content_hash
+      or i.customer_id is distinct from excluded.customer_id
+      or i.status is distinct from excluded.status
+      or i.removed_at is not null
+    returning i.customer_id`;
+  return { written: changed.length, customers: [...old, ...changed] };
+}
+
+/**
+ * Originals whose SR is among `srIds`. An original on the page whose SR was stored earlier needs nothing
+ * here: the upsert already gave it the status 'cancelled'.
+ */
+export async function markCancelled(tx: Tx, scope: InvoiceScope, srIds: string[]): Promise<CustomerRows> {
+  if (srIds.length === 0) return [];
+  return tx<CustomerRows>`
+    update invoices o set status = 'cancelled', updated_at = now()
+    from invoices s
+    where s.account_id = ${scope.accountId} and s.source = ${scope.source} and s.source_id = any(${srIds}::text[])
+      and ${tx.unsafe(srInForce('s'))}
+      and o.account_id = s.account_id and o.source = s.source and o.source_id = s.origin_source_id
+      and o.type <> 'SR' and o.status <> 'cancelled'
+    returning o.customer_id`;
+}
+
+/** Invoices back to draft (or otherwise gone from the totals), with the reason. */
+export async function withdraw(
+  tx: Tx,
+  scope: InvoiceScope,
+  ids: string[],
+  reason: string,
+): Promise<CustomerRows> {
+  if (ids.length === 0) return [];
+  return tx<CustomerRows>`
+    update invoices set removed_at = now(), removed_reason = ${reason}, updated_at = now()
+    where account_id = ${scope.accountId} and source = ${scope.source} and source_id = any(${ids}::text[])
+      and removed_at is null
+    returning customer_id`;
+}
