@@ -11,6 +11,7 @@ import {
 } from '../../src/app';
 import type { Sandbox } from '../../src/sandbox';
 import { accountSyncWorkflowId, bulkImportWorkflowId } from '../../src/shared';
+import { settingsChangedSignal, statusQuery } from '../../src/workflows';
 import { addSandboxInterface, importSettled, useAppEnv } from '../helpers/app-env';
 import { eventually, randomId, testConfig } from '../helpers/env';
 import { recomputedInvoiceValues } from '../helpers/oracle';
@@ -75,7 +76,7 @@ describe('bulk import', () => {
 
       // "Massenimport" again by hand: same data, nothing to write; a second start meanwhile returns the running one.
       const again = await startImport(env.ops, accountId, { dryRun: false });
-      // A second click follows the running import instead of failing (issue 9 item 4).
+      // A second click follows the running import instead of failing.
       expect(await startImport(env.ops, accountId, { dryRun: false })).toMatchObject({
         importId: again.importId,
         alreadyRunning: true,
@@ -182,13 +183,24 @@ describe('bulk import', () => {
       tuning: { maxCyclesPerRun: 1, importPagesPerRun: 1 },
     });
     const parent = env.ops.temporal.workflow.getHandle(accountSyncWorkflowId(accountId));
-    let childId: string | undefined;
+    const childId = await eventually(
+      async () => (await parent.query(statusQuery)).import?.workflowId,
+      30_000,
+      'the import to start',
+    );
+    const child = env.ops.temporal.workflow.getHandle(childId);
     for (let i = 0; i < 5; i++) {
-      await new Promise((r) => setTimeout(r, 300));
-      await parent.signal('settingsChanged', {});
-      childId ??= (await getStatus(env.ops, accountId)).import
-        ? (await parent.query<{ import: { workflowId: string } | null }>('status')).import?.workflowId
-        : undefined;
+      // One message per run of the import (a page each): the next goes out once the import has moved on.
+      const { runId } = await child.describe();
+      await parent.signal(settingsChangedSignal, {});
+      await eventually(
+        async () => {
+          const now = await child.describe();
+          return now.runId !== runId || now.status.name !== 'RUNNING';
+        },
+        30_000,
+        `the import's next run after message ${i}`,
+      );
     }
     sb.faults.clear();
     await importDone(accountId);
@@ -198,14 +210,12 @@ describe('bulk import', () => {
       return n;
     };
     expect(childId).toMatch(bulkImportWorkflowId(accountId, ''));
-    expect(
-      await eventually(
-        async () => ((await runsOf(accountSyncWorkflowId(accountId))) > 2 ? true : undefined),
-        10_000,
-        'parent runs',
-      ),
-    ).toBe(true);
-    expect(await runsOf(childId!)).toBeGreaterThan(2);
+    await eventually(
+      async () => (await runsOf(accountSyncWorkflowId(accountId))) > 2,
+      10_000,
+      'more than 2 runs of the parent',
+    );
+    expect(await runsOf(childId)).toBeGreaterThan(2);
     await checkInvariants(accountId, sb);
   });
 
@@ -252,18 +262,12 @@ describe('bulk import', () => {
     expect(preview.invoices).toBeGreaterThan(1000);
 
     await setInterfaceActive(env.ops, accountId, true);
-    const status = await importDone(accountId);
-    const real = await waitForImport(
-      env.ops,
-      status.import
-        ? (
-            await env.ops.temporal.workflow
-              .getHandle(accountSyncWorkflowId(accountId))
-              .query<{ import: { workflowId: string } }>('status')
-          ).import.workflowId
-        : '',
-      () => {},
-    );
+    await importDone(accountId);
+    const parentView = await env.ops.temporal.workflow
+      .getHandle(accountSyncWorkflowId(accountId))
+      .query(statusQuery);
+    expect(parentView.import).toMatchObject({ dryRun: false, state: 'done' });
+    const real = await waitForImport(env.ops, parentView.import!.workflowId, () => {});
     const figures = (s: ImportStats) => ({
       invoices: s.invoices,
       assigned: s.assigned,

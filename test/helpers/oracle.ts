@@ -2,8 +2,8 @@ import Decimal from 'decimal.js';
 import type { Sql } from '../../src/db/client';
 
 /**
- * The test oracle for "Kundenwert (Rechnungen)", stated independently of production's SQL: read every
- * sevDesk invoice row of the account and add up, in decimal, those that count (DESIGN.md "Customer values"):
+ * The test oracle for "Kundenwert (Rechnungen)", stated independently of production's SQL: read every sevDesk
+ * invoice row of the account and add up, in decimal, those that count (docs/architecture.md, "Invariants"):
  * still in the source (not removed), not a Storno row (SR), and open or paid. Every customer appears, with
  * "0.00" when nothing counts. Returns e-mail -> amount with two decimals.
  */

@@ -1,8 +1,9 @@
 import Decimal from 'decimal.js';
 import type { SandboxStore } from '../../src/sandbox';
 
-// The expected CRM view computed straight from the sandbox's data with DESIGN.md's rules, written
-// independently of src/domain so that a bug there cannot hide in both places.
+// The expected CRM view computed straight from the sandbox's data with the rules of docs/architecture.md
+// ("Invariants": what counts), written independently of src/domain so that a bug there cannot hide in both
+// places.
 
 export interface ExpectedCustomer {
   invoices: string;

@@ -85,7 +85,7 @@ describe('fault injection', () => {
     expect(res.body.objects).toHaveLength(3);
   });
 
-  it('hang: never answers, and close() still returns promptly', async () => {
+  it('hang: never answers, and close() ends it instead of waiting', async () => {
     const sandbox = await startSandbox({ data: { invoices: 10 } });
     sandbox.faults.add({ kind: 'hang' });
     await expect(api(sandbox, '/Invoice', { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
@@ -99,9 +99,8 @@ describe('fault injection', () => {
     // close() must meet a request in flight: wait until the sandbox has logged it (unanswered), not a fixed time.
     await until(() => sandbox.requests.count() === 2, 5_000, 'the second hanging request to arrive');
     expect(sandbox.requests.entries().at(-1)?.status).toBe(0);
-    const started = performance.now();
+    // close() ends the hanging request instead of waiting for it (which would be for ever).
     await sandbox.close();
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(await pending).toBeInstanceOf(Error);
   });
 

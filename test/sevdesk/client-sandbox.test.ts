@@ -43,7 +43,7 @@ describe('client against the sandbox: faults', () => {
     createSevdeskClient({
       baseUrl: sb.url,
       token: sb.token,
-      timeoutMs: 300,
+      timeoutMs: 5_000,
       sleep: async (ms) => {
         sleeps.push(ms);
       },
@@ -106,8 +106,9 @@ describe('client against the sandbox: faults', () => {
   });
 
   it('slow beyond the timeout → SevdeskNetworkError (timeout), one request; the next call is fine', async () => {
-    sb.faults.add({ kind: 'slow', times: 1, delayMs: 1_000 });
-    const c = client({ timeoutMs: 150 });
+    sb.faults.add({ kind: 'slow', times: 1, delayMs: 3_000 });
+    // Long enough for the good reply after it on a busy machine.
+    const c = client({ timeoutMs: 500 });
     await expect(c.listInvoices({ limit: 5 })).rejects.toMatchObject({
       type: 'SevdeskNetworkError',
       kind: 'timeout',

@@ -1,6 +1,7 @@
-// Time stamps (issue 10): sevDesk stamps Berlin wall time with its offset, and its clock need not agree with
-// the worker's. The cursor comes from the data and the overlap covers the rest: a sandbox clock 10 minutes
-// off either way, and changes across the repeated hour of the October DST change, lose nothing.
+// Time stamps (docs/sevdesk.md, "Unknowns": "Time stamps, DST, clock skew"): sevDesk stamps Berlin wall time
+// with its offset, and its clock need not agree with the worker's. The cursor comes from the data and the
+// overlap covers the rest: a sandbox clock 10 minutes off either way, and changes across the repeated hour of
+// the October DST change, lose nothing.
 import { describe, expect, it } from 'vitest';
 import { syncNowUpdate } from '../../src/workflows';
 import { useWorkflowEnv } from '../helpers/accounts';

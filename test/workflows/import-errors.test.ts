@@ -1,5 +1,6 @@
-// Imports never block the account (issue 9 item 4): an import that cannot go on stops in state `error`, the
-// incremental sync keeps the account current meanwhile, and starting the import again resumes it.
+// Imports never block the account (docs/architecture.md, "The main flows": Bulk import): an import that
+// cannot go on stops in state `error`, the incremental sync keeps the account current meanwhile, and starting
+// the import again resumes it.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/shared/search-attributes';

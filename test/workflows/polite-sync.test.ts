@@ -1,5 +1,5 @@
-// A polite steady state (issue 9 item 8): an account where nothing changed costs at most 2 sevDesk requests a
-// cycle, also when many contacts share one `update` minute (a CSV import), counted in the sandbox's request log.
+// A polite steady state: an account where nothing changed costs at most 2 sevDesk requests a cycle, also when
+// many contacts share one `update` minute (a CSV import), counted in the sandbox's request log.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox';
 import { syncNowUpdate } from '../../src/workflows';

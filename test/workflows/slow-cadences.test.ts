@@ -1,8 +1,9 @@
-// What `updateAfter` cannot see, on slow cadences (issue 10 "change stamps" and "gateway answers"): a payment
-// booked without an `update` bump shows after the open-invoice re-check, and a rejected token is tried again
-// by itself on a schedule, so a token that works again unblocks the account without anyone's click.
+// What `updateAfter` cannot see, on slow cadences (docs/sevdesk.md, "Unknowns": "Change stamps" and "Gateway
+// answers"): a payment booked without an `update` bump shows after the open-invoice re-check, and a rejected
+// token is tried again by itself on a schedule, so a token that works again unblocks the account without
+// anyone's click.
 import { describe, expect, it } from 'vitest';
-import { statusQuery, syncNowUpdate } from '../../src/workflows';
+import { statusQuery, syncNowSignal, syncNowUpdate } from '../../src/workflows';
 import { useWorkflowEnv } from '../helpers/accounts';
 import { eventually } from '../helpers/env';
 
@@ -39,7 +40,7 @@ describe('slow cadences', () => {
     const token = sb.token;
     const { h } = await startAccount(sb, { tokenRecheckSeconds: [2, 4] });
     sb.setToken('f'.repeat(32));
-    await h.signal('syncNow', { reason: 'test' });
+    await h.signal(syncNowSignal, { reason: 'test' });
     await eventually(async () => (await h.query(statusQuery)).state === 'error', 30_000, 'blocked');
     // sevDesk takes the token again (a proxy's 401 passed, or sevDesk lifted a block).
     sb.setToken(token);

@@ -34,6 +34,8 @@ export interface TestServer {
   script(...handlers: Handler[]): void;
   /** Handler for requests once the script is used up. */
   fallback(handler: Handler): void;
+  /** Resolves once `n` requests have arrived (in flight or answered): wait for this, not for a fixed time. */
+  received(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startTestServer(): Promise<TestServer> {
   const requests: RecordedRequest[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  const waiters: { n: number; resolve: () => void }[] = [];
 
   const server = http.createServer((req, res) => {
     inFlight++;
@@ -56,6 +59,10 @@ export async function startTestServer(): Promise<TestServer> {
       rawUrl: req.url ?? '',
       headers: req.headers,
     });
+    for (const w of waiters.filter((x) => requests.length >= x.n)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
     const handler = queue.shift() ?? fallback;
     Promise.resolve(handler(req, res)).catch(() => res.destroy());
   });
@@ -73,6 +80,10 @@ export async function startTestServer(): Promise<TestServer> {
     },
     fallback(handler) {
       fallback = handler;
+    },
+    received(n) {
+      if (requests.length >= n) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ n, resolve }));
     },
     async close() {
       server.closeAllConnections();
