@@ -2,14 +2,11 @@
 // reason) and `invalid` (an object that could not be stored, with its number, id and reason). An issue is
 // resolved, never deleted, once its cause is gone; it opens again if the cause comes back.
 import type { ContactRow } from '../domain/contact';
-import { CONTACT_UNREADABLE } from '../domain/contact';
 import type { InvalidInvoice } from '../domain/page';
+import { CONTACT_UNREADABLE, NO_CONTACT, NO_EMAIL } from '../domain/reasons';
 import { cleanText } from '../domain/text';
 import type { Tx } from './client';
 import { shown } from './rules.sql';
-
-const REASON_NO_EMAIL = 'the sevDesk contact has no e-mail address';
-const REASON_NO_CONTACT = 'the invoice has no contact, or its contact was not found in sevDesk';
 
 /** Invalid-issue ids for contacts (invoice_issues is keyed by source id; contacts get a prefix). */
 export const contactIssueId = (contactId: string): string => `contact:${contactId}`;
@@ -61,10 +58,10 @@ export async function recordIssues(tx: Tx, page: IssuesOfPage) {
     await tx`
       insert into invoice_issues as x (account_id, source, source_id, invoice_number, kind, reason)
       select i.account_id, i.source, i.source_id, i.number, 'unassigned',
-        case when sc.source_id is null then ${REASON_NO_CONTACT}
+        case when sc.source_id is null then ${NO_CONTACT}
           when sc.read_error is not null and sc.email is null then sc.read_error
           when sc.email is null and sc.email_issue is not null then sc.email_issue
-          else ${REASON_NO_EMAIL} end
+          else ${NO_EMAIL} end
       from invoices i
       left join source_contacts sc on sc.account_id = i.account_id and sc.source = i.source
         and sc.source_id = i.contact_source_id

@@ -1,6 +1,7 @@
 import type { CommunicationWay, Contact, ContactAddress } from '../sevdesk/schema';
 import { parseEmail } from './email';
 import { sensibleInstant } from './limits';
+import { reasonText } from './reasons';
 import { cleanText } from './text';
 
 /** The ten CRM fields of a sevDesk contact (docs/sevdesk.md, "Contacts, e-mails, addresses"). Absent = null. */
@@ -25,9 +26,6 @@ export interface ContactRow {
    */
   read_error?: string | null;
 }
-
-/** The reason an unassigned invoice gets when its contact could not be read. */
-export const CONTACT_UNREADABLE = 'the sevDesk contact could not be read';
 
 /** The match key: the first usable address, trimmed and lower-cased (see domain/email). */
 export const normaliseEmail = (value: string | null | undefined): string | null => parseEmail(value).email;
@@ -106,7 +104,7 @@ export function unreadableContactRow(sourceId: string, reason: string): ContactR
     phone: null,
     source_update: null,
     email_issue: null,
-    read_error: cleanText(`${CONTACT_UNREADABLE}: ${reason}`, 500),
+    read_error: cleanText(reasonText({ code: 'contact-unreadable', detail: reason }), 500),
   };
 }
 

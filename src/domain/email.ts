@@ -1,3 +1,4 @@
+import { reasonText } from './reasons';
 import { quoteExcerpt, storableText } from './text';
 
 // E-mail values as people type them into sevDesk: "a@x.de; b@y.de", "mailto:a@x.de", "Anna <a@x.de>",
@@ -6,8 +7,6 @@ import { quoteExcerpt, storableText } from './text';
 // invoice stays unassigned with that reason); it never becomes a customer key.
 
 export type ParsedEmail = { email: string; issue: null } | { email: null; issue: string | null };
-
-export const UNUSABLE_EMAIL = 'unusable e-mail address';
 
 // Zero-width and invisible formatting characters (ZWSP, ZWNJ, ZWJ, word joiner, BOM, soft hyphen, ...).
 const INVISIBLE = /[\u200B-\u200F\u2060-\u2064\uFEFF\u00AD\u180E\u202A-\u202E]/g;
@@ -50,7 +49,7 @@ export function parseEmail(value: string | null | undefined): ParsedEmail {
     const email = address(part);
     if (email) return { email, issue: null };
   }
-  return { email: null, issue: `${UNUSABLE_EMAIL}: ${quoteExcerpt(cleaned)}` };
+  return { email: null, issue: reasonText({ code: 'unusable-email', excerpt: quoteExcerpt(cleaned) }) };
 }
 
 /** The match key of an address typed anywhere (sevDesk or OneCockpit), or null if none is usable. */

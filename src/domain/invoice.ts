@@ -37,10 +37,6 @@ export function classifyInvoice(inv: Pick<Invoice, 'invoiceType' | 'status' | 'o
   return SHOWN_STATUSES.has(inv.status) ? 'invoice' : 'unknown-status';
 }
 
-/** Why an invoice of class `unknown-status` is not shown: the reason its issue carries. */
-export const unknownStatusReason = (status: string): string =>
-  `sevDesk status ${status.slice(0, 10)} is undocumented: the invoice is neither shown nor counted until sevDesk sends a known status (200 open, 750 partly paid, 1000 paid)`;
-
 /** The invoice an SR cancels: its origin, when that is an invoice (an origin may also point to an Order). */
 function cancelledInvoiceId(inv: Pick<Invoice, 'origin'>): string | null {
   const origin = inv.origin;

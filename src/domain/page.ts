@@ -2,7 +2,8 @@
 import type { Page } from '../sevdesk/client';
 import type { Invoice } from '../sevdesk/schema';
 import type { InvoiceRow } from './invoice';
-import { classifyInvoice, toInvoiceRow, unixSeconds, unknownStatusReason } from './invoice';
+import { classifyInvoice, toInvoiceRow, unixSeconds } from './invoice';
+import { reasonText } from './reasons';
 import { sensibleInstant } from './limits';
 
 /** An object that cannot be stored: reported as an `invalid` issue with its number, id and reason. */
@@ -64,7 +65,7 @@ export function classifyPage(page: Page<Invoice>, baseCurrency: string): Classif
       invalid.push({
         sourceId: inv.id,
         invoiceNumber: inv.invoiceNumber,
-        reason: unknownStatusReason(inv.status),
+        reason: reasonText({ code: 'unknown-status', status: inv.status }),
       });
       continue;
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clearCountryCache, COUNTRY_CACHE_TTL_MS, countryNames } from '../../src/activities/sevdesk-reads';
-import { CONTACT_UNREADABLE, pickEmailDetailed, toContactRow } from '../../src/domain/contact';
+import { pickEmailDetailed, toContactRow } from '../../src/domain/contact';
+import { CONTACT_UNREADABLE } from '../../src/domain/reasons';
 import { emailKey, parseEmail } from '../../src/domain/email';
 import { dueDate, toInvoiceRow } from '../../src/domain/invoice';
 import { RecordError } from '../../src/domain/limits';

@@ -11,7 +11,6 @@ import {
   liveFragment,
   signInLinkPage,
   signInPage,
-  unassignedReason,
 } from '../../src/server/views';
 
 describe('German display', () => {
@@ -40,12 +39,6 @@ describe('German display', () => {
       '&lt;img src=x onerror=&quot;a(&#39;b&#39;)&quot;&gt;&amp;',
     );
     expect(esc(null)).toBe('');
-  });
-
-  it('says what to do in sevDesk for an invoice without e-mail', () => {
-    expect(unassignedReason('the sevDesk contact has no e-mail address').todo).toMatch(
-      /E-Mail-Adresse.*nächsten Synchronisierung/,
-    );
   });
 
   it('cuts the live region out of a page', () => {

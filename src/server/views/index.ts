@@ -8,4 +8,3 @@ export { interfacePage } from './interface';
 export { customersPage } from './customers';
 export { customerPage } from './customer';
 export { liveFragment } from './live';
-export { unassignedReason } from './reasons';

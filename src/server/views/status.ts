@@ -4,7 +4,7 @@ import { ErrorTypes } from '../../shared';
 import type { StatusJson } from '../use-cases';
 import { IMPORT_STATE_WORDS, STATE_WORDS, count, dateTime, esc } from '../format';
 import type { PageContext } from './layout';
-import { unassignedReason } from './reasons';
+import { germanReason, readReason } from '../../domain/reasons';
 
 function importBlock(s: StatusJson): string {
   const imp = s.import;
@@ -30,7 +30,7 @@ function issuesBlock(s: StatusJson): string {
   const unassigned = s.unassigned.length
     ? [...byReason]
         .map(([reason, list]) => {
-          const r = unassignedReason(reason);
+          const r = germanReason(readReason(reason));
           return `<div class="reason"><p><strong>${esc(r.why)}</strong> (${count(list.length)})<br>Was tun: ${esc(r.todo)}</p>
 <ul class="numbers" aria-label="Nicht zugeordnete Rechnungen: ${esc(r.why)}">${list
             .map((u) => `<li>${esc(u.invoiceNumber ?? `ohne Nummer (sevDesk-ID ${u.sourceId})`)}</li>`)
@@ -50,7 +50,7 @@ function issuesBlock(s: StatusJson): string {
 ${s.invalid
   .map(
     (i) =>
-      `<tr><td>${esc(i.invoiceNumber ?? '')}</td><td>${esc(i.sourceId)}</td><td>${esc(i.reason)}</td></tr>`,
+      `<tr><td>${esc(i.invoiceNumber ?? '')}</td><td>${esc(i.sourceId)}</td><td>${esc(germanReason(readReason(i.reason)).why)}</td></tr>`,
   )
   .join('\n')}
 </tbody></table>`
