@@ -32,15 +32,15 @@ async function syncAll(account?: Account) {
   };
 }
 
+/** A new organisation with one e-mail: a customer of its own. */
+const organisation = (store: typeof env.sb.store, name: string, email: string) =>
+  store.addContact({ kind: 'organisation', name, emails: [{ value: email }] });
+
 describe('which invoices count', () => {
   it('an order of 1,000 net billed as AR 300 + TR 200 + ER (the rest): 1,190.00 gross, once', async () => {
     const { store } = env.sb;
     const email = 'bauherr@example.de';
-    const contactId = store.addContact({
-      kind: 'organisation',
-      name: 'Bauherr GmbH',
-      emails: [{ value: email }],
-    });
+    const contactId = organisation(store, 'Bauherr GmbH', email);
     const ar = store.addInvoice({ contactId, invoiceType: 'AR', sumNet: '300', status: '1000' });
     const tr = store.addInvoice({ contactId, invoiceType: 'TR', sumNet: '200' });
     const er = store.addInvoice({
@@ -86,11 +86,7 @@ describe('which invoices count', () => {
   it('status "500": neither shown nor counted, reported; a stored copy keeps its last known state', async () => {
     const { store } = env.sb;
     const email = 'fuenfhundert@example.de';
-    const contactId = store.addContact({
-      kind: 'organisation',
-      name: 'Status GmbH',
-      emails: [{ value: email }],
-    });
+    const contactId = organisation(store, 'Status GmbH', email);
     const kept = store.addInvoice({ contactId, sumNet: '100' });
     const fresh = store.addInvoice({ contactId, sumNet: '50' });
     store.setPoison('Invoice', fresh.id, { status: '500' });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pickEmail, pickPhone, toContactRow } from '../../src/domain/contact';
+import type { InvoiceClass } from '../../src/domain/invoice';
 import { classifyInvoice, toInvoiceRow } from '../../src/domain/invoice';
 import { classifyPage } from '../../src/domain/page';
 import { addPageStats, countPage, emptyPageStats } from '../../src/domain/page-stats';
@@ -13,24 +14,46 @@ const way = (over: Partial<CommunicationWay>): CommunicationWay =>
   CommunicationWay.parse({ id: '1', type: 'EMAIL', value: 'x@example.de', main: '0', ...over });
 
 describe('classifyInvoice (docs/sevdesk.md, "Which invoices count, and the evidence")', () => {
-  it.each([
-    ['RE', '200', undefined, 'invoice'],
-    ['AR', '750', undefined, 'invoice'],
-    ['TR', '1000', undefined, 'invoice'],
-    ['ER', '200', undefined, 'invoice'],
-    ['RE', '100', undefined, 'withdrawn'],
-    ['SR', '1000', { id: '9', objectName: 'Invoice' }, 'storno'],
-    ['SR', '1000', undefined, 'ignored'],
-    ['WKR', '200', undefined, 'ignored'],
-    ['WKR', '100', undefined, 'ignored'],
-    ['MA', '200', undefined, 'ignored'],
-    ['RE', '500', undefined, 'unknown-status'],
-    ['ER', '300', undefined, 'unknown-status'],
-    ['MA', '500', undefined, 'ignored'],
-    ['SR', '1000', { id: '9', objectName: 'Order' }, 'ignored'],
-  ] as const)('%s with status %s -> %s', (invoiceType, status, origin, expected) => {
-    expect(classifyInvoice({ invoiceType, status, origin })).toBe(expected);
-  });
+  const toInvoice = { id: '9', objectName: 'Invoice' };
+  const toOrder = { id: '9', objectName: 'Order' };
+  // Per class, the (type, status, origin) that lead to it.
+  const cases: [InvoiceClass, [string, string, { id: string; objectName: string }?][]][] = [
+    [
+      'invoice',
+      [
+        ['RE', '200'],
+        ['AR', '750'],
+        ['TR', '1000'],
+        ['ER', '200'],
+      ],
+    ],
+    ['withdrawn', [['RE', '100']]],
+    ['storno', [['SR', '1000', toInvoice]]],
+    [
+      'unknown-status',
+      [
+        ['RE', '500'],
+        ['ER', '300'],
+      ],
+    ],
+    [
+      'ignored',
+      [
+        ['SR', '1000'],
+        ['SR', '1000', toOrder],
+        ['WKR', '200'],
+        ['WKR', '100'],
+        ['MA', '200'],
+        ['MA', '500'],
+      ],
+    ],
+  ];
+  it.each(cases.flatMap(([expected, list]) => list.map(([t, st, o]) => [t, st, o, expected] as const)))(
+    '%s with status %s (origin %j) -> %s',
+    (invoiceType, status, origin, expected) => {
+      expect(classifyInvoice({ invoiceType, status, origin })).toBe(expected);
+    },
+  );
 });
 
 describe('toInvoiceRow', () => {
