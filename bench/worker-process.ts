@@ -1,5 +1,5 @@
 import { loadConfig } from '../src/config';
-import { createWorker } from '../src/worker';
+import { createWorker } from '../src/worker/create';
 
 // The real worker (createWorker, the real activities) with a workflow bundle built beforehand, the way the
 // tests run it: the what-if for shipping a prebuilt bundle instead of bundling with webpack at every start.

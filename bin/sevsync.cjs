@@ -1,4 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so that `npx sevsync` works straight after `npm ci`.
+// Runs the TypeScript CLI (src/cli/main.ts) through tsx so that `npx sevsync` works straight after `npm ci`.
 require('tsx/cjs');
-require('../src/client.ts');
+const { main } = require('../src/cli/main.ts');
+
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

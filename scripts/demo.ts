@@ -22,7 +22,7 @@ import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
 import { startSandbox } from '../src/sandbox';
 import type { RunningServer } from '../src/server/serve';
 import { startServe } from '../src/server/serve';
-import { createWorker } from '../src/worker';
+import { createWorker } from '../src/worker/create';
 
 const ACCOUNT = 'demo-coaching';
 const DATA_DIR = path.resolve(__dirname, '..', '.data');

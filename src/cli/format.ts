@@ -30,7 +30,7 @@ export function formatCustomers(customers: CustomerView[], opts: { maxInvoices?:
   return lines.join('\n');
 }
 
-/** `status --json` (DESIGN.md "Operator CLI", with its additions): everything but the text view's `live`. */
+/** `status --json` (docs/cli.md, "`status --json`"): everything but the text view's `live`. */
 export function statusJson(s: StatusView): Omit<StatusView, 'live'> {
   const { live: _live, ...contract } = s;
   return contract;

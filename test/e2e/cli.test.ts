@@ -9,7 +9,7 @@ import type { RunningWorker } from '../helpers/env';
 import { randomId, startWorker, testConfig } from '../helpers/env';
 import { STATUS_KEYS } from '../helpers/status-json';
 
-// The black-box contract of DESIGN.md: `sevsync` commands, exit codes and --json shapes.
+// The black-box contract of docs/cli.md: `sevsync` commands, exit codes and --json shapes.
 const config = testConfig();
 let worker: RunningWorker;
 let sb: Sandbox;

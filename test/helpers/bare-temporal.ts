@@ -2,9 +2,9 @@
 // `--search-attribute`): its namespaces have none of sevsync's search attributes.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { Connection } from '@temporalio/client';
 import { findTemporal } from '../../src/dev/temporal-cli';
+import { freeLoopbackPort } from '../../src/worker/free-port';
 import { eventually } from './env';
 
 export interface BareTemporal {
@@ -15,22 +15,11 @@ export interface BareTemporal {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** In memory, headless, on a free port; `namespaces` are created besides `default`. */
 export async function startBareTemporal(opts: { namespaces?: string[] } = {}): Promise<BareTemporal> {
   const bin = findTemporal();
   if (!bin) throw new Error('no temporal CLI binary (the integration global setup installs one)');
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port)];
   args.push('--log-level', 'error');
   for (const ns of opts.namespaces ?? []) args.push('--namespace', ns);

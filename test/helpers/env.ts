@@ -5,8 +5,8 @@ import { inject } from 'vitest';
 import type { Config } from '../../src/config';
 import { createDb } from '../../src/db/client';
 import type { DbHandle } from '../../src/db/client';
-import { createWorker } from '../../src/worker';
-import type { WorkerHandle, WorkerOptions } from '../../src/worker';
+import { createWorker } from '../../src/worker/create';
+import type { WorkerHandle, WorkerOptions } from '../../src/worker/create';
 
 /** A fixed test key (never a production one); tokens in tests are random per test. */
 export const TEST_SECRET_KEY = Buffer.alloc(32, 7);

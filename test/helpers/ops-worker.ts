@@ -2,7 +2,7 @@
 // uncaught error from a timer once the worker polls, the way a driver bug would, to show the fatal-error
 // handler at work. Usage: tsx test/helpers/ops-worker.ts [--crash-after-ready]
 import { loadConfig } from '../../src/config';
-import { runWorkerMain } from '../../src/worker';
+import { runWorkerMain } from '../../src/worker/main';
 
 const crash = process.argv.includes('--crash-after-ready');
 if (crash) {

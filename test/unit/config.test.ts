@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, requireKeyring, requireSecretKey } from '../..
 import { keyId } from '../../src/secrets';
 
 describe('loadConfig', () => {
-  it('has the defaults of DESIGN.md', () => {
+  it('has the defaults the README lists (Configuration)', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       databaseUrl: 'postgres://postgres@127.0.0.1:5432/sevsync',

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AppDeps } from '../../src/app';
 import { addInterface, connectApp, getStatus, syncNow } from '../../src/app';
-import type { NamespaceServices } from '../../src/namespace';
-import { NamespaceSetupError } from '../../src/namespace';
 import { startSandbox } from '../../src/sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/shared/search-attributes';
+import { WorkerStartup } from '../../src/worker/main';
+import type { NamespaceServices } from '../../src/worker/namespace';
+import { NamespaceSetupError } from '../../src/worker/namespace-problems';
+import { startOpsServer } from '../../src/worker/ops-server';
 import { statusQuery } from '../../src/workflows';
-import { startOpsServer, WorkerStartup } from '../../src/worker';
 import type { BareTemporal } from '../helpers/bare-temporal';
 import { startBareTemporal } from '../helpers/bare-temporal';
 import { capturedLogs, eventually, randomId, startWorker, TEST_SECRET_KEY, testConfig } from '../helpers/env';

@@ -1,4 +1,4 @@
-// The patched SDK (patches/@temporalio+worker+*.patch, temporalio/sdk-typescript#1587): workflow stack traces,
+// The patched SDK (patches/@temporalio+worker+*.patch; docs/architecture.md, "The main flows"): workflow stack traces,
 // the Temporal UI's "Stack Trace" query, cost a promise hook on every promise a workflow creates, so the worker
 // runs without them unless SEVSYNC_WORKFLOW_STACK_TRACES=on (read when the worker's workflow thread starts).
 import { NativeConnection, Worker } from '@temporalio/worker';

@@ -1,25 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { addInterface, connectApp, getStatus, syncNow } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startSandbox } from '../../src/sandbox';
+import { freeLoopbackPort } from '../../src/worker/free-port';
 import { eventually, randomId, TEST_SECRET_KEY, testConfig } from '../helpers/env';
 
-// Issue 14: the worker as an operator runs it: from the prebuilt workflow bundle, with /healthz, /readyz
+// The worker as an operator runs it: from the prebuilt workflow bundle, with /healthz, /readyz
 // and /metrics on a small port, JSON logs, a clean SIGTERM, and a fatal error that exits non-zero.
 
 const root = path.resolve(__dirname, '../..');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Proc {
   child: ChildProcess;
@@ -68,7 +59,7 @@ describe('the worker process in production shape', () => {
     'starts from the prebuilt bundle, serves /healthz, /readyz and /metrics, logs JSON, stops cleanly on SIGTERM',
     { timeout: 120_000 },
     async () => {
-      const port = await freePort();
+      const port = await freeLoopbackPort();
       const env = workerEnv(port);
       // The environment is one loadConfig accepts, with the ops settings read.
       expect(loadConfig(env).ops).toMatchObject({ workerHttpPort: port, shutdownGraceSeconds: 5 });
@@ -134,7 +125,7 @@ describe('the worker process in production shape', () => {
     'counts what a real account does, by account: sevDesk requests, import pages, invoices, syncs',
     { timeout: 180_000 },
     async () => {
-      const port = await freePort();
+      const port = await freeLoopbackPort();
       const env = workerEnv(port);
       const w = spawnProc([path.join(root, 'bin/sevsync.cjs'), 'worker'], env);
       const sb = await startSandbox({ seed: 1401, data: { invoices: 120 } });
@@ -173,7 +164,7 @@ describe('the worker process in production shape', () => {
   );
 
   it('shuts down and exits non-zero after an uncaught error', { timeout: 120_000 }, async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const w = spawnProc(
       [
         path.join(root, 'node_modules/tsx/dist/cli.mjs'),

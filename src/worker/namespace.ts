@@ -1,12 +1,18 @@
-// The Temporal namespace as the worker needs it: the custom search attributes the account workflow records its
-// state in. A workflow task that upserts an attribute the namespace lacks fails on the server
-// (BadSearchAttributes) and is retried for ever, so the worker checks the namespace before it polls, registers
-// what is missing where it may (a dev server, a self-hosted cluster with operator rights), and otherwise
-// refuses to start with the commands that fix it. A running worker checks again now and then: an attribute
-// removed under it is registered again, or reported on /readyz and in the log.
+// The worker's namespace check: upserting a search attribute the namespace lacks fails the workflow task
+// (BadSearchAttributes) for ever, so the worker registers what is missing where it may, before polling and
+// while running; else it refuses (or tells /readyz) with the commands that fix it (namespace-problems.ts).
 import type { Logger, SearchAttributeType } from '@temporalio/common';
-import { redactText } from './log';
-import { accountSearchKey, stateSearchKey } from './shared/search-attributes';
+import { redactText } from '../log';
+import { accountSearchKey, stateSearchKey } from '../shared/search-attributes';
+import type { RequiredAttribute } from './namespace-problems';
+import {
+  NamespaceSetupError,
+  TYPE_NAMES,
+  attributeNames,
+  attributesNotVisible,
+  namespaceNotFound,
+  searchAttributeProblem,
+} from './namespace-problems';
 
 /** Every search attribute the workflows upsert: a namespace without one of them fails their workflow tasks. */
 export const REQUIRED_SEARCH_ATTRIBUTES = [accountSearchKey, stateSearchKey] as const;
@@ -27,30 +33,6 @@ export interface NamespaceServices {
   };
 }
 
-/** Why a namespace is not as the workflows need it. */
-export type NamespaceProblemType =
-  /** An attribute is not registered and this worker may not (or cannot) register it. */
-  | 'search_attribute_missing'
-  /** An attribute is registered under the same name with another type. */
-  | 'search_attribute_wrong_type'
-  /** Registered, but the server did not list it within the bound. */
-  | 'search_attribute_not_visible'
-  | 'namespace_not_found';
-
-export class NamespaceSetupError extends Error {
-  override readonly name = 'NamespaceSetupError';
-  constructor(
-    readonly type: NamespaceProblemType,
-    /** One line, for /readyz and log messages. */
-    readonly summary: string,
-    /** The commands an operator runs to fix it (empty when there is nothing to run). */
-    readonly commands: string[],
-    details: string,
-  ) {
-    super(`${summary}${details ? `\n${details}` : ''}`);
-  }
-}
-
 /** The worker's view of its namespace, for /readyz: undefined while nothing is wrong. */
 export class NamespaceStatus {
   private current: string | undefined;
@@ -64,20 +46,6 @@ export class NamespaceStatus {
     this.current = problem;
   }
 }
-
-/** A search attribute the workflows upsert (a SearchAttributeKey). */
-type Required = { readonly name: string; readonly type: SearchAttributeType };
-
-/** The Temporal CLI's and tcld's names of the types. */
-const TYPE_NAMES: Record<SearchAttributeType, string> = {
-  TEXT: 'Text',
-  KEYWORD: 'Keyword',
-  INT: 'Int',
-  DOUBLE: 'Double',
-  BOOL: 'Bool',
-  DATETIME: 'Datetime',
-  KEYWORD_LIST: 'KeywordList',
-};
 
 /** temporal.api.enums.v1.IndexedValueType, the wire values of the operator service. */
 const INDEXED_VALUE_TYPES: Record<SearchAttributeType, number> = {
@@ -127,79 +95,12 @@ function describeError(err: unknown): string {
   return code !== undefined && GRPC_CODES[code] ? `${GRPC_CODES[code]}: ${text}` : text;
 }
 
-/** A word of a shell command, quoted when it needs it. */
-const sh = (word: string): string =>
-  /^[\w.:/@=,+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-
-export interface SearchAttributeFix {
-  namespace: string;
-  address: string;
-  missing: readonly Required[];
-  wrongType: readonly { key: Required; registeredAs: string }[];
-}
-
-/** The commands that register what is missing, or replace what has the wrong type (self-hosted, then Cloud). */
-export function searchAttributeCommands(fix: SearchAttributeFix): string[] {
-  const base = ['temporal', 'operator', 'search-attribute'];
-  const target = ['--address', fix.address, '--namespace', fix.namespace];
-  const line = (words: string[]) => words.map(sh).join(' ');
-  const create = (k: Required) =>
-    line([...base, 'create', ...target, '--name', k.name, '--type', TYPE_NAMES[k.type]]);
-  const out: string[] = [];
-  for (const w of fix.wrongType)
-    out.push(line([...base, 'remove', ...target, '--name', w.key.name, '--yes']), create(w.key));
-  for (const k of fix.missing) out.push(create(k));
-  const cloudAdd = [...fix.wrongType.map((w) => w.key), ...fix.missing].flatMap((k) => [
-    '--search-attribute',
-    `${k.name}=${TYPE_NAMES[k.type]}`,
-  ]);
-  // On Temporal Cloud an attribute is not retyped in place either: the old one is renamed out of the way.
-  for (const w of fix.wrongType)
-    out.push(
-      line([
-        'tcld',
-        'namespace',
-        'search-attributes',
-        'rename',
-        '--namespace',
-        fix.namespace,
-        '--existing-name',
-        w.key.name,
-        '--new-name',
-        `${w.key.name}${/^\w+$/.test(w.registeredAs) ? w.registeredAs : 'Old'}`,
-      ]),
-    );
-  if (cloudAdd.length > 0)
-    out.push(
-      line(['tcld', 'namespace', 'search-attributes', 'add', '--namespace', fix.namespace, ...cloudAdd]),
-    );
-  return out;
-}
-
-function commandText(commands: string[], whenFixed: string): string {
-  const self = commands.filter((c) => c.startsWith('temporal '));
-  const cloud = commands.filter((c) => c.startsWith('tcld '));
-  return [
-    'Run, once, against this namespace (a self-hosted server or `temporal server start-dev`):',
-    ...self.map((c) => `  ${c}`),
-    'or, on Temporal Cloud:',
-    ...cloud.map((c) => `  ${c}`),
-    whenFixed,
-  ].join('\n');
-}
-
-const CONSEQUENCE =
-  "Until they are registered as sevsync needs them, every workflow task that records an account's state fails " +
-  '(BadSearchAttributes) and is retried for ever.';
-
-const names = (keys: readonly Required[]) => keys.map((k) => k.name).join(', ');
-
 interface Diff {
-  missing: Required[];
-  wrongType: { key: Required; registeredAs: string }[];
+  missing: RequiredAttribute[];
+  wrongType: { key: RequiredAttribute; registeredAs: string }[];
 }
 
-function diff(listed: Record<string, number | string>, required: readonly Required[]): Diff {
+function diff(listed: Record<string, number | string>, required: readonly RequiredAttribute[]): Diff {
   const out: Diff = { missing: [], wrongType: [] };
   for (const key of required) {
     const have = listed[key.name];
@@ -222,7 +123,7 @@ export interface EnsureOptions {
   onProgress?: (what: string) => void;
   /** The last line of a problem's message: what happens once the commands ran. */
   whenFixed?: string;
-  required?: readonly Required[];
+  required?: readonly RequiredAttribute[];
 }
 
 export interface EnsureResult {
@@ -246,32 +147,8 @@ export async function ensureSearchAttributes(
   const { namespace, address } = opts;
   const required = opts.required ?? REQUIRED_SEARCH_ATTRIBUTES;
   const whenFixed = opts.whenFixed ?? 'then start the worker again.';
-  const problem = (d: Diff, cause?: string): NamespaceSetupError => {
-    const commands = searchAttributeCommands({ namespace, address, ...d });
-    if (d.wrongType.length > 0) {
-      const what = d.wrongType
-        .map(
-          (w) => `${w.key.name} is registered as ${w.registeredAs}, sevsync needs ${TYPE_NAMES[w.key.type]}`,
-        )
-        .join('; ');
-      return new NamespaceSetupError(
-        'search_attribute_wrong_type',
-        `Temporal namespace ${namespace} has a search attribute of the wrong type: ${what}`,
-        commands,
-        `${CONSEQUENCE} A search attribute's type cannot be changed in place: remove (or on Temporal Cloud rename) ` +
-          `it and register it again; running workflows record their state again at their next change.` +
-          (d.missing.length > 0 ? ` Missing too: ${names(d.missing)}.` : '') +
-          `\n${commandText(commands, whenFixed)}`,
-      );
-    }
-    return new NamespaceSetupError(
-      'search_attribute_missing',
-      `Temporal namespace ${namespace} lacks the search attributes ${names(d.missing)} and the worker ` +
-        `could not register them${cause ? ` (${cause})` : ''}`,
-      commands,
-      `${CONSEQUENCE}\n${commandText(commands, whenFixed)}`,
-    );
-  };
+  const problem = (d: Diff, cause?: string): NamespaceSetupError =>
+    searchAttributeProblem({ namespace, address, ...d }, whenFixed, cause);
 
   const list = async (): Promise<Record<string, number | string>> =>
     (await services.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
@@ -281,13 +158,7 @@ export async function ensureSearchAttributes(
     listed = await list();
   } catch (err) {
     const code = grpcCode(err);
-    if (code === 5)
-      throw new NamespaceSetupError(
-        'namespace_not_found',
-        `Temporal namespace ${namespace} does not exist (${describeError(err)})`,
-        [`temporal operator namespace create --address ${sh(address)} --namespace ${sh(namespace)}`],
-        `Create it (or correct TEMPORAL_NAMESPACE):\n  temporal operator namespace create --address ${sh(address)} --namespace ${sh(namespace)}`,
-      );
+    if (code === 5) throw namespaceNotFound(namespace, address, describeError(err));
     // Not allowed to list (a restrictive authorizer): a visibility query still tells whether they exist.
     if (code === 7 || code === 12) return probeByQuery(services, opts, required, describeError(err), problem);
     throw err;
@@ -299,7 +170,7 @@ export async function ensureSearchAttributes(
   if (opts.register === false) throw problem(found, 'registering is turned off');
 
   opts.onProgress?.(
-    `registering the search attributes ${names(found.missing)} in Temporal namespace ${namespace}`,
+    `registering the search attributes ${attributeNames(found.missing)} in Temporal namespace ${namespace}`,
   );
   try {
     await services.operatorService.addSearchAttributes({
@@ -316,7 +187,7 @@ export async function ensureSearchAttributes(
 
   // Registration is asynchronous on some servers (Elasticsearch): wait until it is listed, within a bound.
   opts.onProgress?.(
-    `waiting for the search attributes ${names(found.missing)} of Temporal namespace ${namespace}`,
+    `waiting for the search attributes ${attributeNames(found.missing)} of Temporal namespace ${namespace}`,
   );
   const bound = opts.visibleWithinMs ?? 30_000;
   const deadline = Date.now() + bound;
@@ -324,18 +195,7 @@ export async function ensureSearchAttributes(
     const now = diff(await list(), required);
     if (now.wrongType.length > 0) throw problem(now);
     if (now.missing.length === 0) return { registered: found.missing.map((k) => k.name), checkedBy: 'list' };
-    if (Date.now() > deadline) {
-      const commands = [
-        `temporal operator search-attribute list --address ${sh(address)} --namespace ${sh(namespace)}`,
-      ];
-      throw new NamespaceSetupError(
-        'search_attribute_not_visible',
-        `Temporal namespace ${namespace} accepted the search attributes ${names(now.missing)} but did not list ` +
-          `them within ${Math.round(bound / 1000)} s`,
-        commands,
-        `The server may still be applying them: start the worker again in a while, and check with\n  ${commands[0]}`,
-      );
-    }
+    if (Date.now() > deadline) throw attributesNotVisible(namespace, address, now.missing, bound);
     await new Promise((r) => setTimeout(r, delay));
   }
 }
@@ -343,11 +203,11 @@ export async function ensureSearchAttributes(
 async function probeByQuery(
   services: NamespaceServices,
   opts: EnsureOptions,
-  required: readonly Required[],
+  required: readonly RequiredAttribute[],
   listError: string,
   problem: (d: Diff, cause?: string) => NamespaceSetupError,
 ): Promise<EnsureResult> {
-  const missing: Required[] = [];
+  const missing: RequiredAttribute[] = [];
   for (const key of required) {
     try {
       await services.workflowService.listWorkflowExecutions({
@@ -395,7 +255,7 @@ export async function checkNamespaceAtStart(
     if (res.checkedBy === 'nothing')
       logger.warn(
         `could not check the search attributes of Temporal namespace ${namespace}: make sure ` +
-          `${names(REQUIRED_SEARCH_ATTRIBUTES)} are registered as Keyword`,
+          `${attributeNames(REQUIRED_SEARCH_ATTRIBUTES)} are registered as Keyword`,
         { namespace, reason: res.unchecked },
       );
     status.set(undefined);

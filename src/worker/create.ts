@@ -1,0 +1,194 @@
+// The worker's wiring: database, Temporal connection, namespace check, activities, and two SDK workers (the
+// workflows' task queue and the walks' own) run and stopped as one. No Worker Deployments: docs/deploys.md,
+// "Worker Versioning".
+import { Context } from '@temporalio/activity';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { State, WorkflowBundleOption } from '@temporalio/worker';
+import type { LimitFunction } from 'p-limit';
+import { createActivities, type Activities } from '../activities';
+import type { Config, OpsConfig } from '../config';
+import { DEFAULT_OPS, requireKeyring } from '../config';
+import { createDb } from '../db/client';
+import { openInterfaceToken } from '../secrets';
+import { IMPORT_ACTIVITIES, importTaskQueue } from '../shared';
+import { workflowsPath } from '../workflow-bundle';
+import { closeDefaultDispatchers, createSevdeskClient, createWorkerLimit } from '../sevdesk/client';
+import { countSevdeskRequests, instrument } from './instrument';
+import type { NamespaceServices } from './namespace';
+import { NamespaceStatus, checkNamespaceAtStart, watchNamespace } from './namespace';
+
+export interface WorkerHandle {
+  worker: Worker;
+  /** Runs until shutdown() (or a signal) and then releases the database, the connection and HTTP pools. */
+  run(): Promise<void>;
+  shutdown(): void;
+  /** The SDK worker's state (RUNNING while it polls). */
+  state(): State;
+  /** true when the database answers within a second. */
+  databaseReachable(): Promise<boolean>;
+  /** The namespace's search attributes as the running worker last saw them (/readyz). */
+  namespace: NamespaceStatus;
+  /** The namespace's problem, if it has one. */
+  notReadyReason(): string | undefined;
+}
+
+export interface WorkerOptions {
+  config: Config;
+  /** A pre-built bundle (tests build once); else config.ops.workflowBundlePath; else bundled from source. */
+  workflowBundle?: WorkflowBundleOption;
+  overlapSeconds?: number;
+  maxConcurrentActivityTaskExecutions?: number;
+  /** Where the namespace check reports (what /readyz shows); else a status of the handle's own. */
+  namespaceStatus?: NamespaceStatus;
+  /** What the namespace check calls (default: the worker's connection); tests wrap it to refuse. */
+  namespaceServices?: NamespaceServices;
+  /** How often the running worker checks its namespace again (default 60 s; 0: never). */
+  namespaceRecheckMs?: number;
+}
+
+/** The activity's cancellation signal when called inside one (the client then stops with the activity). */
+function currentCancellationSignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The activities' sevDesk clients: within the worker's limit, counted, stopped with their activity. */
+function sevdeskFactory(workerLimit: LimitFunction) {
+  return ({ baseUrl, token }: { baseUrl: string; token: string }) => {
+    const signal = currentCancellationSignal();
+    return createSevdeskClient({
+      baseUrl,
+      token,
+      workerLimit,
+      ...(signal ? { signal } : {}),
+      onRequest: countSevdeskRequests(),
+    });
+  };
+}
+
+export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
+  const { config } = opts;
+  const ops: OpsConfig = config.ops ?? DEFAULT_OPS;
+  const keys = requireKeyring(config);
+  const db = createDb(config.databaseUrl, {
+    max: 10,
+    statementTimeoutMs: ops.statementTimeoutMs,
+    applicationName: 'sevsync-worker',
+    countStatements: ops.countStatements,
+  });
+  const workflowBundle =
+    opts.workflowBundle ?? (ops.workflowBundlePath ? { codePath: ops.workflowBundlePath } : undefined);
+  let connection: NativeConnection | undefined;
+  const namespaceStatus = opts.namespaceStatus ?? new NamespaceStatus(config.temporalNamespace);
+  try {
+    connection = await NativeConnection.connect({ address: config.temporalAddress });
+    // Before anything polls: a namespace without the search attributes fails every workflow task that
+    // records an account's state, for ever (namespace.ts).
+    const namespaceServices = opts.namespaceServices ?? connection;
+    const guard = {
+      namespace: config.temporalNamespace,
+      address: config.temporalAddress,
+      status: namespaceStatus,
+      logger: Runtime.instance().logger,
+    };
+    await checkNamespaceAtStart(namespaceServices, guard);
+    const activities = createActivities({
+      sql: db.sql,
+      sevdesk: sevdeskFactory(createWorkerLimit(ops.sevdeskWorkerConcurrency)),
+      decryptToken: (iface) => openInterfaceToken(keys, iface),
+      importWindow: ops.importWindow,
+      ...(opts.overlapSeconds === undefined ? {} : { overlapSeconds: opts.overlapSeconds }),
+    });
+    const all = instrument(activities);
+    const walkNames = new Set<keyof Activities>(IMPORT_ACTIVITIES);
+    const pick = (walks: boolean) =>
+      Object.fromEntries(
+        Object.entries(all).filter(([name]) => walkNames.has(name as keyof Activities) === walks),
+      );
+    const common = {
+      connection,
+      namespace: config.temporalNamespace,
+      // A deploy (SIGTERM) stops polling at once and lets running activities finish their current page
+      // for this long; only then are they cancelled (and retried elsewhere from their checkpoint). A config
+      // built by hand (tests, benches) has no `ops` and keeps the SDK's 0: a stopped test worker cancels at once.
+      ...(config.ops ? { shutdownGraceTime: `${config.ops.shutdownGraceSeconds}s` } : {}),
+    };
+    const worker = await Worker.create({
+      ...common,
+      taskQueue: config.taskQueue,
+      // Legacy histories schedule their walk activities here too (before the import queue existed).
+      activities: all,
+      ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
+      maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
+      // Quick syncs (local activities) of many accounts at once; sevDesk requests stay bounded by the
+      // per-token and per-worker limits of the client.
+      maxConcurrentLocalActivityExecutions: 50,
+      ...(ops.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: ops.maxCachedWorkflows }),
+      workflowThreadPoolSize: ops.workflowThreads,
+      // The SDK caps this at the cache size (with a warning) when the cache is smaller.
+      maxConcurrentWorkflowTaskExecutions:
+        ops.maxCachedWorkflows === undefined || ops.maxCachedWorkflows === 0
+          ? ops.maxConcurrentWorkflowTasks
+          : Math.min(ops.maxConcurrentWorkflowTasks, ops.maxCachedWorkflows),
+    });
+    // The walks' own queue: a few imports at a time, never the slots the syncs need.
+    const walks = await Worker.create({
+      ...common,
+      taskQueue: importTaskQueue(config.taskQueue),
+      activities: pick(true),
+      maxConcurrentActivityTaskExecutions: ops.importConcurrency,
+    });
+    const workers = [worker, walks];
+    const conn = connection;
+    const recheckMs = opts.namespaceRecheckMs ?? 60_000;
+    const watch =
+      recheckMs > 0 ? watchNamespace(namespaceServices, { ...guard, intervalMs: recheckMs }) : undefined;
+    return {
+      worker,
+      namespace: namespaceStatus,
+      notReadyReason: () => namespaceStatus.problem(),
+      shutdown: () => {
+        watch?.stop();
+        for (const w of workers)
+          if (w.getState() === 'RUNNING' || w.getState() === 'INITIALIZED') w.shutdown();
+      },
+      // The worst of the two: a failed import worker is a failed process.
+      state: () => workers.map((w) => w.getState()).find((st) => st !== 'RUNNING') ?? 'RUNNING',
+      databaseReachable: async () => {
+        try {
+          await Promise.race([
+            db.sql`select 1`,
+            new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
+          ]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      run: async () => {
+        try {
+          // One stops (shutdown, or a fatal error): the other stops too, then both are awaited.
+          await Promise.all(
+            workers.map((w) =>
+              w.run().finally(() => {
+                for (const o of workers) if (o !== w && o.getState() === 'RUNNING') o.shutdown();
+              }),
+            ),
+          );
+        } finally {
+          watch?.stop();
+          await db.close();
+          await conn.close();
+          await closeDefaultDispatchers();
+        }
+      },
+    };
+  } catch (err) {
+    await db.close();
+    await connection?.close();
+    throw err;
+  }
+}
