@@ -63,6 +63,12 @@ describe('sevsync CLI', () => {
     for (const text of [help.stdout, update.stdout]) expect(text).not.toMatch(/--token <(new )?token>/);
   });
 
+  it('`worker` with a broken config says what is wrong and exits 1 (nothing keeps it running)', async () => {
+    const run = await cli(['worker'], '', { SEVSYNC_SECRET_KEY: '', SEVSYNC_SECRET_KEYS: '' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/SEVSYNC_SECRET_KEY is not set/);
+  });
+
   it(
     'adds an interface, syncs, and answers status and customers with the documented JSON',
     { timeout: 600_000 },
