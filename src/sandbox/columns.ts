@@ -21,7 +21,7 @@ export function statusName(code: number): InvoiceStatus {
   return name;
 }
 
-/** Number ranges: the SR shares the RE sequence (API-NOTES §6); the others have their own [GUESS]. */
+/** Number ranges: an SR takes the next RE number (measured live); the others have their own [GUESS]. */
 export function numberPrefix(type: InvoiceType): string {
   return type === 'SR' ? 'RE' : type;
 }

@@ -28,7 +28,7 @@ export interface ErrorEnvelope {
   objects: null;
 }
 
-/** The measured error envelope (API-NOTES §2, fixtures/error_404.json). */
+/** The error envelope as measured on a live account (test/fixtures/sevdesk/error_404.json has its shape). */
 export function errorEnvelope({
   status,
   code,
@@ -52,6 +52,11 @@ export function notFound(model: string, id: string): SandboxError {
     code: 151,
     message: `No Model_${model} with the id ${id} was found`,
   });
+}
+
+export function badRequest(message: string): SandboxError {
+  // [GUESS] validation errors of the sandbox's own mutation API: 400 without a sevDesk code.
+  return new SandboxError({ status: 400, code: null, message });
 }
 
 export const LIMIT_MESSAGE = "Invalid 'limit' parameter. Please provide an integer value between 1 and 1000.";

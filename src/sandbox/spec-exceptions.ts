@@ -1,15 +1,16 @@
 // Where the live sevDesk API differs from its official OpenAPI spec (test/fixtures/sevdesk/openapi.yaml), in
-// one place. The conformance tests patch the spec's component schemas with exactly these exceptions and then
-// validate sandbox responses against them (with the response objects closed: no undeclared fields), so
-// every difference between the sandbox and the spec is listed here, with the API-NOTES section that
-// documents it. Nothing else is weakened.
+// one place, each with its source. The conformance tests validate sandbox replies against the spec patched
+// with exactly these exceptions (response objects closed: no undeclared fields); nothing else is weakened.
 
 /** A fragment of an OpenAPI 3.0 schema object. */
 export type OpenApiSchema = Record<string, unknown>;
 
 interface Documented {
-  /** API-NOTES section(s) that document the difference. */
-  notes: string;
+  /**
+   * Where the difference is known from, in words: "measured: …" (replies recorded on a live account; the
+   * copies are in test/fixtures/sevdesk/real/), "spec: …" or "sevDesk pages: …".
+   */
+  source: string;
   why: string;
 }
 
@@ -51,7 +52,8 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
       'deliveryDateUntil',
       'sendPaymentReceivedNotificationDate',
     ],
-    notes: '§5 (table, null rule)',
+    source:
+      'measured: every field is present in the invoices recorded on a live test account (jernoxit/sevdesk-rs), null when empty',
     why: 'Scalars are always present and null when empty; a draft has no invoiceNumber, unsent invoices no sendDate.',
   },
   {
@@ -59,7 +61,7 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     schema: 'Model_InvoiceResponse',
     property: 'taxType',
     to: { type: 'string', nullable: true },
-    notes: '§5 (taxType)',
+    source: 'measured: null in every invoice recorded on a live test account (jernoxit/sevdesk-rs)',
     why: 'taxType is null under sevdesk-Update 2.0; the spec enum has no null.',
   },
   {
@@ -67,7 +69,8 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     schema: 'Model_InvoiceResponse',
     property: 'sendType',
     to: { type: 'string', nullable: true, enum: ['VPR', 'VPDF', 'VM', 'VP', '0', ''] },
-    notes: '§5 (sendType)',
+    source:
+      'measured: "0" on the draft recorded on a live test account (jernoxit/sevdesk-rs); "" and null per the community spec (j-mastr/sevdesk-api)',
     why: 'An unsent draft shows "0" (also "" or null), values the spec enum lacks.',
   },
   {
@@ -75,7 +78,8 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     schema: 'Model_InvoiceResponse',
     property: 'smallSettlement',
     to: FLAG,
-    notes: '§5 (smallSettlement, showNet)',
+    source:
+      'measured: the strings "0"/"1" in every invoice recorded on a live test account (jernoxit/sevdesk-rs)',
     why: 'The spec says boolean; the wire has the strings "0"/"1".',
   },
   {
@@ -83,7 +87,8 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     schema: 'Model_InvoiceResponse',
     property: 'showNet',
     to: FLAG,
-    notes: '§5 (smallSettlement, showNet)',
+    source:
+      'measured: the strings "0"/"1" in every invoice recorded on a live test account (jernoxit/sevdesk-rs)',
     why: 'The spec says boolean; the wire has the strings "0"/"1".',
   },
   {
@@ -111,21 +116,21 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
       sumDiscountNetForeignCurrency: { type: 'string' },
       sumDiscountGrossForeignCurrency: { type: 'string' },
     },
-    notes: '§5 (table: fields marked "not in the response schema" / [COMM])',
+    source: 'measured: present in every invoice recorded on a live test account (jernoxit/sevdesk-rs)',
     why: 'Present in the live responses but not declared in the response schema.',
   },
   {
     kind: 'extra',
     schema: 'Model_InvoiceResponse',
     properties: { propertyIsEInvoice: {}, propertyUseNewCalculation: {} },
-    notes: '§5 (last line)',
+    source: 'measured: in the cancelInvoice reply recorded on a live test account (jernoxit/sevdesk-rs)',
     why: 'Flags seen in the live cancelInvoice reply; their wire type is not recorded, so any type is accepted.',
   },
   {
     kind: 'envelope',
     operation: 'cancelInvoice',
     wrappedIn: 'objects',
-    notes: '§4, §6',
+    source: 'measured: the cancelInvoice reply recorded on a live test account (jernoxit/sevdesk-rs)',
     why: 'The spec declares the bare invoice as the 201 body; the live reply is {"objects":{…}}.',
   },
 
@@ -155,7 +160,8 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
       'defaultDiscountAmount',
       'buyerReference',
     ],
-    notes: '§7 (fields), §12 (fixtures/contact_list.json)',
+    source:
+      'measured: the contacts recorded on a live test account (jernoxit/sevdesk-rs) and a production account (TomDixon63/OrderManager2)',
     why: 'name is null for persons, surename/familyname for organisations; the optional fields are null when empty.',
   },
   {
@@ -163,14 +169,15 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     schema: 'Model_ContactResponse',
     property: 'sevClient.id',
     to: STRING_ID,
-    notes: '§5 ("All ids are strings"), §7',
+    source:
+      'measured: ids are strings in every reply recorded on a live account (jernoxit/sevdesk-rs, TomDixon63/OrderManager2)',
     why: 'The spec says integer; ids arrive as strings.',
   },
   {
     kind: 'extra',
     schema: 'Model_ContactResponse',
     properties: { mandateReference: NULLABLE_STRING, taxType: NULLABLE_STRING, defaultShowVat: FLAG },
-    notes: '§7 (fields)',
+    source: 'measured: present in the contacts recorded on a live test account (jernoxit/sevdesk-rs)',
     why: 'Present in the live responses but not declared in the response schema.',
   },
 
@@ -179,7 +186,8 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     kind: 'extra',
     schema: 'Model_CommunicationWayResponse',
     properties: { additionalInformation: NULLABLE_STRING },
-    notes: '§8 (fields)',
+    source:
+      'measured: present in the communication ways recorded on a live test account and a production account',
     why: 'Present in the live responses but not declared in the response schema.',
   },
 
@@ -189,7 +197,7 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     schema: 'Model_ContactAddressResponse',
     property: 'id',
     to: STRING_ID,
-    notes: '§9 ("the spec says integer, the wire has a string")',
+    source: 'measured: a string in the addresses recorded on a live test account and a production account',
     why: 'Ids arrive as strings.',
   },
   {
@@ -197,7 +205,7 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     schema: 'Model_ContactAddressResponse',
     property: 'contact.id',
     to: STRING_ID,
-    notes: '§9 ("the wire id is a string too")',
+    source: 'measured: a string in the addresses recorded on a live test account and a production account',
     why: 'Ids arrive as strings.',
   },
   {
@@ -205,7 +213,8 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     schema: 'Model_ContactAddressResponse',
     property: 'country.id',
     to: STRING_ID,
-    notes: '§5 (references), §9, §12 (fixtures/contact_address_list.json)',
+    source:
+      'measured: every reference recorded on a live account has a string id (jernoxit/sevdesk-rs, TomDixon63/OrderManager2)',
     why: 'A reference is {"id":"<digits>",…}: the id is a string.',
   },
   {
@@ -213,7 +222,8 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     schema: 'Model_ContactAddressResponse',
     property: 'category.id',
     to: STRING_ID,
-    notes: '§5 (references), §12 (fixtures/contact_address_list.json)',
+    source:
+      'measured: every reference recorded on a live account has a string id (jernoxit/sevdesk-rs, TomDixon63/OrderManager2)',
     why: 'A reference is {"id":"<digits>",…}: the id is a string.',
   },
   {
@@ -221,14 +231,15 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     schema: 'Model_ContactAddressResponse',
     property: 'sevClient.id',
     to: STRING_ID,
-    notes: '§5 (references), §12 (fixtures/contact_address_list.json)',
+    source:
+      'measured: every reference recorded on a live account has a string id (jernoxit/sevdesk-rs, TomDixon63/OrderManager2)',
     why: 'A reference is {"id":"<digits>",…}: the id is a string.',
   },
   {
     kind: 'extra',
     schema: 'Model_ContactAddressResponse',
     properties: { additionalInformation: NULLABLE_STRING },
-    notes: '§9 (fields)',
+    source: 'measured: present in the addresses recorded on a live test account and a production account',
     why: 'Present in the live responses but not declared in the response schema.',
   },
 ];

@@ -105,16 +105,20 @@ describe('OpenAPI conformance', () => {
           kind: 'extra',
           schema: 'Model_InvoiceResponse',
           properties: { sumNet: {} },
-          notes: '-',
+          source: '-',
           why: 'already declared',
         },
       ]),
     ).toThrow(/declared now/);
     expect(() =>
       applySpecExceptions(schemas, [
-        { kind: 'nullable', schema: 'Model_InvoiceResponse', properties: ['nope'], notes: '-', why: '-' },
+        { kind: 'nullable', schema: 'Model_InvoiceResponse', properties: ['nope'], source: '-', why: '-' },
       ]),
     ).toThrow(/no property/);
-    for (const ex of SPEC_EXCEPTIONS) expect(ex.notes).toMatch(/§\d+/);
+    // Every exception says where it is known from, in words, not by a reference to notes elsewhere.
+    for (const ex of SPEC_EXCEPTIONS) {
+      expect(ex.source).toMatch(/^(measured|spec|sevDesk pages): \S.{10,}/);
+      expect(ex.source).not.toMatch(/§|API-NOTES/);
+    }
   });
 });
