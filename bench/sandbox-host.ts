@@ -1,6 +1,6 @@
-import { startSandbox } from '../src/sandbox';
-import type { Sandbox } from '../src/sandbox';
-import type { LatencyProfile } from '../src/sandbox/server';
+import { startSandbox } from '../sandbox';
+import type { Sandbox } from '../sandbox';
+import type { LatencyProfile } from '../sandbox/server';
 
 // Runs the sevDesk sandboxes of one bench phase in their own process, so that generating and serializing
 // pages neither competes with the bench's own event loop nor hides in its CPU figures. Reads its plan as JSON

@@ -15,10 +15,10 @@ import { addInterface, startImport } from '../src/app';
 import type { Config } from '../src/config';
 import type { DbHandle } from '../src/db/client';
 import { ensureTemporal } from '../src/dev/temporal-cli';
-import type { Sandbox } from '../src/sandbox';
-import { startSandbox } from '../src/sandbox';
-import type { SandboxKnobs } from '../src/sandbox/store';
-import { Rng, hash32 } from '../src/sandbox/random';
+import type { Sandbox } from '../sandbox';
+import { startSandbox } from '../sandbox';
+import type { SandboxKnobs } from '../sandbox/store';
+import { Rng, hash32 } from '../sandbox/random';
 import { closeDefaultDispatchers, createSevdeskClient } from '../src/sevdesk/client';
 import type { AccountStatus } from '../src/shared';
 import { accountSyncWorkflowId } from '../src/shared';
@@ -90,7 +90,7 @@ export interface CampaignReport {
   kept: { dir: string; database: string } | null;
   /** Each injected fault: when (ms since the start) and what it did. */
   timeline: { seq: number; atMs: number; what: string }[];
-  /** The sandbox knobs drawn for each account (issue 10: behaviours sevDesk has not pinned down). */
+  /** The sandbox knobs drawn for each account (behaviours sevDesk has not pinned down: docs/sevdesk.md, "Unknowns"). */
   knobs: { account: string; listOrder: SandboxKnobs['listOrder']; hideWithoutShowAll: boolean }[];
   passed: boolean;
 }

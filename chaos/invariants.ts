@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Sql } from '../src/db/client';
 import { listCustomers, statusFacts } from '../src/db/views';
-import type { SandboxStore } from '../src/sandbox';
+import type { SandboxStore } from '../sandbox';
 import { recomputedInvoiceValues } from '../test/helpers/oracle';
 import type { Truth } from '../test/helpers/truth';
 import { truthOf, viewOf } from '../test/helpers/truth';
@@ -13,7 +13,7 @@ export interface InvariantResult {
   detail: string;
 }
 
-// DESIGN's "which invoices" rule, restated here rather than imported: like test/helpers/truth.ts, the check
+// The "which invoices" rule (docs/sevdesk.md), restated here rather than imported: like test/helpers/truth.ts, the check
 // must not share a bug with src/domain.
 const SHOWN_TYPES = new Set(['RE', 'AR', 'TR', 'ER']);
 const SHOWN_STATUSES = new Set(['200', '750', '1000']);
@@ -23,7 +23,7 @@ const sample = (items: readonly string[], n = 5): string =>
     ? ''
     : `${items.slice(0, n).join(', ')}${items.length > n ? ` (+${items.length - n})` : ''}`;
 
-/** Every invoice sevDesk has and DESIGN says to show is stored exactly once; nothing else is shown. */
+/** Every invoice sevDesk has and the rules say to show is stored exactly once; nothing else is shown. */
 async function exactlyOnce(sql: Sql, accountId: string, store: SandboxStore): Promise<string[]> {
   const problems: string[] = [];
   const [counts] = await sql<{ n: number; distinct: number }[]>`

@@ -1,6 +1,6 @@
-import type { Sandbox } from '../src/sandbox';
-import { SandboxError } from '../src/sandbox';
-import type { Rng } from '../src/sandbox/random';
+import type { Sandbox } from '../sandbox';
+import { SandboxError } from '../sandbox';
+import type { Rng } from '../sandbox/random';
 import type { FaultEvent } from './plan';
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { FaultKind as SandboxFaultKind } from '../src/sandbox';
-import { POISON_VALUES } from '../src/sandbox/faults';
-import { Rng } from '../src/sandbox/random';
+import type { FaultKind as SandboxFaultKind } from '../sandbox';
+import { POISON_VALUES } from '../sandbox/faults';
+import { Rng } from '../sandbox/random';
 
 // The fault schedule is a pure function of (seed, faults, accounts): the same seed always injects the same
 // faults in the same order with the same parameters. Only how the system reacts to them depends on timing.

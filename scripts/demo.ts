@@ -19,7 +19,7 @@ import { formatCustomers, formatStatus } from '../src/cli/format';
 import { loadConfig } from '../src/config';
 import { migrateDatabase } from '../src/db/migrate';
 import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
-import { startSandbox } from '../src/sandbox';
+import { startSandbox } from '../sandbox';
 import type { RunningServer } from '../src/server/serve';
 import { startServe } from '../src/server/serve';
 import { createWorker } from '../src/worker/create';

@@ -1,4 +1,4 @@
-// The shapes the server returns (DESIGN.md's `--json` shapes, the CLI's) and what it needs from the
+// The shapes the server returns (the CLI's `--json` shapes, docs/cli.md) and what it needs from the
 // application layer. The server never talks to the database or Temporal itself.
 import type { CustomerView, InvoiceView } from '../app';
 import type { ErrorInfo } from '../shared';

@@ -3,8 +3,8 @@
 // an account's contacts in memory until the worker restarts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportRef } from '../../src/activities/bulk-import';
-import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
+import { startSandbox } from '../../sandbox';
 import { closeDefaultDispatchers } from '../../src/sevdesk/client';
 import { pointInterfaceAt } from '../helpers/accounts';
 import { randomId, TEST_SECRET_KEY, testDb } from '../helpers/env';

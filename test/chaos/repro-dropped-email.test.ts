@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchAllContacts } from '../../src/activities/sevdesk-reads';
-import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
+import { startSandbox } from '../../sandbox';
 import type { SevdeskClient } from '../../src/sevdesk/client';
 import { closeDefaultDispatchers, createSevdeskClient } from '../../src/sevdesk/client';
 

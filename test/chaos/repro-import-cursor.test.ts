@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../src/app';
 import { connectApp, startImport, syncNow, waitForImport } from '../../src/app';
-import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
+import { startSandbox } from '../../sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
 import type { RunningWorker } from '../helpers/env';
 import { addSandboxInterface, importSettled } from '../helpers/app-env';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppDeps } from '../../src/app';
 import { connectApp, startImport, syncNow } from '../../src/app';
-import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
+import { startSandbox } from '../../sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
 import { addSandboxInterface, importSettled } from '../helpers/app-env';
 import { eventually, randomId, testConfig } from '../helpers/env';

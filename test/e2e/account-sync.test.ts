@@ -8,7 +8,7 @@ import {
   syncNow,
   updateInterfaceSettings,
 } from '../../src/app';
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
 import { setActiveSignal, statusQuery, syncNowSignal } from '../../src/workflows';
 import type { AppEnv } from '../helpers/app-env';

@@ -9,7 +9,7 @@ import {
   startImport,
   waitForImport,
 } from '../../src/app';
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
 import { accountSyncWorkflowId, bulkImportWorkflowId } from '../../src/shared';
 import { settingsChangedSignal, statusQuery } from '../../src/workflows';
 import { addSandboxInterface, importSettled, useAppEnv } from '../helpers/app-env';

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
+import { startSandbox } from '../../sandbox';
 import type { RunningWorker } from '../helpers/env';
 import { eventually, randomId, startWorker, testConfig, testDb } from '../helpers/env';
 import { truthOf, viewOf } from '../helpers/truth';

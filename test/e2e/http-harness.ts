@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { AppDeps } from '../../src/app';
 import { connectApp } from '../../src/app';
 import type { Config } from '../../src/config';
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
 import type { SevsyncServer } from '../../src/server';
 import { buildServer } from '../../src/server';
 import { bindUseCases } from '../../src/server/app-binding';

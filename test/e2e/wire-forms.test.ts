@@ -5,7 +5,7 @@
 import Decimal from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import { getCustomers, getStatus, syncNow } from '../../src/app';
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
 import type { Truth } from '../helpers/truth';
 import { truthOf, viewOf } from '../helpers/truth';
 import { addSandboxInterface, importSettled, useAppEnv } from '../helpers/app-env';

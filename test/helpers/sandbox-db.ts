@@ -3,8 +3,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { pageContext } from '../../src/activities/pages';
 import type { Sql } from '../../src/db/client';
 import { ensureAccount } from '../../src/db/interfaces';
-import type { Sandbox, SandboxOptions } from '../../src/sandbox';
-import { startSandbox } from '../../src/sandbox';
+import type { Sandbox, SandboxOptions } from '../../sandbox';
+import { startSandbox } from '../../sandbox';
 import { closeDefaultDispatchers, createSevdeskClient } from '../../src/sevdesk/client';
 import { randomId, testDb } from './env';
 

@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import type { SandboxStore } from '../../src/sandbox';
+import type { SandboxStore } from '../../sandbox';
 
 // The expected CRM view computed straight from the sandbox's data with the rules of docs/architecture.md
 // ("Invariants": what counts), written independently of src/domain so that a bug there cannot hide in both

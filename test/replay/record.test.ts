@@ -23,7 +23,7 @@ import {
   updateInterfaceSettings,
   waitForImport,
 } from '../../src/app';
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
 import type { AccountStatus } from '../../src/shared';
 import { accountSyncWorkflowId } from '../../src/shared';
 import type { AccountSyncInput } from '../../src/workflows';

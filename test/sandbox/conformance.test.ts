@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Invoice } from '../../src/sandbox';
-import { SPEC_EXCEPTIONS, applySpecExceptions, wrappedInObjects } from '../../src/sandbox/spec-exceptions';
+import type { Invoice } from '../../sandbox';
+import { SPEC_EXCEPTIONS, applySpecExceptions, wrappedInObjects } from '../../sandbox/spec-exceptions';
 import { api, withSandbox, type ListBody } from './helpers';
 import { buildValidators, describeErrors, loadSpec } from './openapi';
 
-// Sandbox responses against the official spec's schemas, patched only by src/sandbox/spec-exceptions.ts.
+// Sandbox responses against the official spec's schemas, patched only by sandbox/spec-exceptions.ts.
 const CLOSED = [
   'Model_InvoiceResponse',
   'Model_ContactResponse',

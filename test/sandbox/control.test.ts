@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommunicationWay, Invoice } from '../../src/sandbox';
+import type { CommunicationWay, Invoice } from '../../sandbox';
 import { api, control, withSandbox, type ErrorBody, type ListBody } from './helpers';
 
 const sb = withSandbox({ seed: 4, data: { invoices: 100 } });

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FaultInjector, RequestLog, startSandbox, type Invoice } from '../../src/sandbox';
+import { FaultInjector, RequestLog, startSandbox, type Invoice } from '../../sandbox';
 import { api, until, withSandbox, MONEY, type ErrorBody, type ListBody } from './helpers';
 
 const sb = withSandbox({ seed: 2, data: { invoices: 200 } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SandboxStore, type CommunicationWay, type Contact, type Invoice } from '../../src/sandbox';
+import { SandboxStore, type CommunicationWay, type Contact, type Invoice } from '../../sandbox';
 import { STATIC_COUNTRY_GERMANY } from '../fixtures';
 import { BERLIN_ISO, MONEY, cents } from './helpers';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommunicationWay, Contact, ContactAddress, Invoice, StaticCountry } from '../../src/sandbox';
+import type { CommunicationWay, Contact, ContactAddress, Invoice, StaticCountry } from '../../sandbox';
 import { api, manualClock, withSandbox, type ErrorBody, type ListBody } from './helpers';
 
 const clock = manualClock('2026-11-20T10:00:00+01:00');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { latencyMs } from '../../src/sandbox/server';
+import { latencyMs } from '../../sandbox/server';
 import { api, until, withSandbox, type ListBody } from './helpers';
 
 // The sandbox's latency profile. Lower bounds only: a busy machine makes an answer later, never earlier. How

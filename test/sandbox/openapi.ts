@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { applySpecExceptions, type SpecException } from '../../src/sandbox/spec-exceptions';
+import { applySpecExceptions, type SpecException } from '../../sandbox/spec-exceptions';
 import { SEVDESK_SPEC_PATH } from '../fixtures';
 
 // Loads the official sevDesk OpenAPI 3.0 spec and turns its component schemas into JSON Schema for ajv.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommunicationWay, Contact, Invoice } from '../../src/sandbox';
+import type { CommunicationWay, Contact, Invoice } from '../../sandbox';
 import { api, control, withSandbox, type ListBody } from './helpers';
 
 // Poison records for tests and the fault campaign: raw wire fields served over an object's real ones, for

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SandboxError, SandboxStore } from '../../src/sandbox';
+import { SandboxError, SandboxStore } from '../../sandbox';
 import { cents, manualClock } from './helpers';
 
 const NOW = '2026-11-20T10:00:00+01:00';

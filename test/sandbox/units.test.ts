@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { berlinDayIso, berlinIso, berlinMidnight } from '../../src/sandbox/berlin-time';
-import { IdSpace } from '../../src/sandbox/ids';
-import { centsToWire, parseCents, taxCents } from '../../src/sandbox/money';
+import { berlinDayIso, berlinIso, berlinMidnight } from '../../sandbox/berlin-time';
+import { IdSpace } from '../../sandbox/ids';
+import { centsToWire, parseCents, taxCents } from '../../sandbox/money';
 
 describe('berlin time', () => {
   const intl = new Intl.DateTimeFormat('sv-SE', {

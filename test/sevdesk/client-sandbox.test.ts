@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/index';
+import { startSandbox } from '../../sandbox/index';
 import {
   closeDefaultDispatchers,
   createSevdeskClient,

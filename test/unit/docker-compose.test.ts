@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../src/config';
 
 // No Docker engine or compose plugin on the CI machine: parse the file and check what can be checked
-// without one (issue 14: a compose stack that works on the second start too).
+// without one (a compose stack that works on the second start too).
 interface Healthcheck {
   test: string[];
   interval?: string;

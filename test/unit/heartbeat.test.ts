@@ -6,7 +6,7 @@ import { withHeartbeat } from '../../src/activities/heartbeat';
 import { createSevdeskClient } from '../../src/sevdesk/client';
 import { hang, json, startTestServer, type TestServer } from '../sevdesk/helpers/test-server';
 
-// Activities honour cancellation (issue 9 item 7): a purge or terminate cancels the activity; the
+// Activities honour cancellation: a purge or terminate cancels the activity; the
 // cancellation reaches it through its heartbeats, aborts the sevDesk request in flight and stops the loop.
 
 let server: TestServer;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AppDeps } from '../../src/app';
 import { addInterface, connectApp, getStatus, syncNow } from '../../src/app';
-import { startSandbox } from '../../src/sandbox';
+import { startSandbox } from '../../sandbox';
 import { accountSyncWorkflowId } from '../../src/shared';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/shared/search-attributes';
 import { WorkerStartup } from '../../src/worker/main';

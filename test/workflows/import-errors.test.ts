@@ -2,7 +2,7 @@
 // cannot go on stops in state `error`, the incremental sync keeps the account current meanwhile, and starting
 // the import again resumes it.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
 import { SEARCH_ATTRIBUTE_NAMES } from '../../src/shared/search-attributes';
 import { startImportUpdate, statusQuery, syncNowUpdate } from '../../src/workflows';
 import { statusWhen, useWorkflowEnv } from '../helpers/accounts';

@@ -1,7 +1,7 @@
 // A polite steady state: an account where nothing changed costs at most 2 sevDesk requests a cycle, also when
 // many contacts share one `update` minute (a CSV import), counted in the sandbox's request log.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox';
+import type { Sandbox } from '../../sandbox';
 import { syncNowUpdate } from '../../src/workflows';
 import { useWorkflowEnv } from '../helpers/accounts';
 

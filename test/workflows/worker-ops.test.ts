@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { addInterface, connectApp, getStatus, syncNow } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { startSandbox } from '../../src/sandbox';
+import { startSandbox } from '../../sandbox';
 import { freeLoopbackPort } from '../../src/worker/free-port';
 import { eventually, randomId, TEST_SECRET_KEY, testConfig } from '../helpers/env';
 

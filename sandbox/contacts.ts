@@ -469,7 +469,7 @@ export function generateAddresses(world: World, contact: ContactData): AddressDa
       zip,
       city,
       countryId: country.id,
-      // [GUESS] category 47 was seen in a capture (API-NOTES §9); 48 for a second address is invented.
+      // [GUESS] category 47 was seen in a capture (docs/sevdesk.md, "Contacts, e-mails, addresses"); 48 for a second address is invented.
       categoryId: slot === 0 ? (rng.chance(0.9) ? '47' : null) : '48',
       name: null,
       create,
@@ -531,7 +531,7 @@ export function contactToWire({
     governmentAgency: contact.governmentAgency,
     defaultShowVat: contact.defaultShowVat,
   };
-  // Unset references are left out entirely (API-NOTES §5 null rule); the parent sits after customerNumber.
+  // Unset references are left out entirely (docs/sevdesk.md, "Invoices"); the parent sits after customerNumber.
   if (parentId === null) return wire;
   const withParent: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(wire)) {

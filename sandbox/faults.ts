@@ -1,7 +1,7 @@
 // Injected failures for resilience tests. Everything here is INVENTED for the sandbox [GUESS]: sevDesk has
-// no documented rate limit and nobody has recorded a 429 (API-NOTES §3), and the shapes of gateway errors,
+// no documented rate limit and nobody has recorded a 429 (docs/sevdesk.md, "Rate limits"), and the shapes of gateway errors,
 // hangs and broken bodies are not documented either. Only error-200 imitates a measured behaviour (errors
-// with HTTP 200, API-NOTES §2), with an invented message.
+// with HTTP 200, docs/sevdesk.md, "Errors"), with an invented message.
 
 export type FaultKind =
   | 'rate-limit'
@@ -139,7 +139,7 @@ export const gatewayPage = (status: 401 | 403): string =>
   `<body>\r\n<center><h1>${status} ${status === 401 ? 'Authorization Required' : 'Forbidden'}</h1></center>\r\n` +
   '<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n';
 
-/** An nginx-style error page, the kind of non-JSON 5xx body a gateway sends (API-NOTES §2). */
+/** An nginx-style error page, the kind of non-JSON 5xx body a gateway sends (docs/sevdesk.md, "Errors"). */
 export const HTML_500 =
   '<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n' +
   '<center><h1>500 Internal Server Error</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';

@@ -84,7 +84,7 @@ export function buildInvoiceColumns(world: World): {
         (status === STATUS['200'] || status === STATUS['1000']) &&
         columns.cancelledBy[j] === -1;
       if (cancellable) {
-        // The cancellation (API-NOTES §6): the SR is paid at once, the original becomes 1000 with its
+        // The cancellation (docs/sevdesk.md, "Invoices"): the SR is paid at once, the original becomes 1000 with its
         // `update` moved to the cancellation time.
         columns.type[i] = TYPE.SR;
         columns.status[i] = STATUS['1000'];
@@ -319,7 +319,7 @@ export function blankInvoice({
     dunningLevel: null,
     addressParentName: summary.parentName,
     taxType: null,
-    // Unset references are left out entirely (API-NOTES §5 null rule): undefined here, so JSON drops them
+    // Unset references are left out entirely (docs/sevdesk.md, "Invoices"): undefined here, so JSON drops them
     // while every invoice keeps one object shape (fast to build) and the measured field order.
     paymentMethod,
     costCentre,
@@ -392,7 +392,7 @@ export function plainInvoice(invoice: Invoice): Invoice {
 }
 
 /**
- * The cancellation invoice for `original`, exactly as measured (API-NOTES §6): type SR, status 1000,
+ * The cancellation invoice for `original`, exactly as measured (docs/sevdesk.md, "Invoices"): type SR, status 1000,
  * origin ref, every sum negated, paidAmount 0, enshrined at once, a number from the RE sequence, and
  * contact, address, customerInternalNote and paymentMethod copied; invoiceDate = the cancellation time.
  */

@@ -29,7 +29,7 @@ export function errorResponse(err: SandboxError): ApiResponse {
   };
 }
 
-/** limit 1..1000 (default 100), else 400 with the documented message (API-NOTES §2, §4). */
+/** limit 1..1000 (default 100), else 400 with the documented message (docs/sevdesk.md, "Errors"). */
 function pageOf(params: Params): PageRequest {
   let limit = 100;
   const rawLimit = params.get('limit');
@@ -58,7 +58,7 @@ function text(params: Params, name: string): string | undefined {
 }
 
 function list<T>(page: Page<T>): unknown {
-  // `total` is a string, as in the spec's prose example (API-NOTES §4).
+  // `total` is a string, as in the spec's prose example (docs/sevdesk.md, "Lists and paging").
   return page.total === undefined
     ? { objects: page.items }
     : { objects: page.items, total: String(page.total) };
@@ -104,7 +104,7 @@ function byId<T>(found: T | undefined, model: string, id: string): ApiResponse {
 }
 
 /**
- * The sevDesk API v1 routes the sandbox knows (API-NOTES §4–§9). Unknown query parameters are ignored like
+ * The sevDesk API v1 routes the sandbox knows (docs/sevdesk.md, "Lists and paging"). Unknown query parameters are ignored like
  * sevDesk does. Throws SandboxError for API errors.
  */
 export function routeApi({
@@ -161,8 +161,8 @@ export function routeApi({
     if (id !== undefined && parts.length === 3) {
       if (method === 'POST' && action === 'cancelInvoice') {
         const sr = store.cancelInvoice(id);
-        // Measured: 201 with a single object, not a list (API-NOTES §4, §6). The extra property flags were
-        // seen in the live cancelInvoice reply (API-NOTES §5); their values are a [GUESS].
+        // Measured: 201 with a single object, not a list (docs/sevdesk.md, "Lists and paging"). The extra property flags were
+        // seen in the live cancelInvoice reply (docs/sevdesk.md, "Invoices"); their values are a [GUESS].
         return ok({ objects: { ...sr, propertyIsEInvoice: false, propertyUseNewCalculation: true } }, 201);
       }
       if (get && action === 'getIsPartiallyPaid') {
@@ -191,7 +191,7 @@ export function routeApi({
       const names = embeds(params);
       return ok(list({ ...result, items: result.items.map((c) => embedContact(store, c, names)) }));
     }
-    // GET by id returns persons too, without depth [GUESS, API-NOTES §7].
+    // GET by id returns persons too, without depth [GUESS, docs/sevdesk.md, "Contacts, e-mails, addresses"].
     if (id !== undefined && parts.length === 2) {
       const contact = store.contact(id);
       return byId(contact && embedContact(store, contact, embeds(params)), 'Contact', id);

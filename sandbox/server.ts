@@ -143,7 +143,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       faults.consume(fault);
       switch (fault.kind) {
         case 'rate-limit': {
-          // [GUESS] nobody has seen a sevDesk 429 (API-NOTES §3): body and header are invented.
+          // [GUESS] nobody has seen a sevDesk 429 (docs/sevdesk.md, "Rate limits"): body and header are invented.
           const body = JSON.stringify(
             errorEnvelope({ status: 429, code: null, message: 'Too Many Requests' }),
           );
@@ -168,7 +168,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           return;
         }
         case 'server-error-html':
-          // [GUESS] a gateway's HTML error page (API-NOTES §2 warns of non-JSON 5xx bodies).
+          // [GUESS] a gateway's HTML error page (docs/sevdesk.md, "Errors" warns of non-JSON 5xx bodies).
           entry.status = 500;
           res.writeHead(500, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(HTML_500) });
           res.end(HTML_500);
@@ -186,7 +186,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           );
           return;
         case 'error-200':
-          // Errors with HTTP 200 are measured (API-NOTES §2); this message is [GUESS].
+          // Errors with HTTP 200 are measured (docs/sevdesk.md, "Errors"); this message is [GUESS].
           send(res, entry, {
             status: 200,
             body: errorEnvelope({
@@ -207,9 +207,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }
 
     let response: ApiResponse;
-    // Header auth only: the raw token, no "Bearer", no ?token= (API-NOTES §1).
+    // Header auth only: the raw token, no "Bearer", no ?token= (docs/sevdesk.md, "Access").
     if (req.headers.authorization !== token) {
-      // [GUESS] the exact body of a 401 (API-NOTES §1).
+      // [GUESS] the exact body of a 401 (docs/sevdesk.md, "Access").
       response = errorResponse(
         new SandboxError({ status: 401, code: null, message: 'Authentication required' }),
       );

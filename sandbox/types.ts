@@ -1,4 +1,4 @@
-// Wire shapes as the sandbox sends them (API-NOTES §5, §7–§9): ids are strings, money is a decimal string
+// Wire shapes as the sandbox sends them (docs/sevdesk.md, "Invoices"): ids are strings, money is a decimal string
 // (paidAmount a number), flags are "0"/"1", scalars are null when empty, unset references are left out.
 
 export interface Ref<Name extends string = string> {
@@ -155,7 +155,7 @@ export interface ContactAddress {
   zip: string | null;
   city: string | null;
   country: Ref<'StaticCountry'>;
-  /** Left out when unset, like every unset reference (API-NOTES §5). */
+  /** Left out when unset, like every unset reference (docs/sevdesk.md, "Invoices"). */
   category?: Ref<'Category'>;
   name: string | null;
   sevClient: Ref<'SevClient'>;

@@ -14,7 +14,7 @@ export function centsToWire(cents: number): string {
   return `${sign}${whole}.${frac < 10 ? '0' : ''}${frac}`;
 }
 
-/** `paidAmount` is the one money field sent as a JSON number (API-NOTES §5). */
+/** `paidAmount` is the one money field sent as a JSON number (docs/sevdesk.md, "Invoices"). */
 export function centsToNumber(cents: number): number {
   return cents / 100;
 }
