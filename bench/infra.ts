@@ -2,7 +2,6 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -14,6 +13,7 @@ import { migrateDatabase } from '../src/db/migrate';
 import { workflowsPath } from '../src/workflow-bundle';
 import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
 import type { HostedSandbox, SandboxSpec } from './sandbox-host';
+import { freeLoopbackPort } from '../src/worker/free-port';
 
 const REPO = path.resolve(__dirname, '..');
 export const ADMIN_DATABASE_URL =
@@ -43,17 +43,8 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port free on 127.0.0.1 right now (the product's helper). */
+export const freePort = freeLoopbackPort;
 
 /** A child process the bench started; stop() ends exactly it (SIGTERM, then SIGKILL after a grace period). */
 export interface Child {

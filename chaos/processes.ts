@@ -2,27 +2,18 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Config } from '../src/config';
 import { devServerArgs } from '../src/dev/temporal-cli';
+import { freeLoopbackPort } from '../src/worker/free-port';
 
 const REPO = path.resolve(__dirname, '..');
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port free on 127.0.0.1 right now (the product's helper). */
+export const freePort = freeLoopbackPort;
 
 /** Children still alive when the campaign's process exits are killed with it, never left behind. */
 const live = new Set<ChildProcess>();

@@ -26,6 +26,17 @@ const NULLABLE_STRING: OpenApiSchema = { type: 'string', nullable: true };
 const FLAG: OpenApiSchema = { type: 'string', enum: ['0', '1'] };
 const STRING_ID: OpenApiSchema = { type: 'string', pattern: '^[0-9]+$' };
 
+/** A reference's id, which arrives as a string like every id. */
+const referenceId = (schema: string, property: string): SpecException => ({
+  kind: 'retype',
+  schema,
+  property,
+  to: STRING_ID,
+  source:
+    'measured: every reference recorded on a live account has a string id (jernoxit/sevdesk-rs, TomDixon63/OrderManager2)',
+  why: 'A reference is {"id":"<digits>",…}: the id is a string.',
+});
+
 export const SPEC_EXCEPTIONS: readonly SpecException[] = [
   // ---- Invoice ----
   {
@@ -208,33 +219,9 @@ export const SPEC_EXCEPTIONS: readonly SpecException[] = [
     source: 'measured: a string in the addresses recorded on a live test account and a production account',
     why: 'Ids arrive as strings.',
   },
-  {
-    kind: 'retype',
-    schema: 'Model_ContactAddressResponse',
-    property: 'country.id',
-    to: STRING_ID,
-    source:
-      'measured: every reference recorded on a live account has a string id (jernoxit/sevdesk-rs, TomDixon63/OrderManager2)',
-    why: 'A reference is {"id":"<digits>",…}: the id is a string.',
-  },
-  {
-    kind: 'retype',
-    schema: 'Model_ContactAddressResponse',
-    property: 'category.id',
-    to: STRING_ID,
-    source:
-      'measured: every reference recorded on a live account has a string id (jernoxit/sevdesk-rs, TomDixon63/OrderManager2)',
-    why: 'A reference is {"id":"<digits>",…}: the id is a string.',
-  },
-  {
-    kind: 'retype',
-    schema: 'Model_ContactAddressResponse',
-    property: 'sevClient.id',
-    to: STRING_ID,
-    source:
-      'measured: every reference recorded on a live account has a string id (jernoxit/sevdesk-rs, TomDixon63/OrderManager2)',
-    why: 'A reference is {"id":"<digits>",…}: the id is a string.',
-  },
+  referenceId('Model_ContactAddressResponse', 'country.id'),
+  referenceId('Model_ContactAddressResponse', 'category.id'),
+  referenceId('Model_ContactAddressResponse', 'sevClient.id'),
   {
     kind: 'extra',
     schema: 'Model_ContactAddressResponse',

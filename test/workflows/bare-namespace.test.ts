@@ -26,6 +26,9 @@ const TEXT = 1;
 const { account: ACCOUNT_SA, state: STATE_SA } = SEARCH_ATTRIBUTE_NAMES;
 
 let bare: BareTemporal;
+/** The test config on the bare server, in one of its namespaces (`default` unless named). */
+const onBare = (temporalNamespace?: string) =>
+  testConfig({ temporalAddress: bare.address, ...(temporalNamespace ? { temporalNamespace } : {}) });
 
 beforeAll(async () => {
   bare = await startBareTemporal({ namespaces: [REFUSED, WRONG_TYPE, DRIFT] });
@@ -66,14 +69,15 @@ function refusingServices(refuse: () => boolean, onAdd?: () => Promise<void>): N
   };
 }
 
-describe('a Temporal namespace without the search attributes', () => {
+// Each test starts workers against the bare server: a minute each at most.
+describe('a Temporal namespace without the search attributes', { timeout: 60_000 }, () => {
   it(
     'the worker registers them at start; the account workflow then syncs with no failed workflow task',
     { timeout: 120_000 },
     async () => {
       expect(await custom('default')).not.toHaveProperty(ACCOUNT_SA);
       expect(await custom('default')).not.toHaveProperty(STATE_SA);
-      const config = testConfig({ temporalAddress: bare.address });
+      const config = onBare();
       const worker = await startWorker(config);
       const sb = await startSandbox({ seed: 4711, data: { invoices: 40 } });
       let app: AppDeps | undefined;
@@ -130,171 +134,156 @@ describe('a Temporal namespace without the search attributes', () => {
     },
   );
 
-  it(
-    'refuses to start where it may not register them: the commands in the error, the reason on /readyz',
-    { timeout: 60_000 },
-    async () => {
-      const config = testConfig({ temporalAddress: bare.address, temporalNamespace: REFUSED });
-      let asked!: () => void;
-      const addAsked = new Promise<void>((r) => (asked = r));
-      let answer!: () => void;
-      const answered = new Promise<void>((r) => (answer = r));
-      const services = refusingServices(
-        () => true,
-        async () => {
-          asked();
-          await answered;
-        },
-      );
-      const startup = new WorkerStartup(REFUSED);
-      const ops = await startOpsServer(startup, { port: 0, host: '127.0.0.1' });
-      try {
-        const started = startup.start({
-          config,
-          workflowBundle: { codePath: inject('workflowBundlePath') },
-          namespaceServices: services,
-        });
-        const outcome = started.then(
-          () => undefined,
-          (err: unknown) => err,
-        );
-        await addAsked;
-        // While it registers: alive, not ready, and why.
-        expect((await get(ops.port, '/healthz')).status).toBe(200);
-        const pending = await get(ops.port, '/readyz');
-        expect(pending.status).toBe(503);
-        expect(pending.body).toEqual({
-          ready: false,
-          worker: 'INITIALIZED',
-          reason: `registering the search attributes ${ACCOUNT_SA}, ${STATE_SA} in Temporal namespace ${REFUSED}`,
-        });
-
-        answer();
-        const err = await outcome;
-        expect(err).toBeInstanceOf(NamespaceSetupError);
-        const e = err as NamespaceSetupError;
-        expect(e.type).toBe('search_attribute_missing');
-        expect(e.message).toContain('PERMISSION_DENIED: Request unauthorized.');
-        for (const name of [ACCOUNT_SA, STATE_SA])
-          expect(e.message).toContain(
-            `temporal operator search-attribute create --address ${bare.address} --namespace ${REFUSED} --name ${name} --type Keyword`,
-          );
-        expect(e.message).toContain(
-          `tcld namespace search-attributes add --namespace ${REFUSED} --search-attribute ${ACCOUNT_SA}=Keyword --search-attribute ${STATE_SA}=Keyword`,
-        );
-
-        const failed = await get(ops.port, '/readyz');
-        expect(failed.status).toBe(503);
-        expect(failed.body).toEqual({ ready: false, worker: 'FAILED', reason: e.summary });
-        expect(e.summary).toBe(
-          `Temporal namespace ${REFUSED} lacks the search attributes ${ACCOUNT_SA}, ${STATE_SA} and the worker ` +
-            'could not register them (PERMISSION_DENIED: Request unauthorized.)',
-        );
-        // Nothing registered, and nothing polls the task queue.
-        expect(await custom(REFUSED)).toEqual({});
-        const queue = await bare.connection.workflowService.describeTaskQueue({
-          namespace: REFUSED,
-          taskQueue: { name: config.taskQueue },
-          taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
-        });
-        expect(queue.pollers ?? []).toEqual([]);
-      } finally {
-        await ops.close();
-      }
-    },
-  );
-
-  it(
-    '`sevsync worker` exits non-zero on an attribute registered with another type, saying so',
-    { timeout: 60_000 },
-    async () => {
-      const config = testConfig({ temporalAddress: bare.address, temporalNamespace: WRONG_TYPE });
-      const w = spawnWorkerProcess(config);
-      const code = await Promise.race([
-        w.exited,
-        new Promise<string>((r) => setTimeout(() => r('still running after 45 s'), 45_000).unref()),
-      ]);
-      if (code !== 1) w.child.kill('SIGKILL');
-      const out = w.output();
-      expect(code, out.slice(-3000)).toBe(1);
-      expect(out).toContain(
-        `error: Temporal namespace ${WRONG_TYPE} has a search attribute of the wrong type: ` +
-          `${STATE_SA} is registered as Text, sevsync needs Keyword`,
-      );
-      expect(out).toContain(
-        `temporal operator search-attribute remove --address ${bare.address} --namespace ${WRONG_TYPE} --name ${STATE_SA} --yes`,
-      );
-      expect(out).toContain(
-        `temporal operator search-attribute create --address ${bare.address} --namespace ${WRONG_TYPE} --name ${STATE_SA} --type Keyword`,
-      );
-      expect(out).toContain(
-        `temporal operator search-attribute create --address ${bare.address} --namespace ${WRONG_TYPE} --name ${ACCOUNT_SA} --type Keyword`,
-      );
-      expect(out).toContain('worker not started');
-      expect(out).not.toContain('worker polling task queue');
-      expect(out).not.toContain(TEST_SECRET_KEY.toString('base64'));
-      // It registered nothing next to the wrong one: fixing it is the operator's call.
-      expect(await custom(WRONG_TYPE)).toEqual({ [STATE_SA]: TEXT });
-    },
-  );
-
-  it(
-    'a running worker whose attribute is removed registers it again, or says so on /readyz and in the log',
-    { timeout: 60_000 },
-    async () => {
-      const config = testConfig({ temporalAddress: bare.address, temporalNamespace: DRIFT });
-      let refuse = false;
-      const worker = await startWorker(config, {
-        namespaceServices: refusingServices(() => refuse),
-        namespaceRecheckMs: 100,
+  it('refuses to start where it may not register them: the commands in the error, the reason on /readyz', async () => {
+    const config = onBare(REFUSED);
+    let asked!: () => void;
+    const addAsked = new Promise<void>((r) => (asked = r));
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => (answer = r));
+    const services = refusingServices(
+      () => true,
+      async () => {
+        asked();
+        await answered;
+      },
+    );
+    const startup = new WorkerStartup(REFUSED);
+    const ops = await startOpsServer(startup, { port: 0, host: '127.0.0.1' });
+    try {
+      const started = startup.start({
+        config,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        namespaceServices: services,
       });
-      const ops = await startOpsServer(worker.handle, { port: 0, host: '127.0.0.1' });
-      const remove = () =>
-        bare.connection.operatorService.removeSearchAttributes({
-          namespace: DRIFT,
-          searchAttributes: [STATE_SA],
-        });
-      try {
-        await eventually(async () => (await get(ops.port, '/readyz')).status === 200, 30_000, 'ready');
+      const outcome = started.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      await addAsked;
+      // While it registers: alive, not ready, and why.
+      expect((await get(ops.port, '/healthz')).status).toBe(200);
+      const pending = await get(ops.port, '/readyz');
+      expect(pending.status).toBe(503);
+      expect(pending.body).toEqual({
+        ready: false,
+        worker: 'INITIALIZED',
+        reason: `registering the search attributes ${ACCOUNT_SA}, ${STATE_SA} in Temporal namespace ${REFUSED}`,
+      });
 
-        await remove();
-        await eventually(async () => (await custom(DRIFT))[STATE_SA] === KEYWORD, 30_000, 'registered again');
-        await eventually(
-          async () =>
-            capturedLogs.some((l) => l.includes(`the search attributes ${STATE_SA} were gone from`)),
-          10_000,
-          'the warning',
+      answer();
+      const err = await outcome;
+      expect(err).toBeInstanceOf(NamespaceSetupError);
+      const e = err as NamespaceSetupError;
+      expect(e.type).toBe('search_attribute_missing');
+      expect(e.message).toContain('PERMISSION_DENIED: Request unauthorized.');
+      for (const name of [ACCOUNT_SA, STATE_SA])
+        expect(e.message).toContain(
+          `temporal operator search-attribute create --address ${bare.address} --namespace ${REFUSED} --name ${name} --type Keyword`,
         );
+      expect(e.message).toContain(
+        `tcld namespace search-attributes add --namespace ${REFUSED} --search-attribute ${ACCOUNT_SA}=Keyword --search-attribute ${STATE_SA}=Keyword`,
+      );
 
-        refuse = true;
-        await remove();
-        const notReady = await eventually(
-          async () => {
-            const r = await get(ops.port, '/readyz');
-            return r.status === 503 ? r.body : undefined;
-          },
-          30_000,
-          '/readyz 503',
-        );
-        expect(notReady).toMatchObject({ ready: false, worker: 'RUNNING', database: true });
-        expect(notReady['reason']).toBe(
-          `Temporal namespace ${DRIFT} lacks the search attributes ${STATE_SA} and the worker could not ` +
-            'register them (PERMISSION_DENIED: Request unauthorized.)',
-        );
-        const error = capturedLogs.find(
-          (l) => l.startsWith('ERROR') && l.includes(`namespace ${DRIFT} lacks`),
-        );
-        expect(error).toContain(
-          `temporal operator search-attribute create --address ${bare.address} --namespace ${DRIFT} --name ${STATE_SA} --type Keyword`,
-        );
+      const failed = await get(ops.port, '/readyz');
+      expect(failed.status).toBe(503);
+      expect(failed.body).toEqual({ ready: false, worker: 'FAILED', reason: e.summary });
+      expect(e.summary).toBe(
+        `Temporal namespace ${REFUSED} lacks the search attributes ${ACCOUNT_SA}, ${STATE_SA} and the worker ` +
+          'could not register them (PERMISSION_DENIED: Request unauthorized.)',
+      );
+      // Nothing registered, and nothing polls the task queue.
+      expect(await custom(REFUSED)).toEqual({});
+      const queue = await bare.connection.workflowService.describeTaskQueue({
+        namespace: REFUSED,
+        taskQueue: { name: config.taskQueue },
+        taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+      });
+      expect(queue.pollers ?? []).toEqual([]);
+    } finally {
+      await ops.close();
+    }
+  });
 
-        refuse = false;
-        await eventually(async () => (await get(ops.port, '/readyz')).status === 200, 30_000, 'ready again');
-        expect((await custom(DRIFT))[STATE_SA]).toBe(KEYWORD);
-      } finally {
-        await ops.close();
-        await worker.stop();
-      }
-    },
-  );
+  it('`sevsync worker` exits non-zero on an attribute registered with another type, saying so', async () => {
+    const config = onBare(WRONG_TYPE);
+    const w = spawnWorkerProcess(config);
+    const code = await Promise.race([
+      w.exited,
+      new Promise<string>((r) => setTimeout(() => r('still running after 45 s'), 45_000).unref()),
+    ]);
+    if (code !== 1) w.child.kill('SIGKILL');
+    const out = w.output();
+    expect(code, out.slice(-3000)).toBe(1);
+    expect(out).toContain(
+      `error: Temporal namespace ${WRONG_TYPE} has a search attribute of the wrong type: ` +
+        `${STATE_SA} is registered as Text, sevsync needs Keyword`,
+    );
+    expect(out).toContain(
+      `temporal operator search-attribute remove --address ${bare.address} --namespace ${WRONG_TYPE} --name ${STATE_SA} --yes`,
+    );
+    expect(out).toContain(
+      `temporal operator search-attribute create --address ${bare.address} --namespace ${WRONG_TYPE} --name ${STATE_SA} --type Keyword`,
+    );
+    expect(out).toContain(
+      `temporal operator search-attribute create --address ${bare.address} --namespace ${WRONG_TYPE} --name ${ACCOUNT_SA} --type Keyword`,
+    );
+    expect(out).toContain('worker not started');
+    expect(out).not.toContain('worker polling task queue');
+    expect(out).not.toContain(TEST_SECRET_KEY.toString('base64'));
+    // It registered nothing next to the wrong one: fixing it is the operator's call.
+    expect(await custom(WRONG_TYPE)).toEqual({ [STATE_SA]: TEXT });
+  });
+
+  it('a running worker whose attribute is removed registers it again, or says so on /readyz and in the log', async () => {
+    const config = onBare(DRIFT);
+    let refuse = false;
+    const worker = await startWorker(config, {
+      namespaceServices: refusingServices(() => refuse),
+      namespaceRecheckMs: 100,
+    });
+    const ops = await startOpsServer(worker.handle, { port: 0, host: '127.0.0.1' });
+    const remove = () =>
+      bare.connection.operatorService.removeSearchAttributes({
+        namespace: DRIFT,
+        searchAttributes: [STATE_SA],
+      });
+    try {
+      await eventually(async () => (await get(ops.port, '/readyz')).status === 200, 30_000, 'ready');
+
+      await remove();
+      await eventually(async () => (await custom(DRIFT))[STATE_SA] === KEYWORD, 30_000, 'registered again');
+      await eventually(
+        async () => capturedLogs.some((l) => l.includes(`the search attributes ${STATE_SA} were gone from`)),
+        10_000,
+        'the warning',
+      );
+
+      refuse = true;
+      await remove();
+      const notReady = await eventually(
+        async () => {
+          const r = await get(ops.port, '/readyz');
+          return r.status === 503 ? r.body : undefined;
+        },
+        30_000,
+        '/readyz 503',
+      );
+      expect(notReady).toMatchObject({ ready: false, worker: 'RUNNING', database: true });
+      expect(notReady['reason']).toBe(
+        `Temporal namespace ${DRIFT} lacks the search attributes ${STATE_SA} and the worker could not ` +
+          'register them (PERMISSION_DENIED: Request unauthorized.)',
+      );
+      const error = capturedLogs.find((l) => l.startsWith('ERROR') && l.includes(`namespace ${DRIFT} lacks`));
+      expect(error).toContain(
+        `temporal operator search-attribute create --address ${bare.address} --namespace ${DRIFT} --name ${STATE_SA} --type Keyword`,
+      );
+
+      refuse = false;
+      await eventually(async () => (await get(ops.port, '/readyz')).status === 200, 30_000, 'ready again');
+      expect((await custom(DRIFT))[STATE_SA]).toBe(KEYWORD);
+    } finally {
+      await ops.close();
+      await worker.stop();
+    }
+  });
 });
