@@ -1,6 +1,6 @@
 // sevsync's own Prometheus metrics (prom-client), served by the worker on /metrics next to the Temporal SDK's.
 //
-// Counted in one place: src/worker.ts observes every activity's result (syncs, invoices written, records
+// Counted in one place: src/worker/instrument.ts observes every activity's result (syncs, invoices written, records
 // reported invalid, import progress) and every sevDesk request (via the client's onRequest hook), labelled
 // by account. Activities need not call these themselves; code that adds a new fact adds a metric here and
 // counts it from the worker's observer (or, if only the activity can see it, there and only there).

@@ -1,5 +1,5 @@
 // The application layer: every use case of sevsync, as functions over injected dependencies (AppDeps).
-// The CLI (src/client.ts, src/cli/) and the HTTP API only parse input, call these and format the result;
+// The CLI (src/cli) and the HTTP API only parse input, call these and format the result;
 // errors the caller can act on are AppError with a `type` (httpStatusOf maps it to a status code).
 //
 // One writer per fact:

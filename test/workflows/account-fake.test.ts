@@ -83,7 +83,7 @@ beforeAll(async () => {
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities: fakes,
   });
-  // The walks' activities have a task queue of their own (src/worker.ts runs both).
+  // The walks' activities have a task queue of their own (src/worker/create.ts runs both).
   walks = await Worker.create({
     connection,
     taskQueue: importTaskQueue(config.taskQueue),
