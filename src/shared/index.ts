@@ -39,6 +39,8 @@ export const ErrorTypes = {
   countMismatch: 'SevdeskCountMismatch',
   /** A sevDesk record that cannot be stored (domain/limits): reported as an invalid issue, never thrown on. */
   recordError: 'RecordError',
+  /** A walk the account workflow starts itself could not start (its error is recorded; the sync goes on). */
+  importStartFailed: 'ImportStartFailed',
 } as const;
 
 export type InterfaceState = 'idle' | 'syncing' | 'paused' | 'error';

@@ -339,7 +339,7 @@ class Account {
       await this.startWalk(kind, false);
     } catch (err) {
       this.state.lastError = {
-        type: 'ImportStartFailed',
+        type: ErrorTypes.importStartFailed,
         message: `the ${kind} could not start: ${String(err)}`,
       };
       log.warn('walk did not start', { kind, error: String(err) });

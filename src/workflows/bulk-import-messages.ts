@@ -22,8 +22,8 @@ export const WALK_FATAL = [
   ErrorTypes.invalidToken,
   ErrorTypes.interfaceMissing,
   ErrorTypes.otherCompany,
-  'SevdeskWalkIncomplete',
-  'ImportCheckpointMissing',
+  ErrorTypes.walkIncomplete,
+  ErrorTypes.checkpointMissing,
 ] as const;
 
 /** patched() ids of the walk: each guards a change that running walks would not survive (docs/deploys.md). */
