@@ -2,8 +2,8 @@ import type { Sql } from '../src/db/client';
 
 // Times every statement the product code sends through a postgres.js handle, without touching that code: a
 // Proxy around the tagged-template function (and around each transaction's `tx`). postgres.js queries are
-// lazy and run when first awaited; the product awaits each one at once, so attaching the timer's `then`
-// starts it no earlier than the caller would. The overhead is a performance.now() pair per statement.
+// lazy and run when first awaited; the timer starts there (see timeQuery). The overhead is a
+// performance.now() pair per statement.
 
 export class StatementTimes {
   readonly byLabel = new Map<string, { count: number; ms: number }>();
@@ -29,10 +29,33 @@ export function statementLabel(text: string): string {
   return words.slice(0, n).join(' ').replace(/\(.*$/, '').slice(0, 60);
 }
 
+/**
+ * Times a statement from the moment the product awaits it. The timer hooks the query's own `then` instead of
+ * calling it: a tagged template may also be a fragment that the product interpolates into another statement,
+ * and calling `then` on a fragment would run it on its own.
+ */
 function timeQuery(query: unknown, label: string, times: StatementTimes): void {
-  const started = performance.now();
-  const done = () => times.record(label, performance.now() - started);
-  (query as PromiseLike<unknown>).then(done, done);
+  const q = query as { then: PromiseLike<unknown>['then'] };
+  const run = q.then.bind(q);
+  let started: number | undefined;
+  q.then = (onFulfilled, onRejected) => {
+    if (started === undefined) {
+      started = performance.now();
+      const t0 = started;
+      const done = () => times.record(label, performance.now() - t0);
+      return run(
+        (v) => {
+          done();
+          return v;
+        },
+        (e: unknown) => {
+          done();
+          throw e;
+        },
+      ).then(onFulfilled, onRejected);
+    }
+    return run(onFulfilled, onRejected);
+  };
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
