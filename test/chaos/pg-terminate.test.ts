@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 
 // The fault campaign's "pg-terminate" fault killed the worker through postgres.js itself (a TypeError thrown
-// from `nextWrite` in an Immediate, porsager/postgres#1154/#1208, and an unhandled rejection of the type
-// fetch after connect). patches/postgres+3.4.9.patch (applied by `npm ci` through patch-package) fixes both;
+// from `nextWrite` in an Immediate when the server ends the connection mid-write, and an unhandled rejection of
+// the type fetch after connect). patches/postgres+3.4.9.patch (applied by `npm ci` through patch-package) fixes both;
 // this runs the hammer against the installed driver. Without the patch the victim dies within a few seconds
 // (`npx tsx chaos/pg-terminate-hammer.ts --driver <unpatched copy>`).
 
