@@ -22,6 +22,7 @@ export default defineConfig({
             'test/replay/**/*.test.ts',
             'test/e2e/**/*.test.ts',
             'test/chaos/**/*.test.ts',
+            'test/webhooks/**/*.test.ts',
           ],
           globalSetup: ['test/helpers/global-setup.ts'],
           pool: 'forks',

@@ -150,7 +150,7 @@ export async function runBaseline(
       requestOffset = nextOffset;
     }
     // As finishImport: the values of every customer, once.
-    await recomputeAccountValues(db.sql, opts.accountId);
+    await db.sql.begin((tx) => recomputeAccountValues(tx, opts.accountId, 0));
     const seconds = (performance.now() - started) / 1000;
     const [row] = await db.sql<{ n: number }[]>`
       select count(*)::int as n from invoices where account_id = ${opts.accountId}`;

@@ -63,6 +63,16 @@ const ConfigSchema = z.object({
       if (!r.ok) ctx.addIssue({ code: 'custom', message: r.reason });
     }),
   SEVSYNC_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  // The change feed and its webhooks.
+  SEVSYNC_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
+  SEVSYNC_WEBHOOK_TASK_QUEUE: z.string().min(1).default('sevsync-webhooks'),
+  SEVSYNC_WEBHOOK_GIVE_UP_HOURS: z.coerce
+    .number()
+    .min(0.01)
+    .max(24 * 30)
+    .default(72),
+  SEVSYNC_WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1', 'false', 'true']).default('0'),
+  SEVSYNC_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   // Operations (the worker process); every one has a production default.
   SEVSYNC_SECRET_KEY_FILE: z.string().min(1).optional(),
   SEVSYNC_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
@@ -167,7 +177,31 @@ export interface Config {
   syncIntervalSeconds: number;
   /** Worker-process settings; optional so hand-built configs (tests) may leave them to DEFAULT_OPS. */
   ops?: OpsConfig;
+  /** The change feed and webhook delivery; optional like `ops` (DEFAULT_EVENTS). */
+  events?: EventsConfig;
 }
+
+/** The change feed's retention and how webhooks are delivered (README, "Change feed and webhooks"). */
+export interface EventsConfig {
+  /** Events older than this are removed; a cursor older than what is kept gets 410. */
+  retentionDays: number;
+  /** The task queue of the delivery workflows (one per endpoint), apart from the sync's. */
+  webhookTaskQueue: string;
+  /** An endpoint that has failed for this long is disabled (until enabled again, which resumes it). */
+  webhookGiveUpHours: number;
+  /** Deliver to private networks (10/8, 172.16/12, 192.168/16, link-local, fc00::/7): off by default. */
+  webhookAllowPrivate: boolean;
+  /** Per delivery: connect, send and an answer's headers and body, in ms. */
+  webhookTimeoutMs: number;
+}
+
+export const DEFAULT_EVENTS: EventsConfig = {
+  retentionDays: 90,
+  webhookTaskQueue: 'sevsync-webhooks',
+  webhookGiveUpHours: 72,
+  webhookAllowPrivate: false,
+  webhookTimeoutMs: 10_000,
+};
 
 /** The environment that gives a child process (a worker started by a test or bench) this config's core. */
 export function configEnv(config: Config): Record<string, string> {
@@ -204,6 +238,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ...secretKeys(c.SEVSYNC_SECRET_KEYS, c.SEVSYNC_SECRET_KEY),
     sevdeskBaseUrl: c.SEVDESK_BASE_URL.replace(/\/+$/, ''),
     syncIntervalSeconds: c.SEVSYNC_SYNC_INTERVAL_SECONDS,
+    events: {
+      retentionDays: c.SEVSYNC_EVENT_RETENTION_DAYS,
+      webhookTaskQueue: c.SEVSYNC_WEBHOOK_TASK_QUEUE,
+      webhookGiveUpHours: c.SEVSYNC_WEBHOOK_GIVE_UP_HOURS,
+      webhookAllowPrivate:
+        c.SEVSYNC_WEBHOOK_ALLOW_PRIVATE === '1' || c.SEVSYNC_WEBHOOK_ALLOW_PRIVATE === 'true',
+      webhookTimeoutMs: c.SEVSYNC_WEBHOOK_TIMEOUT_MS,
+    },
     ops: {
       statementTimeoutMs: c.SEVSYNC_DB_STATEMENT_TIMEOUT_MS,
       workerHttpPort: c.SEVSYNC_WORKER_HTTP_PORT,

@@ -1,10 +1,12 @@
 // The walk activities of an import or reconcile: begin (checkpoint and contacts), pages in batches through
 // the page window, finish (sweep, values, cursor), fail. The page itself is walk.ts, the window
 // page-window.ts, the sweep reconcile.ts.
-import { recomputeAccountValues, upsertSourceContacts } from '../db/customers';
+import { upsertSourceContacts } from '../db/customers';
+import { lockAccountEvents } from '../db/events';
 import {
   clearSeen,
   createCheckpoint,
+  recomputeWalkValues,
   failCheckpoint,
   finishCheckpoint,
   loadCheckpoint,
@@ -187,7 +189,7 @@ export function createImportActivities(deps: ActivityDeps) {
             classify: (page, baseCurrency) => batch.classified(at, page, baseCurrency),
           });
           batch.done(offset);
-          if (res.paused && !ref.dryRun) await recomputeAccountValues(deps.sql, ref.accountId);
+          if (res.paused && !ref.dryRun) await deps.sql.begin((tx) => recomputeWalkValues(tx, ref));
           if (!res.paused) pages += 1;
           total = res.total ?? total;
           const expected = requestOffsetOf(offset) + IMPORT_PAGE_SIZE;
@@ -239,10 +241,11 @@ export function createImportActivities(deps: ActivityDeps) {
         });
       }
       await deps.sql.begin(async (tx) => {
+        await lockAccountEvents(tx, ref.accountId);
         const again = await lockCheckpoint(tx, ref);
         if (again?.state === 'done') return;
         if (!ref.dryRun) {
-          await recomputeAccountValues(tx, ref.accountId);
+          await recomputeWalkValues(tx, ref);
           stats.deleted = await markDeleted(tx, ref.accountId, confirmed);
           if (ref.kind === 'reconcile') await markReconciled(tx, ref.accountId);
           else await moveCursorAfterImport(tx, ref, overlap);
@@ -273,7 +276,7 @@ export function createImportActivities(deps: ActivityDeps) {
     dryRunContacts.forget(ref.importId);
     await failCheckpoint(deps.sql, ref, ref.message);
     // The pages written so far count from now on, not only once a resumed walk finishes.
-    if (!ref.dryRun) await recomputeAccountValues(deps.sql, ref.accountId);
+    if (!ref.dryRun) await deps.sql.begin((tx) => recomputeWalkValues(tx, ref));
   }
 
   return { beginImport, importPage, importPages, finishImport, failImport };

@@ -5,6 +5,7 @@ import type { ContactRow } from '../domain/contact';
 import { cleanText } from '../domain/text';
 import { SOURCE_SEVDESK } from '../shared';
 import type { Sql, Tx } from './client';
+import { lockAccountEvents } from './events';
 import { contactIssueId, recordIssues, reportUnreadableContacts, resolveInvalidIssues } from './issues';
 import { amountOnBasis, counted } from './rules.sql';
 
@@ -129,14 +130,26 @@ export async function upsertCustomersForContacts(
 export const customersOf = (rows: readonly { customer_id: number | null }[]): number[] =>
   rows.flatMap((r) => (r.customer_id === null ? [] : [Number(r.customer_id)]));
 
-/** "Invoices" = sum of counted invoices; "Total" = sum of all the customer's values. Never incremental. */
+/**
+ * "Invoices" = sum of counted invoices; "Total" = sum of all the customer's values. Never incremental. Each
+ * customer whose values change gets a `customer.values_changed` event with the values before and after and
+ * its causes: the invoice events naming it that were written in this transaction, or, for a walk that
+ * deferred its values (`causesSince`), every one after that seq of the account.
+ */
 export async function recomputeCustomerValues(
   tx: Tx,
   accountId: string,
   customerIds: number[],
+  causesSince?: number,
 ): Promise<void> {
   const ids = [...new Set(customerIds)];
   if (ids.length === 0) return;
+  const before = await tx.unsafe<{ id: string; invoices: string; total: string }[]>(
+    `select c.id, coalesce(v.amount, 0)::numeric(14,2)::text as invoices, c.total_value::numeric(14,2)::text as total
+     from customers c left join customer_values v on v.customer_id = c.id and v.kind = 'invoices'
+     where c.account_id = $1 and c.id = any($2::bigint[])`,
+    [accountId, ids],
+  );
   await tx.unsafe(
     `insert into customer_values (customer_id, kind, amount, currency, updated_at)
      select c.id, 'invoices', coalesce(sum(i.amount) filter (where ${counted('i')}), 0),
@@ -158,15 +171,62 @@ export async function recomputeCustomerValues(
      where c.id = v.customer_id and c.account_id = $1 and c.total_value is distinct from v.total`,
     [accountId, ids],
   );
+  await emitValuesChanged(tx, accountId, before, causesSince ?? null);
+}
+
+/** At most this many causes are listed per event; `moreCauses` counts the rest. */
+const MAX_CAUSES = 100;
+
+async function emitValuesChanged(
+  tx: Tx,
+  accountId: string,
+  before: readonly { id: string; invoices: string; total: string }[],
+  causesSince: number | null,
+): Promise<void> {
+  await tx.unsafe(
+    `with b as (
+       select * from jsonb_to_recordset($2::jsonb) as r(id bigint, invoices numeric, total numeric)),
+     now_ as (
+       select c.id, c.email, coalesce(v.amount, 0)::numeric(14,2) as invoices, c.total_value::numeric(14,2) as total,
+         b.invoices as prev_invoices, b.total as prev_total, a.base_currency
+       from b join customers c on c.id = b.id
+       join accounts a on a.id = c.account_id
+       left join customer_values v on v.customer_id = c.id and v.kind = 'invoices'
+       where (coalesce(v.amount, 0), c.total_value) is distinct from (b.invoices, b.total)),
+     cause as (
+       select n.id, e.seq, e.type, e.data from now_ n
+       join events e on e.account_id = $1 and e.type like 'invoice.%'
+         and (e.data->>'customer' = n.email or e.data->'changes'->'customer'->>0 = n.email)
+       where case when $3::bigint is null then e.xid = pg_current_xact_id() else e.seq > $3::bigint end),
+     causes as (
+       select id, jsonb_agg(jsonb_build_object('sourceId', data->>'sourceId', 'number', data->>'number',
+           'change', split_part(type, '.', 2), 'status', data->>'status', 'amount', data->>'amount')
+           order by seq) filter (where rn <= ${MAX_CAUSES}) as list,
+         count(*) filter (where rn > ${MAX_CAUSES}) as more
+       from (select *, row_number() over (partition by id order by seq) as rn from cause) c
+       group by id)
+     select sevsync_emit($1, (
+       select jsonb_agg(jsonb_build_object('type', 'customer.values_changed', 'customer_id', n.id,
+           'data', jsonb_build_object('customer', n.email, 'currency', n.base_currency,
+             'values', jsonb_build_object('invoices', n.invoices::text, 'total', n.total::text),
+             'previous', jsonb_build_object('invoices', n.prev_invoices::numeric(14,2)::text,
+               'total', n.prev_total::numeric(14,2)::text),
+             'causes', coalesce(k.list, '[]'::jsonb))
+             || case when coalesce(k.more, 0) > 0 then jsonb_build_object('moreCauses', k.more) else '{}' end)
+         order by n.id)
+       from now_ n left join causes k on k.id = n.id))`,
+    [accountId, JSON.stringify(before), causesSince],
+  );
 }
 
 /** Every customer value of the account, recomputed: the end (or a stop) of a walk that deferred them. */
-export async function recomputeAccountValues(tx: Tx, accountId: string): Promise<void> {
+export async function recomputeAccountValues(tx: Tx, accountId: string, causesSince: number): Promise<void> {
   const rows = await tx<{ id: number }[]>`select id from customers where account_id = ${accountId}`;
   await recomputeCustomerValues(
     tx,
     accountId,
     rows.map((r) => Number(r.id)),
+    causesSince,
   );
 }
 
@@ -177,6 +237,7 @@ export async function recomputeAccountValues(tx: Tx, accountId: string): Promise
 export async function reassignContacts(sql: Sql, accountId: string, source: string, contactIds: string[]) {
   if (contactIds.length === 0) return { moved: 0 };
   return sql.begin(async (tx) => {
+    await lockAccountEvents(tx, accountId);
     const created = await upsertCustomersForContacts(tx, accountId, source, contactIds);
     const moved = await tx<{ old_id: number | null; new_id: number | null; source_id: string }[]>`
       with target as (
@@ -217,6 +278,7 @@ export async function applyAmountBasis(
   source: string = SOURCE_SEVDESK,
 ): Promise<void> {
   await sql.begin(async (tx) => {
+    await lockAccountEvents(tx, accountId);
     const rows = await tx<{ customer_id: number }[]>`
       update invoices set amount = ${amountOnBasis(tx, basis, '')}, updated_at = now()
       where account_id = ${accountId} and source = ${source}

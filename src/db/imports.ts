@@ -6,7 +6,8 @@ import { and, eq, ne, sql as expr } from 'drizzle-orm';
 import type { ImportStats } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
 import type { Sql, Tx } from './client';
-import { customersOf, recomputeCustomerValues } from './customers';
+import { customersOf, recomputeAccountValues, recomputeCustomerValues } from './customers';
+import { lastSeq, lockAccountEvents } from './events';
 import { orm } from './orm';
 import { jsonb } from './interfaces';
 import { importCheckpoints } from './schema';
@@ -66,8 +67,25 @@ export async function createCheckpoint(sql: Sql, ref: WalkRef, stats: ImportStat
       dryRun: ref.dryRun,
       state: 'running',
       stats,
+      valuesEventsFrom: await lastSeq(sql, ref.accountId),
     })
     .onConflictDoNothing();
+}
+
+/**
+ * The values a walk deferred, recomputed for the whole account (its end, a pause, a stop); the invoice
+ * events the walk wrote since the last such recompute are the causes of the values events.
+ */
+export async function recomputeWalkValues(tx: Tx, ref: WalkRef): Promise<void> {
+  await lockAccountEvents(tx, ref.accountId);
+  const [row] = await tx<{ from: string | null }[]>`
+    select values_events_from as from from import_checkpoints
+    where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
+  await recomputeAccountValues(tx, ref.accountId, Number(row?.from ?? 0));
+  await tx`
+    update import_checkpoints set values_events_from = coalesce((select last_seq from event_seqs
+      where account_id = ${ref.accountId}), 0)
+    where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
 }
 
 export async function loadCheckpoint(sql: Sql, ref: WalkRef): Promise<Checkpoint | undefined> {

@@ -3,6 +3,7 @@ import type { ErrorInfo, InterfaceState, SyncCounts } from '../shared';
 import { SOURCE_SEVDESK } from '../shared';
 import type { Sql, Tx } from './client';
 import { recomputeCustomerValues } from './customers';
+import { lockAccountEvents } from './events';
 import { orm } from './orm';
 import * as schema from './schema';
 import type { InterfaceSettings } from './schema';
@@ -149,7 +150,11 @@ export async function updateInterface(
 }
 
 export async function setActive(sql: Sql, accountId: string, active: boolean) {
-  await orm(sql).update(interfaces).set({ active, updatedAt: new Date() }).where(sevdeskOf(accountId));
+  await sql.begin(async (tx) => {
+    await lockAccountEvents(tx, accountId);
+    await tx`update interfaces set active = ${active}, updated_at = now()
+      where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
+  });
 }
 
 export interface StoredToken {
@@ -198,6 +203,7 @@ export async function replaceStoredToken(
 /** Deletes the interface; with `purge` also the account's synced invoices, issues, contacts and checkpoints. */
 export async function deleteInterface(sql: Sql, accountId: string, purge: boolean) {
   await sql.begin(async (tx) => {
+    await lockAccountEvents(tx, accountId);
     await tx`delete from interfaces where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}`;
     if (!purge) return;
     const affected = await tx<{ customer_id: number }[]>`

@@ -8,6 +8,7 @@ import type { InvalidInvoice } from '../domain/page';
 import type { PageStats } from '../domain/page-stats';
 import { addPageStats, emptyPageStats } from '../domain/page-stats';
 import type { Sql, Tx } from './client';
+import { lockAccountEvents } from './events';
 import {
   customersOf,
   recomputeCustomerValues,
@@ -241,6 +242,7 @@ async function writeIsolated(sql: Sql, input: PageInput, opts: PageWriteOptions)
 
 async function writePageOnce(sql: Sql, input: PageInput, opts: PageWriteOptions = {}): Promise<PageResult> {
   const run = async (tx: Tx): Promise<PageResult> => {
+    await lockAccountEvents(tx, input.accountId);
     await upsertSourceContacts(tx, input.accountId, input.source, input.contacts);
     const contactIds = [
       ...new Set(input.invoices.flatMap((r) => (r.contact_source_id ? [r.contact_source_id] : []))),

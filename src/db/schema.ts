@@ -13,7 +13,9 @@ import {
   primaryKey,
   text,
   timestamp,
+  customType,
   uniqueIndex,
+  uuid,
 } from 'drizzle-orm/pg-core';
 
 // Column helpers: one definition for each kind of column that several tables share.
@@ -244,6 +246,11 @@ export const importCheckpoints = pgTable(
     /** Max invoice `update` seen (unix seconds): the incremental cursor after the import. */
     maxUpdate: bigint('max_update', { mode: 'number' }),
     dryRun: boolean('dry_run').notNull().default(false),
+    /**
+     * The account's last event seq when the walk last recomputed the values it defers (or began): the
+     * invoice events after it are the causes of the next values it reports.
+     */
+    valuesEventsFrom: bigint('values_events_from', { mode: 'number' }),
     /** Decimal sums are strings: { matched, unassigned, reasons, openSum, paidSum, ... }. */
     stats: jsonb('stats')
       .$type<ImportStats>()
@@ -266,3 +273,103 @@ export const walkSeen = pgTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.walkId, t.sourceId] })],
 );
+
+/** A 64-bit transaction id (PostgreSQL `xid8`): the order in which the global feed serves events. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+/**
+ * The change feed (docs/events.md): one row per change OneCockpit would see, written in the transaction of
+ * the change by the triggers of migration 0003 and by `recomputeCustomerValues`. Per account `seq` has no
+ * gaps and becomes visible in order (it is taken under the account's event lock, which is held to commit).
+ * No foreign key: the events of an account outlive its rows (a purge reports its removals here).
+ */
+export const events = pgTable(
+  'events',
+  {
+    accountId: text('account_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    /** The writing transaction: the global feed serves only transactions older than every running one. */
+    xid: xid8('xid')
+      .notNull()
+      .default(sql`pg_current_xact_id()`),
+    /** The public id (`evt_` + hex), also the webhook id. */
+    id: uuid('id').notNull().defaultRandom(),
+    type: text('type').notNull(),
+    occurredAt: instant('occurred_at')
+      .notNull()
+      .default(sql`clock_timestamp()`),
+    /** The customer a `customer.*` event is about (the history of a customer's values reads by it). */
+    customerId: bigint('customer_id', { mode: 'number' }),
+    data: jsonb('data').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.seq] }),
+    index('events_global_idx').on(t.xid, t.accountId, t.seq),
+    index('events_customer_idx')
+      .on(t.accountId, t.customerId, t.seq)
+      .where(sql`${t.customerId} is not null`),
+  ],
+);
+
+/** Per account: the last `seq` handed out, by which transaction, and how far retention has removed events. */
+export const eventSeqs = pgTable('event_seqs', {
+  accountId: text('account_id').primaryKey(),
+  lastSeq: bigint('last_seq', { mode: 'number' }).notNull().default(0),
+  lastXid: xid8('last_xid'),
+  /** Events up to this seq may have been removed by retention: a feed cursor below it gets 410. */
+  prunedThrough: bigint('pruned_through', { mode: 'number' }).notNull().default(0),
+});
+
+/** How far retention has removed events from the global feed: a global cursor below `pruned_xid` gets 410. */
+export const eventRetention = pgTable('event_retention', {
+  id: integer('id').primaryKey(),
+  prunedXid: xid8('pruned_xid').notNull(),
+});
+
+/**
+ * Where the change feed is delivered as signed webhooks (docs/webhooks.md). Written by the use cases
+ * (src/app/webhooks.ts); the delivery activity only disables an endpoint that has failed for too long.
+ * No foreign key to accounts: an endpoint may be added before the account's interface (its first events).
+ */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  /** `we_` + 24 hex digits. */
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  /** null: the events of every account. */
+  accountId: text('account_id'),
+  /** null: every event type. */
+  types: text('types').array(),
+  /** The signing secret (`whsec_…`), AES-256-GCM like the sevDesk tokens (src/secrets.ts), and its key. */
+  secretCiphertext: text('secret_ciphertext').notNull(),
+  secretKeyId: text('secret_key_id').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  disabledAt: instant('disabled_at'),
+  disabledReason: text('disabled_reason'),
+  createdAt: instantNow('created_at'),
+});
+
+/**
+ * How far each endpoint's delivery got, written by the delivery activity (and reset by `webhooks enable`).
+ * The position is the feed's: the global cursor for an endpoint of every account, the account's seq otherwise.
+ */
+export const webhookProgress = pgTable('webhook_progress', {
+  endpointId: text('endpoint_id')
+    .primaryKey()
+    .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+  /** Endpoints of every account: the global feed's cursor after the last event delivered (or skipped). */
+  cursor: text('cursor'),
+  /** Endpoints of one account: the seq of the last event delivered (or skipped). */
+  afterSeq: bigint('after_seq', { mode: 'number' }),
+  delivered: bigint('delivered', { mode: 'number' }).notNull().default(0),
+  lastDeliveredAt: instant('last_delivered_at'),
+  /** Failed attempts in a row; with `failing_since` and `next_attempt_at` null again after a 2xx. */
+  attempts: count('attempts'),
+  failingSince: instant('failing_since'),
+  nextAttemptAt: instant('next_attempt_at'),
+  /** The HTTP status of the last attempt (null: no answer). */
+  lastStatus: integer('last_status'),
+  lastError: text('last_error'),
+  /** The delivery run that owns the endpoint: a run that was superseded (its worker presumed dead) stops. */
+  runner: text('runner'),
+  updatedAt: instantNow('updated_at'),
+});
