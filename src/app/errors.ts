@@ -17,7 +17,9 @@ export type AppErrorType =
   /** Temporal or sevDesk could not be reached; trying again later may work. */
   | 'unavailable'
   /** A run (an import, a sync) ended in failure; the message says why. */
-  | 'failed';
+  | 'failed'
+  /** What was asked for is no longer kept (a feed cursor older than the retention); the message says what to do. */
+  | 'gone';
 
 export class AppError extends Error {
   override readonly name = 'AppError';
@@ -39,6 +41,7 @@ const HTTP_STATUS: Record<AppErrorType, number> = {
   inactive: 409,
   unavailable: 503,
   failed: 502,
+  gone: 410,
 };
 
 /** The HTTP status code that fits an error type. */

@@ -24,6 +24,7 @@
 // No message of this layer contains a token.
 
 import { guarded } from './errors';
+import * as events from './events';
 import * as interfaces from './interfaces';
 import * as keys from './keys';
 import * as reconcile from './reconcile';
@@ -40,6 +41,8 @@ export type { HeldSweep } from './reconcile';
 export type { ImportView, StatusView } from './status';
 export type { CustomerView, InvoiceView } from '../db/views';
 export type { RotateResult } from './keys';
+export type { CustomerHistory } from './events';
+export type { AccountPage, ChangeEvent, GlobalPage } from '../db/events';
 export { isLoopbackHost, parseBaseUrl } from './base-url';
 export { requireBaseUrl } from './tokens';
 
@@ -58,3 +61,6 @@ export const confirmReconcile = guarded(reconcile.confirmReconcile);
 export const getStatus = guarded(status.getStatus);
 export const getCustomers = guarded(status.getCustomers);
 export const rotateKeys = guarded(keys.rotateKeys);
+export const getAccountEvents = guarded(events.getAccountEvents);
+export const getGlobalEvents = guarded(events.getGlobalEvents);
+export const getCustomerHistory = guarded(events.getCustomerHistory);

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { AppError } from '../app';
 import { ConfigError } from '../config';
 import { addServeCommands } from '../server/command';
+import { addEventsCommands } from './events';
 import { addInterfaceCommands } from './interface';
 import { addKeysCommands } from './keys';
 import { addMigrateCommand } from './migrate';
@@ -20,6 +21,7 @@ export const commandGroups: ((program: CommandType) => void)[] = [
   addInterfaceCommands,
   addSyncCommands,
   addStatusCommands,
+  addEventsCommands,
   addServeCommands,
 ];
 

@@ -5,7 +5,13 @@ import { z } from 'zod';
 import type { Sessions } from './auth';
 import { ownOrigin, safeNext } from './auth';
 import {
+  AccountEventsBody,
+  AccountEventsQuery,
   AccountParams,
+  CustomerHistoryBody,
+  CustomerParams,
+  GlobalEventsBody,
+  GlobalEventsQuery,
   AddInterfaceBody,
   CustomersBody,
   DeleteInterfaceQuery,
@@ -158,6 +164,52 @@ export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; s
     `${base}/customers`,
     accountRoute('customers', { ...customers, response: { 200: CustomersBody } }),
     (req) => uc.getCustomers(req.params.account),
+  );
+
+  app.get(
+    `${base}/events`,
+    accountRoute('events', {
+      summary:
+        "The account's change feed after seq `after`, in seq order; 410 when `after` is older than the retention",
+      querystring: AccountEventsQuery,
+      response: { 200: AccountEventsBody, 410: ErrorBody },
+    }),
+    (req) => uc.getAccountEvents(req.params.account, req.query),
+  );
+  app.get(
+    `${base}/customers/:email/history`,
+    {
+      schema: {
+        summary: "Why a customer's values changed: its customer.values_changed events with their causes",
+        tags: ['events'],
+        params: CustomerParams,
+        response: { 200: CustomerHistoryBody, ...errors },
+      },
+    },
+    (req) => uc.getCustomerHistory(req.params.account, req.params.email),
+  );
+  app.get(
+    '/api/events',
+    {
+      schema: {
+        summary:
+          "Every account's change feed after the opaque cursor `after` (API token only); 410 past the retention",
+        tags: ['events'],
+        querystring: GlobalEventsQuery,
+        response: { 200: GlobalEventsBody, 410: ErrorBody, ...errors },
+      },
+    },
+    async (req, reply) => {
+      if (req.principal?.via !== 'bearer' || req.principal.account !== null) {
+        return reply.code(403).send({
+          error: {
+            type: 'forbidden',
+            message: "every account's events need the API token (Authorization: Bearer)",
+          },
+        });
+      }
+      return uc.getGlobalEvents(req.query);
+    },
   );
 
   app.post(

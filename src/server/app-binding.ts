@@ -4,7 +4,10 @@ import {
   addInterface,
   confirmReconcile,
   followImport,
+  getAccountEvents,
+  getCustomerHistory,
   getCustomers,
+  getGlobalEvents,
   getStatus,
   httpStatusOf,
   isAppError,
@@ -40,6 +43,9 @@ export function bindUseCases(deps: AppDeps): UseCases {
       return status;
     },
     getCustomers: (accountId) => getCustomers(deps, accountId),
+    getAccountEvents: (accountId, page) => getAccountEvents(deps, accountId, page),
+    getGlobalEvents: (page) => getGlobalEvents(deps, page),
+    getCustomerHistory: (accountId, email) => getCustomerHistory(deps, accountId, email),
     classify: (err) =>
       isAppError(err) ? { status: httpStatusOf(err.type), type: err.type, message: err.message } : undefined,
     close: () => deps.close(),

@@ -151,3 +151,58 @@ export const SyncRequestedBody = z.object({ requested: z.literal(true) });
 export const ReconcileConfirmedBody = z.object({ deleted: z.number() });
 
 export const SignInLinkCreatedBody = z.object({ url: z.string(), expiresAt: z.string() });
+
+/** An event of the change feed (docs/events.md): the envelope, with the type's `data`. */
+export const EventBody = z
+  .object({
+    id: z.string().describe('unique and stable: evt_ + 32 hex digits; also the webhook id'),
+    seq: z
+      .number()
+      .int()
+      .describe("per account 1, 2, 3, ... without gaps, in the order of the account's commits"),
+    type: z
+      .string()
+      .describe('invoice.created|updated|removed, customer.created|updated|values_changed, ...'),
+    account: z.string(),
+    occurredAt: z.string(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .describe('Envelope {id, seq, type, account, occurredAt, data}');
+
+export const AccountEventsQuery = z.object({
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('the last seq already read (`next` of the previous page); 0 from the start'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const AccountEventsBody = z.object({
+  events: z.array(EventBody),
+  next: z.number().int().describe('the `after` of the next call'),
+});
+
+export const GlobalEventsQuery = z.object({
+  after: z
+    .string()
+    .max(400)
+    .optional()
+    .describe('the opaque cursor `next` of the previous page; absent from the first event kept'),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const GlobalEventsBody = z.object({
+  events: z.array(EventBody),
+  next: z.string().describe('the `after` of the next call (the same cursor when nothing was new)'),
+});
+
+export const CustomerParams = AccountParams.extend({
+  email: z.string().min(1).max(320).describe("the customer's e-mail (any case, as OneCockpit stores it)"),
+});
+
+export const CustomerHistoryBody = z.object({
+  customer: z.string(),
+  history: z.array(EventBody).describe('customer.values_changed events, oldest first, with their causes'),
+});

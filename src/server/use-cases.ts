@@ -1,6 +1,6 @@
 // The shapes the server returns (the CLI's `--json` shapes, docs/cli.md) and what it needs from the
 // application layer. The server never talks to the database or Temporal itself.
-import type { CustomerView, InvoiceView } from '../app';
+import type { AccountPage, CustomerHistory, CustomerView, GlobalPage, InvoiceView } from '../app';
 import type { ErrorInfo } from '../shared';
 
 export type StatusJson = {
@@ -74,6 +74,9 @@ export interface UseCases {
   confirmReconcile(accountId: string): Promise<{ deleted: number }>;
   getStatus(accountId: string): Promise<StatusJson>;
   getCustomers(accountId: string): Promise<CustomerJson[]>;
+  getAccountEvents(accountId: string, page: { after: number; limit: number }): Promise<AccountPage>;
+  getGlobalEvents(page: { after?: string | undefined; limit: number }): Promise<GlobalPage>;
+  getCustomerHistory(accountId: string, email: string): Promise<CustomerHistory>;
   /** undefined: not a caller's error (answered 500 without details). */
   classify(err: unknown): CallerError | undefined;
   close(): Promise<void>;
