@@ -288,6 +288,7 @@ export function registerPages(
         errorPage(ctx, { title: 'Kunde', message: 'Diesen Kunden gibt es in diesem Konto nicht.' }),
       );
     }
-    return html(reply, 200, customerPage(ctx, customer));
+    const { history } = await uc.getCustomerHistory(ctx.account, customer.email);
+    return html(reply, 200, customerPage(ctx, customer, history));
   });
 }

@@ -237,6 +237,12 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
     expect(await invoices.locator('tr', { hasText: paid.invoiceNumber! }).textContent()).toContain(
       '1.487,50 €',
     );
+    // "Verlauf": why the value is what it is, each change with the invoices that caused it.
+    const history = page.getByRole('list', { name: 'Verlauf' });
+    const lines = await history.getByRole('listitem').allTextContents();
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).toMatch(/Kundenwert \(Rechnungen\) [\d.,]+ € → [\d.,]+ €: /);
+    expect(lines.join('\n')).toContain(`${paid.invoiceNumber!} neu, bezahlt`);
     await shot(page, '06-customer');
 
     // Paid in sevDesk while the page is open: it shows "bezahlt" by itself after the next sync.

@@ -1,6 +1,7 @@
 // One customer: the ten contact fields, the customer values and the invoices with their status words.
+import type { ChangeEvent } from '../../app';
 import type { CustomerJson } from '../use-cases';
-import { date, esc, invoiceStatusWord, money } from '../format';
+import { date, dateTime, esc, invoiceStatusWord, money } from '../format';
 import type { PageContext } from './layout';
 import { layout } from './layout';
 import { LIVE_SCRIPTS, liveRegion } from './live';
@@ -22,7 +23,45 @@ const CONTACT_FIELDS: [keyof CustomerJson, string][] = [
   ['phone', 'Telefonnummer'],
 ];
 
-export function customerPage(ctx: PageContext, c: CustomerJson): string {
+const CHANGE_WORDS: Record<string, string> = { created: 'neu', updated: 'geändert', removed: 'entfernt' };
+const STATUS_WORDS: Record<string, string> = { open: 'offen', paid: 'bezahlt', cancelled: 'storniert' };
+
+interface ValuesChange {
+  values: { invoices: string; total: string };
+  previous: { invoices: string; total: string };
+  currency: string;
+  causes: { number: string | null; sourceId: string; change: string; status: string | null }[];
+  moreCauses?: number;
+}
+
+/**
+ * One line of the "Verlauf": "Kundenwert (Rechnungen) 1.200,00 EUR → 1.487,50 EUR: RE-1524 neu, offen",
+ * the total too when it moved differently, and when.
+ */
+function historyLine(e: ChangeEvent): string {
+  const d = e.data as unknown as ValuesChange;
+  const causes = d.causes
+    .map((k) => {
+      const status = STATUS_WORDS[k.status ?? ''] ?? k.status;
+      return `${k.number ?? `sevDesk ${k.sourceId}`} ${CHANGE_WORDS[k.change] ?? k.change}${status ? `, ${status}` : ''}`;
+    })
+    .join('; ');
+  const more = d.moreCauses ? ` und ${d.moreCauses} weitere` : '';
+  const moves = [
+    d.previous.invoices !== d.values.invoices
+      ? `Kundenwert (Rechnungen) ${money(d.previous.invoices, d.currency)} → ${money(d.values.invoices, d.currency)}`
+      : '',
+    d.previous.total !== d.values.total &&
+    (d.previous.total !== d.previous.invoices || d.values.total !== d.values.invoices)
+      ? `Kundenwert (gesamt) ${money(d.previous.total, d.currency)} → ${money(d.values.total, d.currency)}`
+      : '',
+  ].filter((x) => x);
+  return `<li><time datetime="${esc(e.occurredAt)}">${esc(dateTime(e.occurredAt))}</time> ${esc(moves.join(', '))}${
+    causes ? `: ${esc(causes + more)}` : ''
+  }</li>`;
+}
+
+export function customerPage(ctx: PageContext, c: CustomerJson, history: ChangeEvent[] = []): string {
   const invoices = c.invoices
     .map((i) => {
       const word = invoiceStatusWord(i.status, i.paidAmount);
@@ -59,6 +98,15 @@ ${
 ${invoices}
 </tbody></table>`
     : '<p>Keine Rechnungen.</p>'
+}
+</section>
+<section aria-labelledby="h-history"><h2 id="h-history">Verlauf</h2>
+${
+  history.length
+    ? `<ol class="history" aria-label="Verlauf">
+${[...history].reverse().map(historyLine).join('\n')}
+</ol>`
+    : '<p>Noch keine Änderung des Kundenwerts.</p>'
 }
 </section>
 `,
