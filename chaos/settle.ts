@@ -4,6 +4,7 @@ import type { AppDeps } from '../src/app';
 import { startImport, syncNow, waitForImport } from '../src/app';
 import type { DbHandle } from '../src/db/client';
 import type { AccountStatus } from '../src/shared';
+import { accountEvents, lastSeq } from '../src/db/events';
 import type { InvariantResult, Snapshot } from './invariants';
 import { changedRows, snapshot } from './invariants';
 import { sleep } from './processes';
@@ -110,6 +111,7 @@ export async function rerun(
   let before: Snapshot | undefined;
   try {
     before = await snapshot(sql, accountId);
+    const eventsBefore = await lastSeq(sql, accountId);
     await withTimeout(syncNow(ops, accountId, true), 120_000, 'sync-now');
     const started = await startImport(ops, accountId, { dryRun: false });
     const stats: ImportStats = await withTimeout(
@@ -124,6 +126,17 @@ export async function rerun(
       return s.state === 'idle' && s.import?.state === 'done' ? s : undefined;
     });
     await withTimeout(syncNow(ops, accountId, true), 120_000, 'sync-now');
+    // Its own import.finished is the one event a re-run may add: nothing OneCockpit shows changed.
+    const added = (await accountEvents(sql, accountId, eventsBefore, 1000)).events.filter(
+      (e) => e.type !== 'import.finished',
+    );
+    if (added.length > 0)
+      problems.push(
+        `${added.length} events: ${added
+          .slice(0, 3)
+          .map((e) => `${e.type} ${JSON.stringify(e.data).slice(0, 80)}`)
+          .join('; ')}`,
+      );
     const changed = changedRows(before, await snapshot(sql, accountId));
     const total = Object.values(changed).reduce((a, b) => a + b, 0);
     if (total > 0) {
@@ -138,7 +151,7 @@ export async function rerun(
     problems.push((err as Error).message);
   }
   return {
-    name: 're-run changes 0 rows',
+    name: 're-run changes 0 rows and adds 0 events',
     account: accountId,
     pass: problems.length === 0,
     detail: problems.join('; '),
