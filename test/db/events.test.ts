@@ -7,6 +7,8 @@ import {
   deleteInterface,
   ensureAccount,
   insertInterface,
+  listStoredTokens,
+  replaceStoredToken,
   setActive,
   setInterfaceState,
 } from '../../src/db/interfaces';
@@ -199,6 +201,11 @@ describe('the change feed', () => {
     expect(added.map((e) => e.data)).toEqual([{ from: null, to: 'active', error: null }]);
     expect(await newEvents(() => setInterfaceState(db.sql, accountId, 'syncing', null))).toEqual([]);
     expect(await newEvents(() => setInterfaceState(db.sql, accountId, 'idle', null))).toEqual([]);
+    // A key rotation re-encrypts the token: nothing OneCockpit sees changes.
+    const [stored] = (await listStoredTokens(db.sql)).filter((t) => t.accountId === accountId);
+    expect(
+      await newEvents(() => replaceStoredToken(db.sql, stored!, { ciphertext: 'y', keyId: 'k2' })),
+    ).toEqual([]);
     const paused = await newEvents(() => setActive(db.sql, accountId, false));
     expect(paused.map((e) => e.data)).toEqual([{ from: 'active', to: 'paused', error: null }]);
     await setActive(db.sql, accountId, true);
@@ -209,6 +216,7 @@ describe('the change feed', () => {
     const removed = await newEvents(() => deleteInterface(db.sql, accountId, true));
     expect(types(removed)).toEqual(['interface.state_changed', 'invoice.removed', 'customer.values_changed']);
     expect(removed[0]!.data).toEqual({ from: 'error', to: 'removed', error: null });
+    expect(removed[1]!.data).toMatchObject({ sourceId: '10', reason: 'purged' });
     await expectFoldEqualsView();
   });
 
