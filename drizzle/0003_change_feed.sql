@@ -27,20 +27,18 @@ CREATE INDEX "events_global_idx" ON "events" USING btree ("xid","account_id","se
 CREATE INDEX "events_customer_idx" ON "events" USING btree ("account_id","customer_id","seq") WHERE "events"."customer_id" is not null;--> statement-breakpoint
 -- Retention removes old events in batches by age; a BRIN index finds them without a scan of the table.
 CREATE INDEX "events_occurred_brin" ON "events" USING brin ("occurred_at");--> statement-breakpoint
--- Appends events of one account, in the order given ([{type, customer_id, data}, ...]). The seqs continue the
--- account's without a gap: the counter row is updated in this transaction and stays locked until it ends,
--- so a concurrent writer of the same account waits and takes the seqs after these, once these are
--- committed. The global feed orders by transaction id: a writer whose transaction id is older than the
--- account's last writer's would be served before events it follows, so it is refused as a serialization
--- failure and retried (writers take the account's lock before anything else, so this stays the exception).
-CREATE OR REPLACE FUNCTION sevsync_emit(p_account text, p_events jsonb) RETURNS void
+-- Claims `n` seqs of an account and returns the first. The seqs continue the account's without a gap: the
+-- counter row is updated in this transaction and stays locked until it ends, so a concurrent writer of the
+-- same account waits and takes the seqs after these, once these are committed. The global feed orders by
+-- transaction id: a writer whose transaction id is older than the account's last writer's would be served
+-- before events it follows, so it is refused as a serialization failure and retried (writers take the
+-- account's lock before anything else, so this stays the exception).
+CREATE OR REPLACE FUNCTION sevsync_claim(p_account text, n bigint) RETURNS bigint
   LANGUAGE plpgsql AS $$
 DECLARE
-  n integer := coalesce(jsonb_array_length(p_events), 0);
   cur xid8 := pg_current_xact_id();
   last bigint;
 BEGIN
-  IF n = 0 THEN RETURN; END IF;
   INSERT INTO event_seqs AS s (account_id, last_seq, last_xid) VALUES (p_account, n, cur)
     ON CONFLICT (account_id) DO UPDATE SET last_seq = s.last_seq + n, last_xid = cur
     WHERE s.last_xid IS NULL OR s.last_xid <= cur
@@ -49,10 +47,21 @@ BEGIN
     RAISE EXCEPTION 'events of account % would be served out of order: retry the transaction', p_account
       USING ERRCODE = '40001';
   END IF;
-  INSERT INTO events (account_id, seq, type, customer_id, data)
-    SELECT p_account, last - n + e.ord, e.value->>'type', (e.value->>'customer_id')::bigint, e.value->'data'
-    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord);
   PERFORM pg_notify('sevsync_events', p_account);
+  RETURN last - n + 1;
+END $$;--> statement-breakpoint
+-- Appends events of one account, in the order given ([{type, customer_id, data}, ...]).
+CREATE OR REPLACE FUNCTION sevsync_emit(p_account text, p_events jsonb) RETURNS void
+  LANGUAGE plpgsql AS $$
+DECLARE
+  n integer := coalesce(jsonb_array_length(p_events), 0);
+  first bigint;
+BEGIN
+  IF n = 0 THEN RETURN; END IF;
+  first := sevsync_claim(p_account, n);
+  INSERT INTO events (account_id, seq, type, customer_id, data)
+    SELECT p_account, first + e.ord - 1, e.value->>'type', (e.value->>'customer_id')::bigint, e.value->'data'
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e(value, ord);
 END $$;--> statement-breakpoint
 -- An invoice as `customers --json` shows it, plus its sevDesk id and its customer's e-mail (null while
 -- unassigned).
@@ -73,16 +82,21 @@ CREATE OR REPLACE FUNCTION sevsync_changes(before jsonb, after jsonb) RETURNS js
   SELECT coalesce(jsonb_object_agg(k, jsonb_build_array(before->k, after->k)), '{}'::jsonb)
   FROM jsonb_object_keys(after) AS k WHERE before->k IS DISTINCT FROM after->k
 $$;--> statement-breakpoint
+-- A bulk import's page inserts up to 1,000 invoices in one statement: their events are inserted in one
+-- statement too, straight from the transition table.
 CREATE OR REPLACE FUNCTION sevsync_invoices_inserted() RETURNS trigger
   LANGUAGE plpgsql AS $$
-DECLARE acct text;
+DECLARE
+  acct text;
+  n bigint;
+  first bigint;
 BEGIN
-  FOR acct IN SELECT DISTINCT account_id FROM new_rows LOOP
-    PERFORM sevsync_emit(acct, (
-      SELECT jsonb_agg(jsonb_build_object('type', 'invoice.created', 'customer_id', r.customer_id,
-        'data', sevsync_invoice_data(r, cu.email)) ORDER BY r.id)
+  FOR acct, n IN SELECT account_id, count(*) FROM new_rows r WHERE sevsync_shown(r) GROUP BY account_id LOOP
+    first := sevsync_claim(acct, n);
+    INSERT INTO events (account_id, seq, type, data)
+      SELECT acct, first + row_number() OVER (ORDER BY r.id) - 1, 'invoice.created', sevsync_invoice_data(r, cu.email)
       FROM new_rows r LEFT JOIN customers cu ON cu.id = r.customer_id
-      WHERE r.account_id = acct AND sevsync_shown(r)));
+      WHERE r.account_id = acct AND sevsync_shown(r);
   END LOOP;
   RETURN NULL;
 END $$;--> statement-breakpoint
@@ -94,12 +108,10 @@ BEGIN
     PERFORM sevsync_emit(acct, (
       SELECT jsonb_agg(x.ev ORDER BY x.id) FROM (
         SELECT n.id, CASE
-            WHEN NOT sevsync_shown(o) THEN jsonb_build_object('type', 'invoice.created',
-              'customer_id', n.customer_id, 'data', nd)
+            WHEN NOT sevsync_shown(o) THEN jsonb_build_object('type', 'invoice.created', 'data', nd)
             WHEN NOT sevsync_shown(n) THEN jsonb_build_object('type', 'invoice.removed',
-              'customer_id', o.customer_id,
               'data', od || jsonb_build_object('reason', coalesce(n.removed_reason, 'cancelled')))
-            ELSE jsonb_build_object('type', 'invoice.updated', 'customer_id', n.customer_id,
+            ELSE jsonb_build_object('type', 'invoice.updated',
               'data', nd || jsonb_build_object('changes', sevsync_changes(od, nd)))
           END AS ev
         FROM new_rows n
@@ -119,7 +131,7 @@ DECLARE acct text;
 BEGIN
   FOR acct IN SELECT DISTINCT account_id FROM old_rows LOOP
     PERFORM sevsync_emit(acct, (
-      SELECT jsonb_agg(jsonb_build_object('type', 'invoice.removed', 'customer_id', o.customer_id,
+      SELECT jsonb_agg(jsonb_build_object('type', 'invoice.removed',
         'data', sevsync_invoice_data(o, oc.email) || jsonb_build_object('reason', 'purged')) ORDER BY o.id)
       FROM old_rows o LEFT JOIN customers oc ON oc.id = o.customer_id
       WHERE o.account_id = acct AND sevsync_shown(o)));

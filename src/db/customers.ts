@@ -193,11 +193,18 @@ async function emitValuesChanged(
        join accounts a on a.id = c.account_id
        left join customer_values v on v.customer_id = c.id and v.kind = 'invoices'
        where (coalesce(v.amount, 0), c.total_value) is distinct from (b.invoices, b.total)),
+     ev as materialized (
+       select e.seq, e.type, e.data, e.data->>'customer' as customer,
+         e.data->'changes'->'customer'->>0 as previous
+       from events e
+       where e.account_id = $1 and e.type like 'invoice.%'
+         and case when $3::bigint is null then e.xid = pg_current_xact_id() else e.seq > $3::bigint end),
      cause as (
-       select n.id, e.seq, e.type, e.data from now_ n
-       join events e on e.account_id = $1 and e.type like 'invoice.%'
-         and (e.data->>'customer' = n.email or e.data->'changes'->'customer'->>0 = n.email)
-       where case when $3::bigint is null then e.xid = pg_current_xact_id() else e.seq > $3::bigint end),
+       select k.id, ev.seq, ev.type, ev.data
+       from (select n.id, ev.seq from now_ n join ev on ev.customer = n.email
+             union
+             select n.id, ev.seq from now_ n join ev on ev.previous = n.email) k
+       join ev on ev.seq = k.seq),
      causes as (
        select id, jsonb_agg(jsonb_build_object('sourceId', data->>'sourceId', 'number', data->>'number',
            'change', split_part(type, '.', 2), 'status', data->>'status', 'amount', data->>'amount')

@@ -47,7 +47,15 @@ export const MAX_EVENT_LIMIT = 1000;
 
 /** A cursor older than what retention keeps: the events after it may be gone. */
 export class EventsGoneError extends Error {
-  constructor(readonly prunedThrough: string) {
+  /**
+   * `prunedThrough`: the last seq removed (one account's feed) or transaction id (the global feed); `resume`:
+   * the cursor (`after`) that goes on with what is kept, accepting the loss: for one account the oldest event
+   * kept, for the global feed the same position (the events after it that were kept still follow).
+   */
+  constructor(
+    readonly prunedThrough: string,
+    readonly resume: string = prunedThrough,
+  ) {
     super(
       'the events after this cursor are older than the retention keeps; read the customers again ' +
         '(`customers --json`), then follow the feed from the `next` it gives now',
@@ -122,18 +130,25 @@ export async function accountEvents(
   return { events, next: events.at(-1)?.seq ?? after };
 }
 
-/** The position of an event in the global order: its transaction, account and seq. */
+/**
+ * The position of an event in the global order (its transaction, account and seq), and how far retention
+ * had removed events when the cursor was given out (`pruned`, a transaction id): events removed after that,
+ * past the position, were never served to the holder of the cursor.
+ */
 interface Position {
   xid: string;
   account: string;
   seq: number;
+  pruned?: string;
 }
 
 const START: Position = { xid: '0', account: '', seq: 0 };
 
 export function encodeCursor(p: Position): string {
-  return Buffer.from(JSON.stringify([p.xid, p.account, p.seq])).toString('base64url');
+  return Buffer.from(JSON.stringify([p.xid, p.account, p.seq, p.pruned ?? p.xid])).toString('base64url');
 }
+
+const XID = /^[0-9]{1,20}$/;
 
 export function decodeCursor(cursor: string | undefined): Position {
   if (cursor === undefined || cursor === '' || cursor === '0') return START;
@@ -141,15 +156,16 @@ export function decodeCursor(cursor: string | undefined): Position {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (
       Array.isArray(v) &&
-      v.length === 3 &&
+      (v.length === 3 || v.length === 4) &&
       typeof v[0] === 'string' &&
-      /^[0-9]{1,20}$/.test(v[0]) &&
+      XID.test(v[0]) &&
       typeof v[1] === 'string' &&
       typeof v[2] === 'number' &&
       Number.isSafeInteger(v[2]) &&
-      v[2] >= 0
+      v[2] >= 0 &&
+      (v.length === 3 || (typeof v[3] === 'string' && XID.test(v[3])))
     )
-      return { xid: v[0], account: v[1], seq: v[2] };
+      return { xid: v[0], account: v[1], seq: v[2], pruned: (v[3] as string | undefined) ?? v[0] };
   } catch {
     // fall through
   }
@@ -158,7 +174,7 @@ export function decodeCursor(cursor: string | undefined): Position {
 
 export interface GlobalPage {
   events: ChangeEvent[];
-  /** The opaque cursor of the next call (the same one when there was nothing new). */
+  /** The opaque cursor of the next call (the same position when there was nothing new). */
   next: string;
 }
 
@@ -167,7 +183,9 @@ export interface GlobalPage {
  * transactions older than every transaction still running are served (the snapshot's xmin): a transaction
  * that commits late has a transaction id at least that high, so it lands after the cursor and is never
  * skipped, whatever order the commits came in. Per account the order is the seq order, as the writers take
- * the account's lock before their transaction id (and are refused otherwise).
+ * the account's lock before their transaction id (and are refused otherwise). Without a cursor the feed
+ * starts at the oldest event kept. A cursor past which retention removed events since it was given out is
+ * "gone" (EventsGoneError).
  */
 export async function globalEvents(
   sql: Tx,
@@ -176,23 +194,27 @@ export async function globalEvents(
   opts: { accountId?: string; types?: readonly string[] } = {},
 ): Promise<GlobalPage> {
   const from = decodeCursor(cursor);
-  const [gone] = await sql<{ pruned: string | null }[]>`
+  const [kept] = await sql<{ pruned: string | null }[]>`
     select max(pruned_xid)::text as pruned from event_retention`;
-  if (gone?.pruned && from.xid !== '0' && BigInt(from.xid) < BigInt(gone.pruned))
-    throw new EventsGoneError(gone.pruned);
+  const pruned = kept?.pruned ?? '0';
+  // Removed since the cursor was given out, and at or past its position: the holder never got them.
+  if (
+    from !== START &&
+    BigInt(pruned) > BigInt(from.pruned ?? from.xid) &&
+    BigInt(pruned) >= BigInt(from.xid)
+  )
+    throw new EventsGoneError(pruned, encodeCursor({ ...from, pruned }));
   const rows = await sql<EventRow[]>`
     select account_id, seq, xid::text as xid, id::text as id, type, occurred_at, data from events
     where (xid, account_id, seq) > (${from.xid}::xid8, ${from.account}, ${from.seq})
       and xid < pg_snapshot_xmin(pg_current_snapshot())
     order by xid, account_id, seq limit ${limit}`;
   const last = rows.at(-1);
-  const next = last
-    ? encodeCursor({ xid: last.xid, account: last.account_id, seq: Number(last.seq) })
-    : cursor;
+  const at = last ? { xid: last.xid, account: last.account_id, seq: Number(last.seq) } : from;
   let events = rows.map(envelope);
   if (opts.accountId !== undefined) events = events.filter((e) => e.account === opts.accountId);
   if (opts.types) events = events.filter((e) => opts.types!.includes(e.type));
-  return { events, next: next ?? encodeCursor(START) };
+  return { events, next: encodeCursor({ ...at, pruned }) };
 }
 
 /** The cursor of the current end of the global feed: following from it gives only what comes next. */

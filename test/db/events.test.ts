@@ -1,7 +1,13 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyAmountBasis, reassignContacts, upsertSourceContacts } from '../../src/db/customers';
 import type { ChangeEvent } from '../../src/db/events';
-import { accountEvents, customerValueHistory, EventsGoneError, pruneEvents } from '../../src/db/events';
+import {
+  accountEvents,
+  customerValueHistory,
+  EventsGoneError,
+  globalEvents,
+  pruneEvents,
+} from '../../src/db/events';
 import { markDeleted } from '../../src/db/imports';
 import {
   deleteInterface,
@@ -18,6 +24,7 @@ import { listCustomers } from '../../src/db/views';
 import { foldEvents } from '../../src/domain/event-fold';
 import { ErrorTypes } from '../../src/shared';
 import { randomId, testDb } from '../helpers/env';
+import { privateDatabase } from '../helpers/private-db';
 import { contactRow, invoiceRow, pageOf } from '../helpers/rows';
 
 // The change feed as the page write and every other writer produce it: exactly the changes OneCockpit
@@ -237,15 +244,40 @@ describe('the change feed', () => {
     expect(await customerValueHistory(db.sql, accountId, 'nobody@x.de')).toBeNull();
   });
 
-  it('says "gone" for a cursor older than what retention keeps', async () => {
-    await writeInvoicePage(db.sql, page({ contacts: [eva], invoices: [re('10', '100.00')] }));
-    await db.sql`update events set occurred_at = now() - interval '100 days' where account_id = ${accountId}`;
-    const pruned = await pruneEvents(db.sql, { retentionDays: 90, batch: 2 });
-    expect(pruned.deleted).toBeGreaterThanOrEqual(3);
-    await expect(accountEvents(db.sql, accountId, 0)).rejects.toBeInstanceOf(EventsGoneError);
-    await writeInvoicePage(db.sql, page({ invoices: [re('11', '5.00')] }));
-    const after = await accountEvents(db.sql, accountId, 3);
-    expect(types(after.events)).toEqual(['invoice.created', 'customer.values_changed']);
-    expect(after.events[0]!.seq).toBe(4);
+  it('says "gone" for a cursor older than what retention keeps, per account and globally', async () => {
+    // Retention moves every global cursor's "gone" mark: a database of its own.
+    const own = await privateDatabase();
+    try {
+      await ensureAccount(own.sql, accountId);
+      const other = randomId('acct');
+      await ensureAccount(own.sql, other);
+      await writeInvoicePage(own.sql, page({ contacts: [eva], invoices: [re('10', '100.00')] }));
+      const early = await globalEvents(own.sql, undefined, 1);
+      await writeInvoicePage(own.sql, pageOf(other, { contacts: [eva], invoices: [re('10', '7.00')] }));
+      await own.sql`update events set occurred_at = now() - interval '100 days' where account_id = ${accountId}`;
+      const pruned = await pruneEvents(own.sql, { retentionDays: 90, batch: 2 });
+      expect(pruned).toEqual({ deleted: 3, batches: 2 });
+      await expect(accountEvents(own.sql, accountId, 0)).rejects.toBeInstanceOf(EventsGoneError);
+      await writeInvoicePage(own.sql, page({ invoices: [re('11', '5.00')] }));
+      const after = await accountEvents(own.sql, accountId, 3);
+      expect(types(after.events)).toEqual(['invoice.created', 'customer.values_changed']);
+      expect(after.events[0]!.seq).toBe(4);
+      // A global cursor given out before the removal, behind what was removed: gone; its `resume` goes on
+      // with what is kept. A reader starting now sees only what is kept, and is not told "gone".
+      const gone = await globalEvents(own.sql, early.next, 100).catch((err: unknown) => err);
+      expect(gone).toBeInstanceOf(EventsGoneError);
+      const resumed = await globalEvents(own.sql, (gone as EventsGoneError).resume, 100);
+      expect(resumed.events.map((e) => [e.account, e.seq])).toEqual([
+        [other, 1],
+        [other, 2],
+        [other, 3],
+        [accountId, 4],
+        [accountId, 5],
+      ]);
+      const fresh = await globalEvents(own.sql, undefined, 2);
+      expect((await globalEvents(own.sql, fresh.next, 100)).events).toHaveLength(3);
+    } finally {
+      await own.drop();
+    }
   });
 });

@@ -8,6 +8,7 @@ import type { RunningWorker } from '../helpers/env';
 import { eventually, randomId, startWorker, testConfig, testDb } from '../helpers/env';
 import type { TestServer } from './http-harness';
 import { startTestServer } from './http-harness';
+import { privateDatabase } from '../helpers/private-db';
 
 // The change feed over HTTP, fed by the real worker: an import, then sevDesk changes synced one by one.
 // After each step the account's events folded from the first one equal `customers`; a sync that finds
@@ -164,20 +165,32 @@ describe('the change feed over HTTP', () => {
     expect((await call('GET', '/api/events?after=bm90LWEtY3Vyc29y')).statusCode).toBe(400);
     expect((await call('GET', '/api/accounts/nobody-here/events')).statusCode).toBe(404);
     expect((await call('GET', '/api/accounts/x/events?limit=5000')).statusCode).toBe(400);
-    const account = randomId('gone');
-    await db.sql`insert into accounts (id, name) values (${account}, ${account})`;
-    await db.sql`insert into customers (account_id, email) values (${account}, 'a@b.de')`;
-    expect((await call('GET', `/api/accounts/${account}/customers/nobody%40x.de/history`)).statusCode).toBe(
-      404,
-    );
-    await db.sql`update events set occurred_at = now() - interval '91 days' where account_id = ${account}`;
-    await pruneEvents(db.sql, { retentionDays: 90 });
-    const gone = await call<{ error: { type: string; message: string } }>(
-      'GET',
-      `/api/accounts/${account}/events?after=0`,
-    );
-    expect(gone.statusCode).toBe(410);
-    expect(gone.json().error.message).toMatch(/customers/);
-    expect((await call('GET', `/api/accounts/${account}/events?after=1`)).statusCode).toBe(200);
+    // Retention moves every global cursor's "gone" mark: a database and a server of their own.
+    const own = await privateDatabase();
+    const server = await startTestServer({ ...config, databaseUrl: own.url }, sb);
+    try {
+      const get = async (url: string) =>
+        (await server.app.inject({
+          method: 'GET',
+          url,
+          headers: { authorization: `Bearer ${server.apiToken}` },
+        })) as unknown as {
+          statusCode: number;
+          json(): { error: { type: string; message: string } };
+        };
+      const account = randomId('gone');
+      await own.sql`insert into accounts (id, name) values (${account}, ${account})`;
+      await own.sql`insert into customers (account_id, email) values (${account}, 'a@b.de')`;
+      expect((await get(`/api/accounts/${account}/customers/nobody%40x.de/history`)).statusCode).toBe(404);
+      await own.sql`update events set occurred_at = now() - interval '91 days' where account_id = ${account}`;
+      await pruneEvents(own.sql, { retentionDays: 90 });
+      const gone = await get(`/api/accounts/${account}/events?after=0`);
+      expect(gone.statusCode).toBe(410);
+      expect(gone.json().error).toMatchObject({ type: 'gone', message: expect.stringMatching(/customers/) });
+      expect((await get(`/api/accounts/${account}/events?after=1`)).statusCode).toBe(200);
+    } finally {
+      await server.close();
+      await own.drop();
+    }
   });
 });
