@@ -93,8 +93,9 @@ DECLARE
 BEGIN
   FOR acct, n IN SELECT account_id, count(*) FROM new_rows r WHERE sevsync_shown(r) GROUP BY account_id LOOP
     first := sevsync_claim(acct, n);
-    INSERT INTO events (account_id, seq, type, data)
-      SELECT acct, first + row_number() OVER (ORDER BY r.id) - 1, 'invoice.created', sevsync_invoice_data(r, cu.email)
+    INSERT INTO events (account_id, seq, type, customer_id, data)
+      SELECT acct, first + row_number() OVER (ORDER BY r.id) - 1, 'invoice.created', r.customer_id,
+        sevsync_invoice_data(r, cu.email)
       FROM new_rows r LEFT JOIN customers cu ON cu.id = r.customer_id
       WHERE r.account_id = acct AND sevsync_shown(r);
   END LOOP;
@@ -108,10 +109,12 @@ BEGIN
     PERFORM sevsync_emit(acct, (
       SELECT jsonb_agg(x.ev ORDER BY x.id) FROM (
         SELECT n.id, CASE
-            WHEN NOT sevsync_shown(o) THEN jsonb_build_object('type', 'invoice.created', 'data', nd)
+            WHEN NOT sevsync_shown(o) THEN jsonb_build_object('type', 'invoice.created',
+              'customer_id', n.customer_id, 'data', nd)
             WHEN NOT sevsync_shown(n) THEN jsonb_build_object('type', 'invoice.removed',
+              'customer_id', o.customer_id,
               'data', od || jsonb_build_object('reason', coalesce(n.removed_reason, 'cancelled')))
-            ELSE jsonb_build_object('type', 'invoice.updated',
+            ELSE jsonb_build_object('type', 'invoice.updated', 'customer_id', coalesce(n.customer_id, o.customer_id),
               'data', nd || jsonb_build_object('changes', sevsync_changes(od, nd)))
           END AS ev
         FROM new_rows n
@@ -131,7 +134,7 @@ DECLARE acct text;
 BEGIN
   FOR acct IN SELECT DISTINCT account_id FROM old_rows LOOP
     PERFORM sevsync_emit(acct, (
-      SELECT jsonb_agg(jsonb_build_object('type', 'invoice.removed',
+      SELECT jsonb_agg(jsonb_build_object('type', 'invoice.removed', 'customer_id', o.customer_id,
         'data', sevsync_invoice_data(o, oc.email) || jsonb_build_object('reason', 'purged')) ORDER BY o.id)
       FROM old_rows o LEFT JOIN customers oc ON oc.id = o.customer_id
       WHERE o.account_id = acct AND sevsync_shown(o)));

@@ -193,18 +193,23 @@ async function emitValuesChanged(
        join accounts a on a.id = c.account_id
        left join customer_values v on v.customer_id = c.id and v.kind = 'invoices'
        where (coalesce(v.amount, 0), c.total_value) is distinct from (b.invoices, b.total)),
-     ev as materialized (
+     ev as (
        select e.seq, e.type, e.data, e.data->>'customer' as customer,
          e.data->'changes'->'customer'->>0 as previous
        from events e
-       where e.account_id = $1 and e.type like 'invoice.%'
-         and case when $3::bigint is null then e.xid = pg_current_xact_id() else e.seq > $3::bigint end),
+       where $3::bigint is null and e.xid = pg_current_xact_id() and e.account_id = $1
+         and e.type like 'invoice.%'),
      cause as (
-       select k.id, ev.seq, ev.type, ev.data
-       from (select n.id, ev.seq from now_ n join ev on ev.customer = n.email
-             union
-             select n.id, ev.seq from now_ n join ev on ev.previous = n.email) k
-       join ev on ev.seq = k.seq),
+       -- This transaction's own invoice events (a page, a re-link): few, matched by the e-mail they name,
+       -- now or before (an invoice moved from one customer to another is a cause for both).
+       select n.id, ev.seq, ev.type, ev.data from ev join now_ n on n.email in (ev.customer, ev.previous)
+       union all
+       -- A walk's deferred values: each customer's invoice events since, by index.
+       select n.id, e.seq, e.type, e.data from now_ n
+       cross join lateral (
+         select e.seq, e.type, e.data from events e
+         where e.account_id = $1 and e.customer_id = n.id and e.seq > $3::bigint and e.type like 'invoice.%') e
+       where $3::bigint is not null),
      causes as (
        select id, jsonb_agg(jsonb_build_object('sourceId', data->>'sourceId', 'number', data->>'number',
            'change', split_part(type, '.', 2), 'status', data->>'status', 'amount', data->>'amount')

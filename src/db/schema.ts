@@ -298,7 +298,10 @@ export const events = pgTable(
     occurredAt: instant('occurred_at')
       .notNull()
       .default(sql`clock_timestamp()`),
-    /** The customer a `customer.*` event is about (the history of a customer's values reads by it). */
+    /**
+     * The customer a `customer.*` or `invoice.*` event is about (for an invoice: its customer, or the one it
+     * left): a customer's value history and the causes of a walk's deferred values read by it.
+     */
     customerId: bigint('customer_id', { mode: 'number' }),
     data: jsonb('data').notNull(),
   },

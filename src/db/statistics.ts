@@ -9,6 +9,7 @@ const SYNC_TABLES = [
   'source_contacts',
   'customers',
   'customer_values',
+  'events',
 ] as const;
 
 /** ANALYZE of every table the page writes grow (once the contacts of a walk are loaded). */
