@@ -44,6 +44,16 @@ export interface BenchOptions {
   skipFairness: boolean;
   /** Fairness on the steady-state fleet (its window is the "without") instead of a fleet of its own. */
   fairnessOnSteady: boolean;
+  /** The change feed: invoices of the import with and without it, and its runs of each (E N N E ...). */
+  eventsInvoices: number;
+  eventsRounds: number;
+  /** The feed of idle accounts: accounts, invoices each, length of the window of their cycles. */
+  idleAccounts: number;
+  idleInvoices: number;
+  idleSeconds: number;
+  /** Events delivered as webhooks to a local receiver (0: not measured). */
+  webhookEvents: number;
+  skipEvents: boolean;
 }
 
 /**
@@ -63,7 +73,9 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
        [--seed N] [--skip-import] [--skip-steady] [--cpu-profile] [--experiments]
        [--onboarding quiet|sync|import] [--latency-invoices N] [--latency-ms MS] [--latency-per-object-ms MS]
        [--skip-latency] [--fairness-invoices N] [--fairness-accounts N] [--fairness-interval S]
-       [--fairness-seconds S] [--skip-fairness] [--fairness-on-steady]
+       [--fairness-seconds S] [--skip-fairness] [--fairness-on-steady] [--events-invoices N]
+       [--events-rounds N] [--idle-accounts N] [--idle-invoices N] [--idle-seconds S]
+       [--webhook-events N] [--skip-events]
 
   default: 100,000 invoices (pipeline and plain loop twice each, alternating), 1,000 accounts, 120 s steady
            window, plus the latency-profile import and the fairness phase (about 12 minutes in all on 2 cores)
@@ -80,7 +92,12 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
   fairness: --fairness-accounts (1,000; quick 50) accounts at --fairness-interval (60 s; quick 15 s), start
            lateness over --fairness-seconds (60; quick 30) without an import, then while one more account
            imports --fairness-invoices (100,000; quick 5,000); --fairness-on-steady: on the steady-state
-           fleet instead (its window is the one without an import; slow at 10,000 accounts)`;
+           fleet instead (its window is the one without an import; slow at 10,000 accounts)
+  change feed: the pipeline import of --events-invoices (20,000; quick 10,000) with the feed and without it
+           (its triggers disabled, sevsync_emit a no-op), --events-rounds (3; quick 2) runs of each alternating
+           E N N E E N; the events table's size; then --idle-accounts (4) accounts of --idle-invoices (1,000) each
+           syncing without changes for --idle-seconds (30; quick 20): the events they add (expected none);
+           webhook delivery of --webhook-events (20,000; quick 10,000; 0: none) events to a local receiver`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -138,6 +155,13 @@ export function parseOptions(argv: string[]): BenchOptions {
         'fairness-seconds': { type: 'string' },
         'skip-fairness': { type: 'boolean' },
         'fairness-on-steady': { type: 'boolean' },
+        'events-invoices': { type: 'string' },
+        'events-rounds': { type: 'string' },
+        'idle-accounts': { type: 'string' },
+        'idle-invoices': { type: 'string' },
+        'idle-seconds': { type: 'string' },
+        'webhook-events': { type: 'string' },
+        'skip-events': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -203,5 +227,18 @@ export function parseOptions(argv: string[]): BenchOptions {
     ),
     skipFairness: values['skip-fairness'] ?? false,
     fairnessOnSteady: values['fairness-on-steady'] ?? false,
+    eventsInvoices: int(
+      'events-invoices',
+      values['events-invoices'],
+      quick ? 10_000 : 20_000,
+      1_000,
+      1_000_000,
+    ),
+    eventsRounds: int('events-rounds', values['events-rounds'], quick ? 2 : 3, 1, 10),
+    idleAccounts: int('idle-accounts', values['idle-accounts'], 4, 0, 100),
+    idleInvoices: int('idle-invoices', values['idle-invoices'], 1_000, 100, 100_000),
+    idleSeconds: int('idle-seconds', values['idle-seconds'], quick ? 20 : 30, 10, 600),
+    webhookEvents: int('webhook-events', values['webhook-events'], quick ? 10_000 : 20_000, 0, 1_000_000),
+    skipEvents: values['skip-events'] ?? false,
   };
 }

@@ -10,6 +10,7 @@ import type { FairnessResult, FairnessWindow } from './fairness';
 import type { IdleInTransaction } from './pg-activity';
 import { LONG_IDLE_MS } from './pg-activity';
 import type { LatencyProfileResult } from './import-latency';
+import type { EventsSection } from './events';
 
 /** A due sync that starts later than this counts as the worker falling behind. */
 const LATE_MS = 5_000;
@@ -31,6 +32,12 @@ export const GOALS = {
    */
   longIdleInTransactionConnections: 0.02,
   fairnessRatio: 1.2,
+  /** Import invoices/s with the change feed / without it. */
+  feedImportRatio: 0.9,
+  /** Events bytes per 1,000 idle account-days: accounts without changes add nothing to the feed. */
+  idleFeedBytes: 0,
+  /** Webhook events delivered per second to a local receiver, one account. */
+  webhookEventsPerSecond: 2_000,
 } as const;
 
 export interface Goal {
@@ -116,6 +123,30 @@ export function importGoals(s: ImportSection | undefined): Goal[] {
   ];
 }
 
+export function eventsGoals(e: EventsSection | undefined): Goal[] {
+  const complete = e ? e.checks.length > 0 && e.checks.every((c) => c.ok) : false;
+  return [
+    goal(
+      'change feed: import invoices/s with / without the feed',
+      `>= ${GOALS.feedImportRatio}, feed complete`,
+      e?.ratio,
+      (v) => complete && v >= GOALS.feedImportRatio,
+    ),
+    goal(
+      'change feed: events bytes per 1,000 idle account-days',
+      `${GOALS.idleFeedBytes}`,
+      e?.idle?.bytesPer1000AccountDays,
+      (v) => v <= GOALS.idleFeedBytes,
+    ),
+    goal(
+      'change feed: webhook delivery events/s',
+      `>= ${GOALS.webhookEventsPerSecond}, all delivered`,
+      e?.webhooks?.eventsPerSecond,
+      (v) => (e?.webhooks?.ok ?? false) && v >= GOALS.webhookEventsPerSecond,
+    ),
+  ];
+}
+
 /** The phases that sampled "idle in transaction", with a figure. */
 function idlePhases(
   latency: LatencyProfileResult | undefined,
@@ -140,6 +171,7 @@ export function allGoals(
   latency: LatencyProfileResult | undefined,
   steady: SteadyResult | undefined,
   fairness: FairnessResult | undefined,
+  events?: EventsSection | undefined,
 ): Goal[] {
   const idle = idlePhases(latency, steady, fairness).map((x) => x.idle.longConnections as number);
   const atScale =
@@ -188,6 +220,7 @@ export function allGoals(
       fairness?.ratio,
       (v) => v <= GOALS.fairnessRatio,
     ),
+    ...eventsGoals(events),
   ];
 }
 
@@ -280,6 +313,7 @@ export function render(opts: {
   latency?: LatencyProfileResult | undefined;
   steady: SteadyResult | undefined;
   fairness?: FairnessResult | undefined;
+  events?: EventsSection | undefined;
   goals: Goal[];
   findings: string[];
   resultFile: string;
@@ -484,6 +518,7 @@ export function render(opts: {
     );
     out.push(`  latency profile: ${lp.source}`);
   }
+  if (opts.events) out.push(...renderEvents(opts.events, g));
   const st = opts.steady;
   if (st) {
     out.push(
@@ -729,6 +764,138 @@ export function findings(
     const other = otherLoad(steady.cpu);
     if (other > 0.15)
       out.push(`Noise: processes outside the bench used ${other.toFixed(2)} cores during the steady window.`);
+  }
+  return out;
+}
+
+function renderEvents(e: EventsSection, g: (name: string) => Goal | undefined): string[] {
+  const out: string[] = [];
+  const runs = (feed: boolean) => e.runs.filter((r) => r.feed === feed);
+  const seconds = (feed: boolean) => meanOf(runs(feed).map((r) => r.seconds));
+  const of = (feed: boolean) => (runs(feed).length > 1 ? `, median of ${runs(feed).length}` : '');
+  out.push(
+    '',
+    `Change feed: bulk import of ${n0(e.invoices)} sandbox invoices with and without the feed (pipeline, each into a fresh database)`,
+  );
+  out.push(
+    ...table([
+      ['', 'invoices/s', 'seconds', 'events', 'goal', ''],
+      [
+        `with the feed${of(true)}`,
+        n0(e.medians.withFeed),
+        n1(seconds(true)),
+        n0(runs(true)[0]?.events),
+        '',
+        '',
+      ],
+      [
+        `without (feed triggers disabled, sevsync_emit a no-op)${of(false)}`,
+        n0(e.medians.withoutFeed),
+        n1(seconds(false)),
+        n0(runs(false)[0]?.events),
+        '',
+        '',
+      ],
+      [
+        'ratio with / without',
+        n2(e.ratio),
+        '',
+        '',
+        `>= ${GOALS.feedImportRatio}`,
+        verdict(g('change feed: import invoices/s with / without the feed')),
+      ],
+      [
+        `events table bytes per 1,000 invoices imported (${mb(e.size.totalBytes)} for ${n0(e.size.invoices)} invoices)`,
+        n0(e.size.bytesPer1000Invoices),
+        '',
+        '',
+        '',
+        '',
+      ],
+    ]),
+  );
+  out.push(
+    `  runs (alternating E N N E ...): ${e.runs
+      .map((r) => `${r.feed ? 'E' : 'N'} ${n0(r.invoicesPerSecond)} (other load ${n2(r.otherLoadCores)})`)
+      .join(', ')}`,
+  );
+  const split = (feed: boolean) =>
+    `page activities ${n2(meanOf(runs(feed).map((r) => r.importPageExecutionSeconds)))} s, ` +
+    `finishImport ${n2(meanOf(runs(feed).map((r) => r.finishImportSeconds)))} s`;
+  out.push(`  where the time went (mean, from the histories): with ${split(true)}; without ${split(false)}`);
+  out.push(
+    `  events table: ${n0(e.size.events)} events, ${n0(e.size.bytesPerEvent)} bytes each; heap ${mb(e.size.heapBytes)}, ` +
+      `indexes ${mb(e.size.indexBytes)}, total ${mb(e.size.totalBytes)} (incl. TOAST)`,
+  );
+  for (const [i, c] of e.checks.entries()) {
+    const types = Object.entries(c.byType)
+      .map(([t, n]) => `${t} ${n0(n)}`)
+      .join(', ');
+    out.push(
+      `  feed check, run ${i + 1} with the feed: ${c.ok ? 'complete' : `NOT COMPLETE (${c.problems.join('; ')})`}: ` +
+        `${n0(c.invoiceCreated)} invoice.created for ${n0(c.shownInvoices)} shown invoices; ${types}`,
+    );
+  }
+  out.push(`  turned off without the feed: ${e.disabledTriggers.join(', ')}`);
+  const idle = e.idle;
+  if (idle) {
+    out.push(
+      '',
+      `Change feed of idle accounts: ${idle.accounts} accounts of ${n0(idle.invoicesPerAccount)} invoices (one sandbox, no changes), ` +
+        `${n0(idle.windowSeconds)} s of cycles at a ${idle.intervalSeconds} s interval`,
+    );
+    out.push(
+      ...table([
+        [
+          `sync cycles in the window (incl. ${idle.syncNowCycles} sync-now with wait)`,
+          n0(idle.cycles),
+          '',
+          '',
+        ],
+        ['events added', n0(idle.eventsAdded), '', ''],
+        [
+          'bytes added: events relation growth / rows',
+          `${n0(idle.relationBytesAdded)} / ${n0(idle.rowBytesAdded)}`,
+          '',
+          '',
+        ],
+        [
+          `account-days at the default ${idle.defaultIntervalSeconds} s interval`,
+          n2(idle.accountDays),
+          '',
+          '',
+        ],
+        [
+          'events bytes per 1,000 idle account-days',
+          n0(idle.bytesPer1000AccountDays),
+          `${GOALS.idleFeedBytes}`,
+          verdict(g('change feed: events bytes per 1,000 idle account-days')),
+        ],
+      ]),
+    );
+    out.push(
+      `  events before the window (not counted): import ${n0(idle.eventsBeforeWindow.import)}, ` +
+        `the first cycles after it ${n0(idle.eventsBeforeWindow.settle)}`,
+    );
+    if (idle.accountErrors.length > 0) out.push(`  accounts in error: ${idle.accountErrors.join('; ')}`);
+  }
+  const w = e.webhooks;
+  if (w) {
+    out.push(
+      '',
+      `Webhook delivery: ${n0(w.events)} events of one account to a local receiver (bench/webhook-delivery.ts)`,
+    );
+    out.push(
+      ...table([
+        ['', 'measured', 'goal', ''],
+        [
+          `events/s (${n2(w.seconds)} s, ${n0(w.requests)} requests, ${w.ok ? 'all in seq order, sampled signatures verified' : 'NOT all delivered in order / verified'})`,
+          n0(w.eventsPerSecond),
+          `>= ${n0(GOALS.webhookEventsPerSecond)}`,
+          verdict(g('change feed: webhook delivery events/s')),
+        ],
+      ]),
+    );
   }
   return out;
 }

@@ -6,6 +6,7 @@ import postgres from 'postgres';
 import { IMPORT_PAGE_SIZE } from '../src/activities/bulk-import';
 import { closeDefaultDispatchers } from '../src/sevdesk/client';
 import { importComparison } from './import-comparison';
+import { eventsBench } from './events';
 import {
   ADMIN_DATABASE_URL,
   Cleanup,
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
     const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
     const profileDir = opts.cpuProfile ? path.join(RESULTS_DIR, `profiles-${stamp}`) : undefined;
     const imp = opts.skipImport ? undefined : await importComparison(opts, temporal, cleanup, profileDir);
+    const events = opts.skipEvents ? undefined : await eventsBench(opts, temporal, cleanup);
     const latency = opts.skipLatency ? undefined : await importUnderLatency(opts, temporal, cleanup);
     // Fairness on a fleet of its own (--fairness-accounts, --fairness-interval) unless it runs on the steady
     // one. It runs before the steady state: the steady fleet, last, is then left on the in-memory server
@@ -150,7 +152,7 @@ async function main(): Promise<void> {
       : await steadyState(opts, temporal, cleanup, profileDir && path.join(profileDir, 'steady'));
     const steady = both?.steady;
     const fairness = both?.fairness ?? ownFairness;
-    const goals: Goal[] = allGoals(imp, latency, steady, fairness);
+    const goals: Goal[] = allGoals(imp, latency, steady, fairness, events);
     const notes = findings(imp, steady, os.cpus().length);
     const finishedAt = new Date();
     const machine = {
@@ -190,12 +192,19 @@ async function main(): Promise<void> {
         fairnessIntervalSeconds: opts.fairnessInterval,
         fairnessSeconds: opts.fairnessSeconds,
         fairnessOnSteady: opts.fairnessOnSteady,
+        eventsInvoices: events?.invoices ?? opts.eventsInvoices,
+        eventsRounds: opts.eventsRounds,
+        idleAccounts: opts.idleAccounts,
+        idleInvoices: opts.idleInvoices,
+        idleSeconds: opts.idleSeconds,
+        webhookEvents: opts.webhookEvents,
       },
       machine,
       goals,
       import: imp || latency ? { ...imp, latencyProfile: latency ?? null } : null,
       steady: steady ?? null,
       fairness: fairness ?? null,
+      events: events ?? null,
       findings: notes,
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
@@ -213,6 +222,7 @@ async function main(): Promise<void> {
         latency,
         steady,
         fairness,
+        events,
         goals,
         findings: notes,
         resultFile: path.relative(process.cwd(), file),

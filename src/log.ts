@@ -1,13 +1,15 @@
 // The worker's logger: JSON lines when stdout is not a terminal (containers, log shippers), short text on a
 // terminal. It is also the Temporal Runtime logger, so SDK, workflow and activity logs share one format.
 // Secrets never reach the output: fields named like a secret are replaced, and anything shaped like a
-// sevDesk API token (32 hex digits) or a password in a URL is masked in every string.
+// sevDesk API token (32 hex digits), a password in a URL or a webhook secret is masked in every string.
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 
 const LEVELS: Record<LogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
 const SECRET_FIELD = /token|authorization|password|secret|^key$|cookie/i;
 const TOKEN_SHAPE = /\b[0-9a-f]{32}\b/gi;
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
+/** A webhook signing secret (`whsec_` + base64). */
+const WEBHOOK_SECRET = /\bwhsec_[A-Za-z0-9+/=]+/g;
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -21,9 +23,12 @@ export interface LoggerOptions {
   base?: LogMetadata;
 }
 
-/** Masks token-shaped text and URL passwords. */
+/** Masks token-shaped text, URL passwords and webhook secrets. */
 export function redactText(s: string): string {
-  return s.replace(TOKEN_SHAPE, '[redacted]').replace(URL_PASSWORD, '$1[redacted]@');
+  return s
+    .replace(TOKEN_SHAPE, '[redacted]')
+    .replace(URL_PASSWORD, '$1[redacted]@')
+    .replace(WEBHOOK_SECRET, 'whsec_[redacted]');
 }
 
 /** A JSON-safe, secret-free copy of log metadata (errors, bigint, cycles and depth handled). */

@@ -56,6 +56,16 @@ export const metrics = {
     'Invoices sevDesk counts for the running walk (countAll), by account and kind',
     ['account', 'kind'],
   ),
+  webhookDeliveries: counter(
+    'sevsync_webhook_deliveries_total',
+    'Webhook delivery attempts, by endpoint and outcome (ok: a 2xx answer; failed)',
+    ['endpoint', 'outcome'],
+  ),
+  webhookDisabled: counter(
+    'sevsync_webhook_endpoints_disabled_total',
+    'Webhook endpoints disabled after failing for the give-up time, by endpoint',
+    ['endpoint'],
+  ),
   activityFailures: counter(
     'sevsync_activity_failures_total',
     'Activity attempts that failed (Temporal retries most), by activity and error type',

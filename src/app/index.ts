@@ -64,3 +64,5 @@ export const rotateKeys = guarded(keys.rotateKeys);
 export const getAccountEvents = guarded(events.getAccountEvents);
 export const getGlobalEvents = guarded(events.getGlobalEvents);
 export const getCustomerHistory = guarded(events.getCustomerHistory);
+export type { AddWebhookInput, AddedWebhook, WebhookTestResult, WebhookView } from './webhooks';
+export { addWebhook, enableWebhook, getWebhook, listWebhooks, removeWebhook, testWebhook } from './webhooks';

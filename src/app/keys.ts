@@ -1,6 +1,8 @@
 import { requireKeyring } from '../config';
 import { listStoredTokens, replaceStoredToken } from '../db/interfaces';
+import { listWebhookSecrets, replaceWebhookSecret } from '../db/webhooks';
 import { TokenDecryptError, decryptToken, encryptToken, isCurrentFormat } from '../secrets';
+import { resealWebhookSecret } from '../webhooks/secret';
 import type { AppDeps } from './deps';
 
 export interface RotateResult {
@@ -10,15 +12,27 @@ export interface RotateResult {
   current: string[];
   /** Could not be opened with any configured key (or changed meanwhile): left as they are. */
   failed: { accountId: string; reason: string }[];
+  /** The webhook signing secrets, the same way (by endpoint id). */
+  webhooks: {
+    rotated: string[];
+    current: string[];
+    failed: { id: string; reason: string }[];
+  };
 }
 
 /**
  * `keys rotate`: re-encrypts every stored token with the current (first) key, bound to its account and
- * origin; rows of the old format (no associated data) are upgraded. Idempotent; never prints a token.
+ * origin; rows of the old format (no associated data) are upgraded. Then the webhook signing secrets.
+ * Idempotent; never prints a token or a secret.
  */
 export async function rotateKeys(deps: Pick<AppDeps, 'db' | 'config'>): Promise<RotateResult> {
   const ring = requireKeyring(deps.config);
-  const result: RotateResult = { rotated: [], current: [], failed: [] };
+  const result: RotateResult = {
+    rotated: [],
+    current: [],
+    failed: [],
+    webhooks: { rotated: [], current: [], failed: [] },
+  };
   for (const row of await listStoredTokens(deps.db.sql)) {
     const stored = { ciphertext: row.ciphertext, keyId: row.keyId };
     if (isCurrentFormat(ring, stored)) {
@@ -37,6 +51,25 @@ export async function rotateKeys(deps: Pick<AppDeps, 'db' | 'config'>): Promise<
     if (await replaceStoredToken(deps.db.sql, row, next)) result.rotated.push(row.accountId);
     else
       result.failed.push({ accountId: row.accountId, reason: 'the token changed meanwhile; run it again' });
+  }
+  for (const row of await listWebhookSecrets(deps.db.sql)) {
+    if (isCurrentFormat(ring, row)) {
+      result.webhooks.current.push(row.id);
+      continue;
+    }
+    let next;
+    try {
+      next = resealWebhookSecret(ring, row);
+    } catch (err) {
+      if (!(err instanceof TokenDecryptError)) throw err;
+      result.webhooks.failed.push({
+        id: row.id,
+        reason: err.message.replace(/sevDesk token/g, 'signing secret'),
+      });
+      continue;
+    }
+    if (await replaceWebhookSecret(deps.db.sql, row.id, row, next)) result.webhooks.rotated.push(row.id);
+    else result.webhooks.failed.push({ id: row.id, reason: 'the secret changed meanwhile; run it again' });
   }
   return result;
 }

@@ -18,12 +18,19 @@ export function addKeysCommands(program: Command): void {
         [
           `re-encrypted ${res.rotated.length} token(s) with the current key; ${res.current.length} already current`,
           ...res.failed.map((f) => `  not rotated: account ${f.accountId}: ${f.reason}`),
+          ...(res.webhooks.rotated.length + res.webhooks.current.length + res.webhooks.failed.length > 0
+            ? [
+                `re-encrypted ${res.webhooks.rotated.length} webhook secret(s); ${res.webhooks.current.length} already current`,
+                ...res.webhooks.failed.map((f) => `  not rotated: webhook ${f.id}: ${f.reason}`),
+              ]
+            : []),
         ].join('\n'),
       );
-      if (res.failed.length > 0)
+      const failed = res.failed.length + res.webhooks.failed.length;
+      if (failed > 0)
         throw new AppError(
           'failed',
-          `${res.failed.length} token(s) could not be re-encrypted (listed above)`,
+          `${failed} token(s) or secret(s) could not be re-encrypted (listed above)`,
         );
     });
 }

@@ -11,6 +11,7 @@ import { addKeysCommands } from './keys';
 import { addMigrateCommand } from './migrate';
 import { addStatusCommands } from './status';
 import { addSyncCommands } from './sync';
+import { addWebhooksCommands } from './webhooks';
 import { addWorkerCommand } from './worker';
 
 /** Each group registers its commands, in the order `--help` lists them; a new group is one more entry. */
@@ -22,6 +23,7 @@ export const commandGroups: ((program: CommandType) => void)[] = [
   addSyncCommands,
   addStatusCommands,
   addEventsCommands,
+  addWebhooksCommands,
   addServeCommands,
 ];
 

@@ -19,6 +19,7 @@ import {
   updateInterfaceSettings,
 } from '../app';
 import type { UseCases } from './use-cases';
+import { bindWebhookUseCases } from './webhooks-api';
 
 const started = <T extends { alreadyRunning?: boolean }>({ alreadyRunning: _a, ...rest }: T) => rest;
 
@@ -46,6 +47,7 @@ export function bindUseCases(deps: AppDeps): UseCases {
     getAccountEvents: (accountId, page) => getAccountEvents(deps, accountId, page),
     getGlobalEvents: (page) => getGlobalEvents(deps, page),
     getCustomerHistory: (accountId, email) => getCustomerHistory(deps, accountId, email),
+    webhooks: bindWebhookUseCases(deps),
     classify: (err) =>
       isAppError(err) ? { status: httpStatusOf(err.type), type: err.type, message: err.message } : undefined,
     close: () => deps.close(),

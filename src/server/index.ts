@@ -18,6 +18,7 @@ import { Sessions, bearerToken, isLoopbackHost, isUnsafe, sameOrigin, sameSecret
 import { registerApi } from './api';
 import { registerAssets } from './assets';
 import { registerPages } from './pages';
+import { registerWebhooksApi } from './webhooks-api';
 import { errorPage } from './views';
 import type { UseCases } from './use-cases';
 
@@ -192,6 +193,7 @@ export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
   );
 
   registerApi(app, { useCases: opts.useCases, sessions });
+  if (opts.useCases.webhooks) registerWebhooksApi(app, { webhooks: opts.useCases.webhooks });
   registerPages(app, { useCases: opts.useCases, sessions, apiToken: opts.apiToken });
   registerAssets(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());

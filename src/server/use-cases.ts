@@ -2,6 +2,7 @@
 // application layer. The server never talks to the database or Temporal itself.
 import type { AccountPage, CustomerHistory, CustomerView, GlobalPage, InvoiceView } from '../app';
 import type { ErrorInfo } from '../shared';
+import type { WebhookUseCases } from './webhooks-api';
 
 export type StatusJson = {
   account: string;
@@ -77,6 +78,8 @@ export interface UseCases {
   getAccountEvents(accountId: string, page: { after: number; limit: number }): Promise<AccountPage>;
   getGlobalEvents(page: { after?: string | undefined; limit: number }): Promise<GlobalPage>;
   getCustomerHistory(accountId: string, email: string): Promise<CustomerHistory>;
+  /** The webhook endpoints (absent: the routes are not served). */
+  webhooks?: WebhookUseCases;
   /** undefined: not a caller's error (answered 500 without details). */
   classify(err: unknown): CallerError | undefined;
   close(): Promise<void>;

@@ -1,8 +1,8 @@
-// The worker's wiring: database, Temporal connection, namespace check, activities, and two SDK workers (the
-// workflows' task queue and the walks' own) run and stopped as one. No Worker Deployments: docs/deploys.md,
+// The worker's wiring: database, Temporal connection, namespace check, activities, and three SDK workers (the
+// workflows' task queue, the walks' own, and the webhook deliveries' own) run and stopped as one. No Worker Deployments: docs/deploys.md,
 // "Worker Versioning".
 import { Context } from '@temporalio/activity';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { State, WorkflowBundleOption } from '@temporalio/worker';
 import type { LimitFunction } from 'p-limit';
 import { createActivities, type Activities } from '../activities';
@@ -13,6 +13,8 @@ import { openInterfaceToken } from '../secrets';
 import { IMPORT_ACTIVITIES, importTaskQueue } from '../shared';
 import { workflowsPath } from '../workflow-bundle';
 import { closeDefaultDispatchers, createSevdeskClient, createWorkerLimit } from '../sevdesk/client';
+import { createWebhookActivities } from '../webhooks/activities';
+import { eventsConfigOf, webhookTaskQueueOf } from '../webhooks/settings';
 import { countSevdeskRequests, instrument } from './instrument';
 import type { NamespaceServices } from './namespace';
 import { NamespaceStatus, checkNamespaceAtStart, watchNamespace } from './namespace';
@@ -45,6 +47,8 @@ export interface WorkerOptions {
   /** How often the running worker checks its namespace again (default 60 s; 0: never). */
   namespaceRecheckMs?: number;
 }
+
+const STOPPING = new Set<State>(['STOPPING', 'DRAINING', 'DRAINED', 'STOPPED', 'FAILED']);
 
 /** The activity's cancellation signal when called inside one (the client then stops with the activity). */
 function currentCancellationSignal(): AbortSignal | undefined {
@@ -79,9 +83,14 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     applicationName: 'sevsync-worker',
     countStatements: ops.countStatements,
   });
-  const workflowBundle =
-    opts.workflowBundle ?? (ops.workflowBundlePath ? { codePath: ops.workflowBundlePath } : undefined);
+  // The webhook deliveries' own pool: a backlog being delivered never takes the connections a sync needs.
+  const webhookDb = createDb(config.databaseUrl, {
+    max: 4,
+    statementTimeoutMs: ops.statementTimeoutMs,
+    applicationName: 'sevsync-webhooks',
+  });
   let connection: NativeConnection | undefined;
+  let webhookActivities: ReturnType<typeof createWebhookActivities> | undefined;
   const namespaceStatus = opts.namespaceStatus ?? new NamespaceStatus(config.temporalNamespace);
   try {
     connection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -95,6 +104,14 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       logger: Runtime.instance().logger,
     };
     await checkNamespaceAtStart(namespaceServices, guard);
+    // One bundle for both workers that run workflows (bundled here when no prebuilt one is given).
+    const workflowBundle: WorkflowBundleOption =
+      opts.workflowBundle ??
+      (ops.workflowBundlePath
+        ? { codePath: ops.workflowBundlePath }
+        : {
+            code: (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: guard.logger })).code,
+          });
     const activities = createActivities({
       sql: db.sql,
       sevdesk: sevdeskFactory(createWorkerLimit(ops.sevdeskWorkerConcurrency)),
@@ -121,7 +138,7 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       taskQueue: config.taskQueue,
       // Legacy histories schedule their walk activities here too (before the import queue existed).
       activities: all,
-      ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
+      workflowBundle,
       maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
       // Quick syncs (local activities) of many accounts at once; sevDesk requests stay bounded by the
       // per-token and per-worker limits of the client.
@@ -141,7 +158,28 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       activities: pick(true),
       maxConcurrentActivityTaskExecutions: ops.importConcurrency,
     });
-    const workers = [worker, walks];
+    // Webhook delivery: its own task queue, workflow slots, activity slots and database pool, so a slow
+    // receiver or a backlog never slows a sync. A delivery run mostly waits (for an answer, for new events),
+    // so its slots are many; the workflows are one per endpoint.
+    const created: { webhooks?: Worker } = {};
+    webhookActivities = createWebhookActivities({
+      sql: webhookDb.sql,
+      keys,
+      events: eventsConfigOf(config),
+      stopping: () => created.webhooks !== undefined && STOPPING.has(created.webhooks.getState()),
+    });
+    const webhooks = (created.webhooks = await Worker.create({
+      ...common,
+      taskQueue: webhookTaskQueueOf(config),
+      workflowBundle,
+      activities: webhookActivities.activities,
+      maxConcurrentActivityTaskExecutions: 200,
+      maxConcurrentWorkflowTaskExecutions: 10,
+      maxCachedWorkflows: 500,
+      workflowThreadPoolSize: 1,
+    }));
+    const workers = [worker, walks, webhooks];
+    const closeWebhooks = webhookActivities.close;
     const conn = connection;
     const recheckMs = opts.namespaceRecheckMs ?? 60_000;
     const watch =
@@ -155,7 +193,7 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         for (const w of workers)
           if (w.getState() === 'RUNNING' || w.getState() === 'INITIALIZED') w.shutdown();
       },
-      // The worst of the two: a failed import worker is a failed process.
+      // The worst of the three: a failed import or webhook worker is a failed process.
       state: () => workers.map((w) => w.getState()).find((st) => st !== 'RUNNING') ?? 'RUNNING',
       databaseReachable: async () => {
         try {
@@ -180,14 +218,18 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
           );
         } finally {
           watch?.stop();
+          await closeWebhooks();
           await db.close();
+          await webhookDb.close();
           await conn.close();
           await closeDefaultDispatchers();
         }
       },
     };
   } catch (err) {
+    await webhookActivities?.close();
     await db.close();
+    await webhookDb.close();
     await connection?.close();
     throw err;
   }

@@ -1,2 +1,3 @@
 export * from './account-sync';
 export * from './bulk-import';
+export * from './webhook-delivery';

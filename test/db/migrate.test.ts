@@ -44,6 +44,9 @@ describe('migrations', () => {
       'accounts',
       'customer_values',
       'customers',
+      'event_retention',
+      'event_seqs',
+      'events',
       'import_checkpoints',
       'interfaces',
       'invoice_issues',
@@ -51,6 +54,8 @@ describe('migrations', () => {
       'source_contacts',
       'sync_runs',
       'walk_seen',
+      'webhook_endpoints',
+      'webhook_progress',
     ]);
   });
 

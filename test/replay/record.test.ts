@@ -24,13 +24,18 @@ import {
   waitForImport,
 } from '../../src/app';
 import type { Sandbox } from '../../sandbox';
+import { addWebhook, enableWebhook, listWebhooks } from '../../src/app/webhooks';
+import { DEFAULT_EVENTS } from '../../src/config';
+import { deleteWebhookEndpoint } from '../../src/db/webhooks';
+import { webhookWorkflowId } from '../../src/webhooks/settings';
+import { orderProblem, startReceiver } from '../webhooks/receiver';
 import type { AccountStatus } from '../../src/shared';
 import { accountSyncWorkflowId } from '../../src/shared';
 import type { AccountSyncInput } from '../../src/workflows';
 import { statusQuery } from '../../src/workflows';
 import type { AppEnv } from '../helpers/app-env';
 import { addSandboxInterface, useAppEnv } from '../helpers/app-env';
-import { capturedLogs, eventually, randomId } from '../helpers/env';
+import { capturedLogs, eventually, randomId, testConfig } from '../helpers/env';
 import { historyToJson } from './history-json';
 import type { Scenario, SetManifest } from './saved-histories';
 import {
@@ -137,7 +142,18 @@ describe.skipIf(!process.env.RECORD_HISTORIES)('record a history set for the rep
       if (parseHistoryFileName(f)?.tag === tag) rmSync(path.join(HISTORIES_DIR, f));
   });
 
+  const config = testConfig();
   env = useAppEnv({
+    // Webhook endpoints give up after 3.6 s (instead of 72 h), on a webhook task queue of this recording's own.
+    config: {
+      ...config,
+      events: {
+        ...DEFAULT_EVENTS,
+        webhookTaskQueue: `${config.taskQueue}-webhooks`,
+        webhookGiveUpHours: 0.001,
+        webhookTimeoutMs: 1000,
+      },
+    },
     beforeClose: async ({ tokens }) => {
       const logs = capturedLogs.join('\n');
       for (const token of tokens) expect(logs.includes(token)).toBe(false);
@@ -287,5 +303,52 @@ describe.skipIf(!process.env.RECORD_HISTORIES)('record a history set for the rep
     save('account-sync-walks', await runsOf(env.ops.temporal, handle.workflowId), accountId);
     save('bulk-reconcile-held', await runsOf(env.ops.temporal, reconcile.workflowId), accountId);
     save('bulk-import-stopped', await runsOf(env.ops.temporal, stopped.workflowId), accountId);
+  });
+
+  it('webhook-delivery: failures and retry timers, disabled after the give-up time, enabled again, continue-as-new, removed', async () => {
+    const receiver = await startReceiver();
+    try {
+      const accountId = randomId('acct-rec-wh');
+      let up = false;
+      receiver.behave('/hook', () => (up ? 200 : 500));
+      // Retries after 200 and 400 ms, runs of 1.5 s, three runs per execution.
+      const ep = await addWebhook(env.ops, {
+        url: receiver.url('/hook'),
+        accountId,
+        tuning: { retryScheduleMs: [200, 400], runBudgetMs: 1500, maxRunsPerExecution: 3 },
+      });
+      env.tokens.push(ep.secret);
+      receiver.secret('/hook', ep.secret);
+      const emit = (n: number, from: number) =>
+        env.ops.db.sql`select sevsync_emit(${accountId}, ${JSON.stringify(
+          Array.from({ length: n }, (_, i) => ({ type: 'invoice.created', data: { n: from + i } })),
+        )}::jsonb)`;
+      const view = async () => (await listWebhooks(env.ops)).find((w) => w.id === ep.id)!;
+      await emit(3, 1);
+      await eventually(async () => (await view()).state === 'disabled', 30_000, 'the endpoint disabled');
+      up = true;
+      await enableWebhook(env.ops, ep.id);
+      const seqs = () =>
+        receiver
+          .received('/hook')
+          .filter((r) => r.status === 200)
+          .map((r) => r.event!.seq);
+      await eventually(async () => seqs().includes(3), 30_000, 'delivered after enable');
+      await emit(2, 4);
+      await eventually(async () => seqs().includes(5), 30_000, 'new events delivered');
+      const workflowId = webhookWorkflowId(ep.id);
+      await eventually(
+        async () => (await runsOf(env.ops.temporal, workflowId)).length >= 3,
+        60_000,
+        'two runs continued as new',
+      );
+      // Removed from the database only: the next delivery run finds it gone and the workflow ends by itself.
+      await deleteWebhookEndpoint(env.ops.db.sql, ep.id);
+      await env.ops.temporal.workflow.getHandle(workflowId).result();
+      expect(orderProblem(seqs(), 1, 5)).toBeUndefined();
+      save('webhook-delivery', await runsOf(env.ops.temporal, workflowId), ep.id);
+    } finally {
+      await receiver.close();
+    }
   });
 });

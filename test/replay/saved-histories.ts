@@ -27,6 +27,7 @@ export const SCENARIOS = [
   'account-sync-walks',
   'bulk-reconcile-held',
   'bulk-import-stopped',
+  'webhook-delivery',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
