@@ -7,7 +7,8 @@ import type { State, WorkflowBundleOption } from '@temporalio/worker';
 import type { LimitFunction } from 'p-limit';
 import { createActivities, type Activities } from '../activities';
 import type { Config, OpsConfig } from '../config';
-import { DEFAULT_OPS, requireKeyring } from '../config';
+import { DEFAULT_EVENTS, DEFAULT_OPS, requireKeyring } from '../config';
+import { startEventRetention } from './event-retention';
 import { createDb } from '../db/client';
 import { openInterfaceToken } from '../secrets';
 import { IMPORT_ACTIVITIES, importTaskQueue } from '../shared';
@@ -207,6 +208,12 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         }
       },
       run: async () => {
+        // Old events leave the change feed in small batches (on the webhook pool: never a sync's connection).
+        const retention = startEventRetention({
+          sql: webhookDb.sql,
+          retentionDays: (config.events ?? DEFAULT_EVENTS).retentionDays,
+          log: Runtime.instance().logger,
+        });
         try {
           // One stops (shutdown, or a fatal error): the other stops too, then both are awaited.
           await Promise.all(
@@ -218,6 +225,7 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
           );
         } finally {
           watch?.stop();
+          await retention.stop();
           await closeWebhooks();
           await db.close();
           await webhookDb.close();
