@@ -24,7 +24,7 @@ CREATE TABLE "events" (
 --> statement-breakpoint
 ALTER TABLE "import_checkpoints" ADD COLUMN "values_events_from" bigint;--> statement-breakpoint
 CREATE INDEX "events_global_idx" ON "events" USING btree ("xid","account_id","seq");--> statement-breakpoint
-CREATE INDEX "events_customer_idx" ON "events" USING btree ("account_id","customer_id","seq") WHERE "events"."customer_id" is not null;--> statement-breakpoint
+CREATE INDEX "events_customer_idx" ON "events" USING btree ("account_id","customer_id","seq") WHERE "events"."type" = 'customer.values_changed';--> statement-breakpoint
 -- Retention removes old events in batches by age; a BRIN index finds them without a scan of the table.
 CREATE INDEX "events_occurred_brin" ON "events" USING brin ("occurred_at");--> statement-breakpoint
 -- Claims `n` seqs of an account and returns the first. The seqs continue the account's without a gap: the

@@ -300,7 +300,8 @@ export const events = pgTable(
       .default(sql`clock_timestamp()`),
     /**
      * The customer a `customer.*` or `invoice.*` event is about (for an invoice: its customer, or the one it
-     * left): a customer's value history and the causes of a walk's deferred values read by it.
+     * left): a customer's value history reads by it (indexed for `customer.values_changed` only), and so do
+     * the causes of a walk's deferred values.
      */
     customerId: bigint('customer_id', { mode: 'number' }),
     data: jsonb('data').notNull(),
@@ -310,7 +311,7 @@ export const events = pgTable(
     index('events_global_idx').on(t.xid, t.accountId, t.seq),
     index('events_customer_idx')
       .on(t.accountId, t.customerId, t.seq)
-      .where(sql`${t.customerId} is not null`),
+      .where(sql`${t.type} = 'customer.values_changed'`),
   ],
 );
 

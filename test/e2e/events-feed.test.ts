@@ -109,6 +109,12 @@ describe('the change feed over HTTP', () => {
       data: { from: null, to: 'active' },
     });
     expect(imported.filter((e) => e.type === 'import.finished')).toHaveLength(1);
+    // The import defers the values to its end: each customer's event then names the imported invoices.
+    const values = imported.filter((e) => e.type === 'customer.values_changed');
+    expect(values.length).toBeGreaterThan(0);
+    for (const v of values)
+      expect((v.data['causes'] as { change: string }[]).every((c) => c.change === 'created')).toBe(true);
+    expect(values.some((v) => (v.data['causes'] as unknown[]).length > 0)).toBe(true);
 
     // An idle cycle: nothing new in sevDesk, no event.
     await syncNow(account);
