@@ -57,8 +57,9 @@ export class EventsGoneError extends Error {
     readonly resume: string = prunedThrough,
   ) {
     super(
-      'the events after this cursor are older than the retention keeps; read the customers again ' +
-        '(`customers --json`), then follow the feed from the `next` it gives now',
+      'events after this cursor were removed by the retention (SEVSYNC_EVENT_RETENTION_DAYS) before they were ' +
+        'read: read the customers again (`customers --json`), then follow the feed with ' +
+        `after=${resume} (the events kept start after it)`,
     );
     this.name = 'EventsGoneError';
   }
