@@ -23,12 +23,15 @@ import type { BenchOptions } from './options';
 import { otherLoad } from './report';
 import type { WebhookBenchResult } from './webhook-delivery';
 import { benchWebhookDelivery } from './webhook-delivery';
+import type { WebhookLagResult } from './webhook-lag';
+import { benchWebhookLag } from './webhook-lag';
 
 // The change feed's cost. 1: the bulk import through the real pipeline with the feed and without it (its
 // triggers disabled and sevsync_emit a no-op, in that database only), alternating E N N E ... on the same
 // sandbox data, each into a fresh database; the events of every run with the feed are checked against the
 // invoices it imported. 2: the size of the events table per 1,000 invoices imported. 3: what accounts whose
 // sevDesk data does not change add to the feed while they sync cycle after cycle (expected: nothing).
+// 4: webhook delivery throughput. 5: the lag from a sevDesk change to the webhook received.
 
 /** The tables whose statement- and row-level triggers write the feed (drizzle/0003_change_feed.sql). */
 export const FEED_TABLES = ['invoices', 'customers', 'invoice_issues', 'interfaces', 'import_checkpoints'];
@@ -123,6 +126,8 @@ export interface EventsSection {
   idle: IdleFeed | null;
   /** Webhook delivery of one account's events to a local receiver (bench/webhook-delivery.ts). */
   webhooks: WebhookBenchResult | null;
+  /** sevDesk change to webhook received, one account on the real worker (bench/webhook-lag.ts). */
+  webhookLag: WebhookLagResult | null;
 }
 
 async function withSql<T>(url: string, fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
@@ -307,6 +312,7 @@ export async function eventsBench(
   await checkpoint();
   const idle = opts.idleAccounts > 0 ? await idleFeed(opts, temporal, cleanup) : null;
   const webhooks = opts.webhookEvents > 0 ? await webhookDelivery(opts.webhookEvents, cleanup) : null;
+  const webhookLag = opts.lagSamples > 0 ? await webhookLagOf(opts, temporal, cleanup) : null;
   return {
     invoices: sb.invoices,
     runs,
@@ -317,7 +323,30 @@ export async function eventsBench(
     size,
     idle,
     webhooks,
+    webhookLag,
   };
+}
+
+async function webhookLagOf(
+  opts: BenchOptions,
+  temporal: Awaited<ReturnType<typeof startTemporal>>,
+  cleanup: Cleanup,
+): Promise<WebhookLagResult> {
+  await checkpoint();
+  const r = await benchWebhookLag({
+    temporalAddress: temporal.address,
+    samples: opts.lagSamples,
+    intervalSeconds: opts.lagInterval,
+    seed: opts.seed,
+    cleanup,
+  });
+  const f = (v: number | null) => (v === null ? '-' : v.toFixed(2));
+  log(
+    `events: webhook lag p50 ${f(r.lagSeconds.p50)} s, p95 ${f(r.lagSeconds.p95)} s, max ${f(r.lagSeconds.max)} s ` +
+      `over ${r.received} of ${r.samples} samples at a ${r.intervalSeconds} s interval` +
+      (r.ok ? '' : ` (${r.timeouts} timed out, ${r.signatureFailures} bad signatures)`),
+  );
+  return r;
 }
 
 async function webhookDelivery(events: number, cleanup: Cleanup): Promise<WebhookBenchResult> {

@@ -53,6 +53,9 @@ export interface BenchOptions {
   idleSeconds: number;
   /** Events delivered as webhooks to a local receiver (0: not measured). */
   webhookEvents: number;
+  /** sevDesk change to webhook received: timed changes (0: not measured) and the account's sync interval. */
+  lagSamples: number;
+  lagInterval: number;
   skipEvents: boolean;
 }
 
@@ -75,7 +78,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
        [--skip-latency] [--fairness-invoices N] [--fairness-accounts N] [--fairness-interval S]
        [--fairness-seconds S] [--skip-fairness] [--fairness-on-steady] [--events-invoices N]
        [--events-rounds N] [--idle-accounts N] [--idle-invoices N] [--idle-seconds S]
-       [--webhook-events N] [--skip-events]
+       [--webhook-events N] [--lag-samples N] [--lag-interval S] [--skip-events]
 
   default: 100,000 invoices (pipeline and plain loop twice each, alternating), 1,000 accounts, 120 s steady
            window, plus the latency-profile import and the fairness phase (about 12 minutes in all on 2 cores)
@@ -97,7 +100,9 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
            (its triggers disabled, sevsync_emit a no-op), --events-rounds (3; quick 2) runs of each alternating
            E N N E E N; the events table's size; then --idle-accounts (4) accounts of --idle-invoices (1,000) each
            syncing without changes for --idle-seconds (30; quick 20): the events they add (expected none);
-           webhook delivery of --webhook-events (20,000; quick 10,000; 0: none) events to a local receiver`;
+           webhook delivery of --webhook-events (20,000; quick 10,000; 0: none) events to a local receiver;
+           the lag from a sevDesk change to the webhook received: --lag-samples (20; quick 10; 0: none) changes,
+           each after a random 0..interval s wait, of one account syncing every --lag-interval (10; quick 5) s`;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -161,6 +166,8 @@ export function parseOptions(argv: string[]): BenchOptions {
         'idle-invoices': { type: 'string' },
         'idle-seconds': { type: 'string' },
         'webhook-events': { type: 'string' },
+        'lag-samples': { type: 'string' },
+        'lag-interval': { type: 'string' },
         'skip-events': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -239,6 +246,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     idleInvoices: int('idle-invoices', values['idle-invoices'], 1_000, 100, 100_000),
     idleSeconds: int('idle-seconds', values['idle-seconds'], quick ? 20 : 30, 10, 600),
     webhookEvents: int('webhook-events', values['webhook-events'], quick ? 10_000 : 20_000, 0, 1_000_000),
+    lagSamples: int('lag-samples', values['lag-samples'], quick ? 10 : 20, 0, 200),
+    lagInterval: int('lag-interval', values['lag-interval'], quick ? 5 : 10, 2, 600),
     skipEvents: values['skip-events'] ?? false,
   };
 }

@@ -38,6 +38,8 @@ export const GOALS = {
   idleFeedBytes: 0,
   /** Webhook events delivered per second to a local receiver, one account. */
   webhookEventsPerSecond: 2_000,
+  /** sevDesk change to webhook received, p95: at most the account's sync interval plus this many seconds. */
+  webhookLagSlackSeconds: 2,
 } as const;
 
 export interface Goal {
@@ -144,7 +146,24 @@ export function eventsGoals(e: EventsSection | undefined): Goal[] {
       e?.webhooks?.eventsPerSecond,
       (v) => (e?.webhooks?.ok ?? false) && v >= GOALS.webhookEventsPerSecond,
     ),
+    webhookLagGoal(e?.webhookLag ?? undefined),
   ];
+}
+
+export const WEBHOOK_LAG_GOAL = 'change feed: sevDesk change to webhook received p95 (s)';
+
+/** p95 <= interval + slack, every sample received and verified; a run where none arrived is a MISS too. */
+function webhookLagGoal(lag: EventsSection['webhookLag'] | undefined): Goal {
+  const target = `<= interval + ${GOALS.webhookLagSlackSeconds}`;
+  if (!lag) return goal(WEBHOOK_LAG_GOAL, target, undefined, () => false);
+  const max = lag.intervalSeconds + GOALS.webhookLagSlackSeconds;
+  const p95 = lag.lagSeconds.p95;
+  return {
+    name: WEBHOOK_LAG_GOAL,
+    target: `${target} (${max})`,
+    value: p95,
+    pass: lag.ok && p95 !== null && p95 <= max,
+  };
 }
 
 /** The phases that sampled "idle in transaction", with a figure. */
@@ -896,6 +915,37 @@ function renderEvents(e: EventsSection, g: (name: string) => Goal | undefined): 
         ],
       ]),
     );
+  }
+  const lag = e.webhookLag;
+  if (lag) {
+    const changes = (c: 'paid' | 'added') => lag.perSample.filter((s) => s.change === c).length;
+    out.push(
+      '',
+      `Webhook lag: sevDesk change to webhook received, one account of ${n0(lag.invoices)} invoices syncing every ` +
+        `${lag.intervalSeconds} s on the real worker; ${lag.samples} changes (${changes('paid')} paid, ${changes('added')} added), ` +
+        `each after a random 0..${lag.intervalSeconds} s wait (bench/webhook-lag.ts)`,
+    );
+    const s = (v: number | null) => n2(v);
+    out.push(
+      ...table([
+        ['', 'p50', 'p95', 'max', 'goal', ''],
+        [
+          `seconds (${lag.received} of ${lag.samples} received; ${lag.requests} requests, ` +
+            `${lag.signatureFailures === 0 ? 'all signatures verified' : `${lag.signatureFailures} BAD SIGNATURES`})`,
+          s(lag.lagSeconds.p50),
+          s(lag.lagSeconds.p95),
+          s(lag.lagSeconds.max),
+          `<= ${lag.intervalSeconds + GOALS.webhookLagSlackSeconds}`,
+          verdict(g(WEBHOOK_LAG_GOAL)),
+        ],
+      ]),
+    );
+    out.push(
+      `  one event to the next, less the interval (a sync cycle + the delivery): p50 ${n2(lag.beyondIntervalSeconds.p50)} s, ` +
+        `max ${n2(lag.beyondIntervalSeconds.max)} s; the rest of the lag is where the change fell in the interval`,
+    );
+    if (lag.timeouts > 0)
+      out.push(`  ${lag.timeouts} sample(s) got no event within ${lag.sampleTimeoutSeconds} s (a MISS)`);
   }
   return out;
 }

@@ -198,6 +198,8 @@ async function main(): Promise<void> {
         idleInvoices: opts.idleInvoices,
         idleSeconds: opts.idleSeconds,
         webhookEvents: opts.webhookEvents,
+        lagSamples: opts.lagSamples,
+        lagIntervalSeconds: opts.lagInterval,
       },
       machine,
       goals,

@@ -211,6 +211,16 @@ export function configEnv(config: Config): Record<string, string> {
     TEMPORAL_NAMESPACE: config.temporalNamespace,
     SEVSYNC_TASK_QUEUE: config.taskQueue,
     SEVSYNC_SECRET_KEY: config.secretKey?.toString('base64') ?? '',
+    // The same rule as the webhook use cases: without `events`, deliveries go to `<task queue>-webhooks`.
+    SEVSYNC_WEBHOOK_TASK_QUEUE: config.events?.webhookTaskQueue ?? `${config.taskQueue}-webhooks`,
+    ...(config.events
+      ? {
+          SEVSYNC_EVENT_RETENTION_DAYS: String(config.events.retentionDays),
+          SEVSYNC_WEBHOOK_GIVE_UP_HOURS: String(config.events.webhookGiveUpHours),
+          SEVSYNC_WEBHOOK_ALLOW_PRIVATE: config.events.webhookAllowPrivate ? '1' : '0',
+          SEVSYNC_WEBHOOK_TIMEOUT_MS: String(config.events.webhookTimeoutMs),
+        }
+      : {}),
   };
 }
 
