@@ -144,6 +144,7 @@ async function main(): Promise<void> {
   say(`Temporal web UI: http://127.0.0.1:${uiPort}/namespaces/${config.temporalNamespace}/workflows`);
   say(`try (in another terminal, while this runs): npx sevsync status --account ${ACCOUNT}`);
   say(`                                            npx sevsync customers --account ${ACCOUNT} --json`);
+  say(`                                            npx sevsync events --account ${ACCOUNT} --follow`);
 
   const web = await startWeb(config, sandbox.url);
   const page = `/ui/accounts/${ACCOUNT}/interface`;
