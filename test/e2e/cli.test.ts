@@ -111,6 +111,17 @@ describe('sevsync CLI', () => {
         'unassigned',
       ]);
 
+      // The change feed: from the interface's start, in seq order; the next page continues after `next`.
+      const feed = await cli(['events', '--account', account, '--limit', '3', '--json']);
+      expect(feed.code, feed.stderr).toBe(0);
+      const page = JSON.parse(feed.stdout) as { events: { seq: number; type: string }[]; next: number };
+      expect(page.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(page.events[0]!.type).toBe('interface.state_changed');
+      expect(page.next).toBe(3);
+      const more = await cli(['events', '--account', account, '--after', '3', '--limit', '1']);
+      expect(more.stdout).toMatch(/^#4 \S+ [a-z]+\.[a-z_]+ /);
+      expect((await cli(['events', '--account', account, '--limit', '0'])).code).toBe(2);
+
       const customers = await cli(['customers', '--account', account, '--json']);
       expect(customers.code).toBe(0);
       const list = JSON.parse(customers.stdout) as Record<string, unknown>[];
