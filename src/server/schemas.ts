@@ -162,12 +162,39 @@ export const EventBody = z
       .describe("per account 1, 2, 3, ... without gaps, in the order of the account's commits"),
     type: z
       .string()
-      .describe('invoice.created|updated|removed, customer.created|updated|values_changed, ...'),
+      .describe(
+        'invoice.created | invoice.updated | invoice.removed | customer.created | customer.updated | ' +
+          'customer.values_changed | interface.state_changed | issue.opened | issue.resolved | import.finished',
+      ),
     account: z.string(),
     occurredAt: z.string(),
-    data: z.record(z.string(), z.unknown()),
+    data: z
+      .record(z.string(), z.unknown())
+      .describe(
+        'per type (docs/events.md): an invoice as in `customers`, a customer, values with their causes, ...',
+      ),
   })
-  .describe('Envelope {id, seq, type, account, occurredAt, data}');
+  .describe('Envelope {id, seq, type, account, occurredAt, data}')
+  .meta({
+    examples: [
+      {
+        id: 'evt_3b5e0f6c9a2d4e71b8c0d2f4a6e8b1c3',
+        seq: 413,
+        type: 'customer.values_changed',
+        account: 'acme',
+        occurredAt: '2026-12-07T12:41:06.911Z',
+        data: {
+          customer: 'eva@firma.de',
+          currency: 'EUR',
+          values: { invoices: '1487.50', total: '1487.50' },
+          previous: { invoices: '1200.00', total: '1200.00' },
+          causes: [
+            { sourceId: '6620', number: 'RE-1524', change: 'created', status: 'open', amount: '287.50' },
+          ],
+        },
+      },
+    ],
+  });
 
 export const AccountEventsQuery = z.object({
   after: z.coerce
