@@ -1,10 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Sql } from '../src/db/client';
 import { listCustomers, statusFacts } from '../src/db/views';
-import type { ChangeEvent } from '../src/db/events';
-import { accountEvents } from '../src/db/events';
 import { foldEvents } from '../src/domain/event-fold';
 import type { SandboxStore } from '../sandbox';
+import { allAccountEvents, canonicalCustomers } from '../test/helpers/feed';
 import { recomputedInvoiceValues } from '../test/helpers/oracle';
 import type { Truth } from '../test/helpers/truth';
 import { truthOf, viewOf } from '../test/helpers/truth';
@@ -122,23 +121,6 @@ async function cursorAtNewest(sql: Sql, accountId: string, store: SandboxStore):
   return problems;
 }
 
-/** Every event of the account, from the first. */
-export async function allAccountEvents(sql: Sql, accountId: string): Promise<ChangeEvent[]> {
-  const out: ChangeEvent[] = [];
-  let after = 0;
-  for (;;) {
-    const page = await accountEvents(sql, accountId, after, 1000);
-    if (page.events.length === 0) return out;
-    out.push(...page.events);
-    after = page.next;
-  }
-}
-
-const canonical = (customers: { email: unknown; invoices: unknown[] }[]) =>
-  customers
-    .map((c) => ({ ...c, invoices: c.invoices.map((i) => JSON.stringify(i)).sort() }))
-    .sort((a, b) => String(a.email).localeCompare(String(b.email)));
-
 /** The change feed folded from its first event equals what `customers --json` shows; its seqs have no gap. */
 async function feedFoldsToView(sql: Sql, accountId: string): Promise<string[]> {
   const events = await allAccountEvents(sql, accountId);
@@ -147,11 +129,11 @@ async function feedFoldsToView(sql: Sql, accountId: string): Promise<string[]> {
   if (gap >= 0) problems.push(`seq ${events[gap]!.seq} at position ${gap + 1}`);
   let folded;
   try {
-    folded = canonical(foldEvents(events));
+    folded = canonicalCustomers(foldEvents(events));
   } catch (err) {
     return [...problems, (err as Error).message];
   }
-  const view = canonical(await listCustomers(sql, accountId));
+  const view = canonicalCustomers(await listCustomers(sql, accountId));
   if (!isDeepStrictEqual(folded, view)) {
     const byEmail = new Map(view.map((c) => [String(c.email), c]));
     const differ = folded.filter((c) => !isDeepStrictEqual(c, byEmail.get(String(c.email))));

@@ -24,6 +24,7 @@ import { listCustomers } from '../../src/db/views';
 import { foldEvents } from '../../src/domain/event-fold';
 import { ErrorTypes } from '../../src/shared';
 import { randomId, testDb } from '../helpers/env';
+import { allAccountEvents, canonicalCustomers } from '../helpers/feed';
 import { privateDatabase } from '../helpers/private-db';
 import { contactRow, invoiceRow, pageOf } from '../helpers/rows';
 
@@ -41,28 +42,13 @@ beforeEach(async () => {
   await ensureAccount(db.sql, accountId);
 });
 
-async function allEvents(): Promise<ChangeEvent[]> {
-  const out: ChangeEvent[] = [];
-  let after = 0;
-  for (;;) {
-    const { events, next } = await accountEvents(db.sql, accountId, after, 7);
-    if (events.length === 0) return out;
-    out.push(...events);
-    after = next;
-  }
-}
-
-/** Both sides in one order: customers by e-mail, invoices by their JSON. */
-const canonical = (customers: { email: unknown; invoices: unknown[] }[]) =>
-  customers
-    .map((c) => ({ ...c, invoices: c.invoices.map((i) => JSON.stringify(i)).sort() }))
-    .sort((a, b) => String(a.email).localeCompare(String(b.email)));
+const allEvents = () => allAccountEvents(db.sql, accountId, 7);
 
 async function expectFoldEqualsView(): Promise<ChangeEvent[]> {
   const events = await allEvents();
   expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
   const view = await listCustomers(db.sql, accountId);
-  expect(canonical(foldEvents(events))).toEqual(canonical(view));
+  expect(canonicalCustomers(foldEvents(events))).toEqual(canonicalCustomers(view));
   return events;
 }
 

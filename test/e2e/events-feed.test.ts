@@ -8,6 +8,7 @@ import type { RunningWorker } from '../helpers/env';
 import { eventually, randomId, startWorker, testConfig, testDb } from '../helpers/env';
 import type { TestServer } from './http-harness';
 import { startTestServer } from './http-harness';
+import { canonicalCustomers } from '../helpers/feed';
 import { privateDatabase } from '../helpers/private-db';
 
 // The change feed over HTTP, fed by the real worker: an import, then sevDesk changes synced one by one.
@@ -61,18 +62,13 @@ async function feed(account: string, after = 0): Promise<ChangeEvent[]> {
   }
 }
 
-const canonical = (customers: { email: unknown; invoices: unknown[] }[]) =>
-  customers
-    .map((c) => ({ ...c, invoices: c.invoices.map((i) => JSON.stringify(i)).sort() }))
-    .sort((a, b) => String(a.email).localeCompare(String(b.email)));
-
 async function expectFoldEqualsCustomers(account: string): Promise<ChangeEvent[]> {
   const events = await feed(account);
   expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
   const customers = (
     await call<{ email: string; invoices: unknown[] }[]>('GET', `/api/accounts/${account}/customers`)
   ).json();
-  expect(canonical(foldEvents(events))).toEqual(canonical(customers));
+  expect(canonicalCustomers(foldEvents(events))).toEqual(canonicalCustomers(customers));
   return events;
 }
 
