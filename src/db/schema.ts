@@ -377,3 +377,55 @@ export const webhookProgress = pgTable('webhook_progress', {
   runner: text('runner'),
   updatedAt: instantNow('updated_at'),
 });
+
+/**
+ * Signed-in browsers (src/server/sessions.ts): the cookie holds a random id, the table its SHA-256, so every
+ * replica sees the same sessions and a restart signs nobody out. `account` null: every account (signed in
+ * with the API token); else the one account an embed token or a sign-in link was for.
+ */
+export const webSessions = pgTable(
+  'web_sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    accountId: text('account_id'),
+    /** Who: `api-token`, `link`, or the embed token's `sub` (OneCockpit's user). */
+    subject: text('subject').notNull(),
+    expiresAt: instant('expires_at').notNull(),
+    createdAt: instantNow('created_at'),
+  },
+  (t) => [index('web_sessions_expires_idx').on(t.expiresAt)],
+);
+
+/** One-time sign-in links: the code's SHA-256, used once (the row is deleted when redeemed). */
+export const signInLinks = pgTable(
+  'sign_in_links',
+  {
+    codeHash: text('code_hash').primaryKey(),
+    accountId: text('account_id'),
+    next: text('next').notNull(),
+    expiresAt: instant('expires_at').notNull(),
+    createdAt: instantNow('created_at'),
+  },
+  (t) => [index('sign_in_links_expires_idx').on(t.expiresAt)],
+);
+
+/**
+ * Who did what, when, from where: sign-ins, token changes, purges, webhook changes (src/server/audit.ts).
+ * Never a secret: a token appears only as the fact that it changed.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: serialId(),
+    at: instantNow('at'),
+    /** `api-token`, `embed:<sub>`, `session:<subject>`, `cli`, or `anonymous` (a failed sign-in). */
+    actor: text('actor').notNull(),
+    /** e.g. `sign_in`, `sign_in.failed`, `interface.token_changed`, `interface.purged`, `webhook.added`. */
+    action: text('action').notNull(),
+    accountId: text('account_id'),
+    /** The client address (behind a trusted proxy: the one the proxy saw). */
+    ip: text('ip'),
+    detail: jsonb('detail').$type<Record<string, unknown>>(),
+  },
+  (t) => [index('audit_log_account_at_idx').on(t.accountId, t.at), index('audit_log_at_idx').on(t.at)],
+);
