@@ -21,6 +21,7 @@ import { migrateDatabase } from '../src/db/migrate';
 import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
 import { startSandbox } from '../sandbox';
 import type { RunningServer } from '../src/server/serve';
+import { SignJWT } from 'jose';
 import { startServe } from '../src/server/serve';
 import { createWorker } from '../src/worker/create';
 
@@ -80,7 +81,9 @@ async function main(): Promise<void> {
 
   const stopTemporal = await startTemporal(port, uiPort);
   say(`migrating ${config.databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
-  await migrateDatabase(config.databaseUrl);
+  await migrateDatabase(config.migration?.databaseUrl ?? config.databaseUrl, {
+    appRole: config.migration?.appRole,
+  });
 
   const sandbox = await startSandbox({ seed: 2026, data: { invoices: Number(values.invoices ?? 600) } });
   say(
@@ -148,8 +151,11 @@ async function main(): Promise<void> {
 
   const web = await startWeb(config, sandbox.url);
   const page = `/ui/accounts/${ACCOUNT}/interface`;
-  const link = `${web.url}/ui/sign-in/link#${web.server.sessions.createLink(null, page).code}`;
+  const link = `${web.url}/ui/sign-in/link#${(await web.server.context.sessions.createLink(null, page)).code}`;
   say(`OneCockpit pages ("Mein Konto – Einstellungen – Schnittstellen"): ${web.url}${page}`);
+  say(
+    `  as OneCockpit embeds them (an embed token for ${ACCOUNT}, 1 hour): ${web.url}/ui/embed#${await web.embedToken(ACCOUNT)}`,
+  );
   say(`  signed in through this one-time link (15 minutes): ${link}`);
   say(`  or sign in with the API token of this run: ${web.apiToken}`);
   say(`  to add an interface on the page, try ${web.url}/ui/accounts/demo-neu/interface`);
@@ -181,14 +187,26 @@ async function main(): Promise<void> {
 async function startWeb(
   config: ReturnType<typeof loadConfig>,
   sandboxUrl: string,
-): Promise<RunningServer & { apiToken: string }> {
+): Promise<RunningServer & { apiToken: string; embedToken(account: string): Promise<string> }> {
   const apiToken = process.env.SEVSYNC_API_TOKEN || randomBytes(24).toString('hex');
+  // What OneCockpit's backend holds: the key it signs embed tokens with (docs/embedding.md).
+  const embedSecret = randomBytes(32).toString('hex');
+  const settings = { allowTokenSignIn: true, embed: { kind: 'secret', secret: embedSecret } as const };
+  const embedToken = (account: string) =>
+    new SignJWT({ account })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience('sevsync')
+      .setSubject('demo-user')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(Buffer.from(embedSecret, 'utf8'));
   // Interfaces added on the page talk to the sandbox too.
   const webConfig = { ...config, sevdeskBaseUrl: sandboxUrl };
   const wanted = Number(process.env.SEVSYNC_HTTP_PORT ?? 8080);
   for (const port of [wanted, 0]) {
     try {
-      return { ...(await startServe({ config: webConfig, host: '127.0.0.1', port, apiToken })), apiToken };
+      const running = await startServe({ config: webConfig, host: '127.0.0.1', port, apiToken, settings });
+      return { ...running, apiToken, embedToken };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) throw err;
       say(`port ${port} is taken: serving on a free port instead`);

@@ -1,23 +1,46 @@
-// Who may call: OneCockpit's backend with `Authorization: Bearer <SEVSYNC_API_TOKEN>`, and people with a
-// session cookie from the sign-in form (the API token) or from a one-time sign-in link (scoped to one
-// account, made by the backend). Cookies are HttpOnly, SameSite=Strict and signed; a request authenticated
-// by cookie that changes something must come from our own pages (Origin, else Referer, must match).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// Who may call, and the helpers the server's auth hook (./index.ts) is built from:
+// - OneCockpit's backend: `Authorization: Bearer <API token>` (SEVSYNC_API_TOKENS; every account), or an
+//   embed token (a JWT it signed for one user and one account, ./embed.ts);
+// - browsers: a session cookie from an embed token (/ui/embed), a one-time sign-in link, or (only with
+//   SEVSYNC_ALLOW_TOKEN_SIGN_IN=1) the API token typed into the sign-in form. Sessions live in PostgreSQL
+//   (src/app/sessions.ts), so every replica and a restarted one know them; the cookie holds a random id.
+// Cookies are HttpOnly and SameSite=Strict (None in a OneCockpit frame, where the Origin check below is what
+// stops cross-site writes); `__Host-` and Secure when the public origin is https. A request authenticated by
+// cookie that changes something must come from our own pages (Origin, else Referer, must be our origin).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+/** The cookie's name on plain http (loopback, tests); behind https it is `__Host-sevsync_session`. */
 export const SESSION_COOKIE = 'sevsync_session';
-const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
-const LINK_TTL_MS = 15 * 60 * 1000;
+const SECURE_SESSION_COOKIE = `__Host-${SESSION_COOKIE}`;
+export const SESSION_TTL_S = 8 * 60 * 60;
 
 export interface Principal {
-  /** null: every account (the API token); else the one account a sign-in link was made for. */
+  /** null: every account (the API token); else the one account an embed token, link or session is for. */
   account: string | null;
   via: 'bearer' | 'session';
+  /** Who, for the audit log: `api-token`, `embed:<user>`, `session:<subject>`. */
+  actor: string;
 }
 
-interface Session {
-  account: string | null;
-  expiresAt: number;
+/** How the session cookie is set: from the public origin and whether the pages may be framed. */
+export interface CookiePolicy {
+  name: string;
+  secure: boolean;
+  sameSite: 'strict' | 'none';
+  partitioned: boolean;
+}
+
+export function cookiePolicy(opts: { publicOrigin: string | undefined; framed: boolean }): CookiePolicy {
+  const secure = opts.publicOrigin?.startsWith('https://') ?? false;
+  // A frame on another site gets its cookie only as SameSite=None, which browsers take only with Secure.
+  const framed = opts.framed && secure;
+  return {
+    name: secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE,
+    secure,
+    sameSite: framed ? 'none' : 'strict',
+    partitioned: framed,
+  };
 }
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -27,59 +50,18 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-export class Sessions {
-  private readonly sessions = new Map<string, Session>();
-  private readonly links = new Map<string, { account: string | null; next: string; expiresAt: number }>();
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  create(account: string | null): string {
-    this.sweep();
-    const id = randomBytes(32).toString('base64url');
-    this.sessions.set(id, { account, expiresAt: this.now() + SESSION_TTL_MS });
-    return id;
-  }
-
-  get(id: string): Session | undefined {
-    const s = this.sessions.get(id);
-    if (!s) return undefined;
-    if (s.expiresAt <= this.now()) {
-      this.sessions.delete(id);
-      return undefined;
-    }
-    s.expiresAt = this.now() + SESSION_TTL_MS;
-    return s;
-  }
-
-  end(id: string): void {
-    this.sessions.delete(id);
-  }
-
-  /** A one-time sign-in code (not the API token): valid 15 minutes, used once. */
-  createLink(account: string | null, next: string): { code: string; expiresAt: Date } {
-    this.sweep();
-    const code = randomBytes(24).toString('base64url');
-    const expiresAt = this.now() + LINK_TTL_MS;
-    this.links.set(code, { account, next, expiresAt });
-    return { code, expiresAt: new Date(expiresAt) };
-  }
-
-  redeemLink(code: string): { account: string | null; next: string } | undefined {
-    const link = this.links.get(code);
-    this.links.delete(code);
-    if (!link || link.expiresAt <= this.now()) return undefined;
-    return { account: link.account, next: link.next };
-  }
-
-  private sweep(): void {
-    const t = this.now();
-    for (const [k, v] of this.sessions) if (v.expiresAt <= t) this.sessions.delete(k);
-    for (const [k, v] of this.links) if (v.expiresAt <= t) this.links.delete(k);
-  }
+/** Whether `given` is one of the API tokens; every token is compared, so the time says nothing. */
+export function isApiToken(given: string, tokens: readonly string[]): boolean {
+  let found = false;
+  for (const t of tokens) found = sameSecret(given, t) || found;
+  return found;
 }
 
-/** Wrong sign-ins per client address: after 10 in 10 minutes, further tries wait (guessing stays slow). */
-export class SignInThrottle {
+/**
+ * Failed authentication per client address (behind a trusted proxy: the address the proxy saw): after
+ * `limit` failures in the window, further tries are refused until old failures age out.
+ */
+export class FailureThrottle {
   private readonly failures = new Map<string, number[]>();
 
   constructor(
@@ -96,14 +78,24 @@ export class SignInThrottle {
     const list = this.recent(client);
     list.push(this.now());
     this.failures.set(client, list);
-    if (this.failures.size > 10_000) this.failures.clear();
+    if (this.failures.size > 10_000) this.prune();
   }
 
   private recent(client: string): number[] {
     const since = this.now() - this.windowMs;
     return (this.failures.get(client) ?? []).filter((t) => t > since);
   }
+
+  private prune(): void {
+    const since = this.now() - this.windowMs;
+    for (const [k, v] of this.failures) if (!v.some((t) => t > since)) this.failures.delete(k);
+    // A flood from many addresses must not grow the map without bound.
+    while (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+  }
 }
+
+/** The name the sign-in form's throttle had. */
+export const SignInThrottle = FailureThrottle;
 
 export function bearerToken(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -111,38 +103,47 @@ export function bearerToken(req: FastifyRequest): string | undefined {
   return m?.[1];
 }
 
+/** The session id from the cookie (either name: a proxy put in front later must not sign everyone out). */
 export function sessionId(req: FastifyRequest): string | undefined {
-  const raw = req.cookies[SESSION_COOKIE];
-  if (!raw) return undefined;
-  const unsigned = req.unsignCookie(raw);
-  return unsigned.valid && unsigned.value ? unsigned.value : undefined;
+  const raw = req.cookies[SECURE_SESSION_COOKIE] ?? req.cookies[SESSION_COOKIE];
+  return raw && /^[A-Za-z0-9_-]{20,100}$/.test(raw) ? raw : undefined;
 }
 
-export function setSessionCookie(reply: FastifyReply, id: string): void {
-  void reply.setCookie(SESSION_COOKIE, id, {
+export function setSessionCookie(reply: FastifyReply, policy: CookiePolicy, id: string): void {
+  void reply.setCookie(policy.name, id, {
     path: '/',
     httpOnly: true,
-    sameSite: 'strict',
-    secure: 'auto',
-    signed: true,
-    maxAge: SESSION_TTL_MS / 1000,
+    sameSite: policy.sameSite,
+    secure: policy.secure,
+    partitioned: policy.partitioned,
+    maxAge: SESSION_TTL_S,
   });
 }
 
-export function clearSessionCookie(reply: FastifyReply): void {
-  void reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: 'auto' });
+export function clearSessionCookie(reply: FastifyReply, policy: CookiePolicy): void {
+  void reply.clearCookie(policy.name, {
+    path: '/',
+    httpOnly: true,
+    sameSite: policy.sameSite,
+    secure: policy.secure,
+    partitioned: policy.partitioned,
+  });
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export const isUnsafe = (req: FastifyRequest): boolean => UNSAFE.has(req.method);
 
-/** Our own origin as the browser sees it (Host header; https only behind a TLS-terminating proxy). */
-export const ownOrigin = (req: FastifyRequest): string => `${req.protocol}://${req.host}`;
+/**
+ * Our own origin as the browser sees it: SEVSYNC_PUBLIC_ORIGIN when set, else from the request (Host, and
+ * the scheme a trusted proxy reports).
+ */
+export const ownOrigin = (req: FastifyRequest, publicOrigin?: string): string =>
+  publicOrigin ?? `${req.protocol}://${req.host}`;
 
 /** For cookie-authenticated writes: Origin (or, if a browser sent none, Referer) must be our own origin. */
-export function sameOrigin(req: FastifyRequest): boolean {
-  const expected = ownOrigin(req);
+export function sameOrigin(req: FastifyRequest, publicOrigin?: string): boolean {
+  const expected = ownOrigin(req, publicOrigin);
   const origin = req.headers.origin;
   if (origin) return origin === expected;
   const referer = req.headers.referer;

@@ -1,9 +1,9 @@
-// `sevsync serve [--port 8080] [--host 127.0.0.1]`.
+// `sevsync serve [--port 8080] [--host 127.0.0.1] [--sign-in-link [account]]`.
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { z } from 'zod';
 import { loadConfig } from '../config';
 import { startServe } from './serve';
+import { serveSettingsFromEnv } from './settings';
 
 function port(value: string): number {
   const n = Number(value);
@@ -12,36 +12,35 @@ function port(value: string): number {
   return n;
 }
 
-/** SEVSYNC_API_TOKEN, parsed at the entrypoint like the rest of the configuration. */
-export function apiTokenFromEnv(env: NodeJS.ProcessEnv): string | undefined {
-  const v = env.SEVSYNC_API_TOKEN?.trim();
-  return z
-    .string()
-    .min(1)
-    .optional()
-    .parse(v === '' ? undefined : v);
-}
-
 export function addServeCommands(program: Command): void {
   program
     .command('serve')
-    .description('the HTTP API and the pages (Schnittstellen, Kunden); needs SEVSYNC_API_TOKEN off loopback')
+    .description(
+      'the HTTP API and the pages (Schnittstellen, Kunden); needs SEVSYNC_API_TOKENS (or an embed key) off loopback',
+    )
     .option('--port <port>', 'TCP port (0: any free one)', port, 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .action(async (o: { port: number; host: string }) => {
+    .option(
+      '--sign-in-link [account]',
+      'print a one-time sign-in link (15 minutes; with an account: for that account only)',
+    )
+    .action(async (o: { port: number; host: string; signInLink?: string | true }) => {
       const running = await startServe({
         config: loadConfig(process.env),
         host: o.host,
         port: o.port,
-        apiToken: apiTokenFromEnv(process.env),
+        settings: serveSettingsFromEnv(process.env),
         logger: true,
       });
       console.error(`sevsync serve: listening on ${running.url} (API: ${running.url}/api/openapi.json)`);
       if (running.generatedToken)
         console.error(
-          'no SEVSYNC_API_TOKEN set: the API answers only signed-in pages; set it to call the API',
+          'no SEVSYNC_API_TOKENS set: the API answers only signed-in pages; set it to call the API',
         );
-      console.error(`sign in once (valid 15 minutes): ${running.signInLink()}`);
+      if (o.signInLink !== undefined) {
+        const account = o.signInLink === true ? undefined : o.signInLink;
+        console.error(`sign in once (valid 15 minutes): ${await running.signInLink(account)}`);
+      }
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

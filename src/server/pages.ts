@@ -2,20 +2,16 @@
 // the page again with the error. German messages for the coach; the use cases' own text is appended.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Sessions } from './auth';
-import {
-  SignInThrottle,
-  clearSessionCookie,
-  safeNext,
-  sameSecret,
-  sessionId,
-  setSessionCookie,
-} from './auth';
+import { clearSessionCookie, isApiToken, safeNext, sessionId, setSessionCookie } from './auth';
+import { audit } from './audit';
+import { EmbedTokenError } from './embed';
+import type { ServerContext } from './index';
 import type { PageContext } from './views';
 import {
   accountPickerPage,
   customerPage,
   customersPage,
+  embedPage,
   errorPage,
   interfacePage,
   liveFragment,
@@ -82,12 +78,10 @@ function html(reply: FastifyReply, code: number, body: string) {
 const pagePath = (account: string, page = 'interface') =>
   `/ui/accounts/${encodeURIComponent(account)}/${page}`;
 
-export function registerPages(
-  app: FastifyInstance,
-  deps: { useCases: UseCases; sessions: Sessions; apiToken: string },
-): void {
+export function registerPages(app: FastifyInstance, deps: { useCases: UseCases; ctx: ServerContext }): void {
   const uc = deps.useCases;
-  const throttle = new SignInThrottle();
+  const { ctx } = deps;
+  const { throttle, sessions } = ctx;
   const publicRoute = { config: { public: true }, schema: { hide: true } };
   const page = { schema: { hide: true } };
 
@@ -141,53 +135,128 @@ export function registerPages(
     return html(reply, code, interfacePage(ctx, { status, ...extra }));
   }
 
+  const tooMany = (reply: FastifyReply, next: string) =>
+    html(
+      reply,
+      429,
+      signInPage({
+        next,
+        tokenSignIn: ctx.settings.allowTokenSignIn,
+        error: 'Zu viele Versuche. Versuche es in ein paar Minuten wieder.',
+      }),
+    );
+
+  /** Opens a session, sets its cookie, writes the audit entry and goes on to `next`. */
+  async function signIn(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    s: { account: string | null; subject: string; actor: string; method: string; next: string },
+  ) {
+    setSessionCookie(reply, ctx.cookie, await sessions.create(s.account, s.subject));
+    await audit(req, ctx, {
+      action: 'sign_in',
+      actor: s.actor,
+      account: s.account,
+      detail: { method: s.method },
+    });
+    return reply.redirect(s.next, 303);
+  }
+
+  async function failed(req: FastifyRequest, method: string, reason: string) {
+    throttle.failed(req.ip);
+    await audit(req, ctx, { action: 'sign_in.failed', actor: 'anonymous', detail: { method, reason } });
+  }
+
   app.get('/ui/sign-in', publicRoute, (req, reply) => {
     const next = safeNext((req.query as { next?: unknown }).next);
-    return html(reply, 200, signInPage({ next }));
+    return html(reply, 200, signInPage({ next, tokenSignIn: ctx.settings.allowTokenSignIn }));
   });
 
-  app.post('/ui/sign-in', publicRoute, (req, reply) => {
+  app.post('/ui/sign-in', publicRoute, async (req, reply) => {
     const body = (req.body ?? {}) as { token?: unknown; next?: unknown };
     const next = safeNext(body.next);
-    if (throttle.blocked(req.ip)) {
+    if (!ctx.settings.allowTokenSignIn) {
       return html(
         reply,
-        429,
-        signInPage({ next, error: 'Zu viele Versuche. Versuche es in ein paar Minuten wieder.' }),
+        403,
+        signInPage({
+          next,
+          tokenSignIn: false,
+          error: 'Die Anmeldung mit dem Zugangsschlüssel ist abgeschaltet. Öffne diese Seite aus OneCockpit.',
+        }),
       );
     }
-    if (typeof body.token !== 'string' || !sameSecret(body.token.trim(), deps.apiToken)) {
-      throttle.failed(req.ip);
-      return html(reply, 401, signInPage({ next, error: 'Der Zugangsschlüssel stimmt nicht.' }));
+    if (throttle.blocked(req.ip)) return tooMany(reply, next);
+    if (typeof body.token !== 'string' || !isApiToken(body.token.trim(), ctx.settings.apiTokens)) {
+      await failed(req, 'api-token', 'wrong token');
+      return html(
+        reply,
+        401,
+        signInPage({ next, tokenSignIn: true, error: 'Der Zugangsschlüssel stimmt nicht.' }),
+      );
     }
-    setSessionCookie(reply, deps.sessions.create(null));
-    return reply.redirect(next, 303);
+    return signIn(req, reply, {
+      account: null,
+      subject: 'api-token',
+      actor: 'api-token',
+      method: 'api-token',
+      next,
+    });
   });
 
   app.get('/ui/sign-in/link', publicRoute, (_req, reply) => html(reply, 200, signInLinkPage()));
 
-  app.post('/ui/sign-in/link', publicRoute, (req, reply) => {
+  app.post('/ui/sign-in/link', publicRoute, async (req, reply) => {
+    if (throttle.blocked(req.ip)) return tooMany(reply, '/ui/');
     const code = (req.body as { code?: unknown } | undefined)?.code;
-    const link = typeof code === 'string' ? deps.sessions.redeemLink(code) : undefined;
+    const link = typeof code === 'string' ? await sessions.redeemLink(code) : undefined;
     if (!link) {
+      await failed(req, 'link', 'expired or used');
       return html(
         reply,
         401,
         signInPage({
           next: '/ui/',
+          tokenSignIn: ctx.settings.allowTokenSignIn,
           error:
-            'Der Anmeldelink ist abgelaufen oder wurde schon benutzt. Melde dich mit dem Zugangsschlüssel an.',
+            'Der Anmeldelink ist abgelaufen oder wurde schon benutzt. Öffne die Seite noch einmal aus OneCockpit.',
         }),
       );
     }
-    setSessionCookie(reply, deps.sessions.create(link.account));
-    return reply.redirect(link.next, 303);
+    return signIn(req, reply, { ...link, subject: 'link', actor: 'link', method: 'link' });
   });
 
-  app.post('/ui/sign-out', page, (req, reply) => {
+  /** OneCockpit opens /ui/embed#<embed token>: the page posts the token here and gets a session for its account. */
+  app.get('/ui/embed', publicRoute, (_req, reply) => html(reply, 200, embedPage()));
+
+  app.post('/ui/embed', publicRoute, async (req, reply) => {
+    if (throttle.blocked(req.ip)) return tooMany(reply, '/ui/');
+    const token = (req.body as { code?: unknown } | undefined)?.code;
+    let message = 'Diese Seite lässt sich nur aus OneCockpit öffnen (Einstellungen – Schnittstellen).';
+    if (ctx.embed && typeof token === 'string' && token.length < 8192) {
+      try {
+        const claims = await ctx.embed.verify(token);
+        return await signIn(req, reply, {
+          account: claims.account,
+          subject: `embed:${claims.sub}`,
+          actor: `embed:${claims.sub}`,
+          method: 'embed',
+          next: pagePath(claims.account),
+        });
+      } catch (err) {
+        if (!(err instanceof EmbedTokenError)) throw err;
+        await failed(req, 'embed', err.message);
+        message =
+          'Die Anmeldung aus OneCockpit ist abgelaufen oder ungültig. Öffne die Seite in OneCockpit noch einmal.';
+      }
+    } else await failed(req, 'embed', ctx.embed ? 'no token' : 'no embed key configured');
+    return html(reply, 401, errorPage({ account: '' }, { title: 'Anmelden', message }));
+  });
+
+  app.post('/ui/sign-out', page, async (req, reply) => {
     const id = sessionId(req);
-    if (id) deps.sessions.end(id);
-    clearSessionCookie(reply);
+    if (id) await sessions.end(id);
+    clearSessionCookie(reply, ctx.cookie);
     return reply.redirect('/ui/sign-in', 303);
   });
 

@@ -153,7 +153,7 @@ describe('HTTP API: auth', () => {
     const lost = await asBrowser('GET', '/ui/nowhere');
     expect(lost.statusCode).toBe(404);
     expect(lost.headers['content-type']).toMatch(/^text\/html/);
-    expect(lost.headers['content-security-policy']).toMatch(/script-src 'self'; style-src 'self'/);
+    expect(lost.headers['content-security-policy']).toMatch(/script-src 'self';\s*style-src 'self'/);
     expect(lost.headers['content-security-policy']).not.toMatch(/unsafe|nonce-/);
     const forged = await asBrowser('GET', '/api/accounts/nobody/status', {
       cookie: `${session.split('.')[0]}.forged`,
@@ -562,7 +562,7 @@ describe('sevsync serve (the command)', () => {
     const apiToken = randomId('api-token-for-serve');
     const child = spawn(
       process.execPath,
-      [path.resolve(__dirname, '../../bin/sevsync.cjs'), 'serve', '--port', '0'],
+      [path.resolve(__dirname, '../../bin/sevsync.cjs'), 'serve', '--port', '0', '--sign-in-link'],
       {
         env: {
           ...process.env,

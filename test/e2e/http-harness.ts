@@ -8,6 +8,7 @@ import type { Sandbox } from '../../sandbox';
 import type { SevsyncServer } from '../../src/server';
 import { buildServer } from '../../src/server';
 import { bindUseCases } from '../../src/server/app-binding';
+import type { ServeSettings } from '../../src/server/settings';
 
 export interface TestServer extends SevsyncServer {
   apiToken: string;
@@ -18,10 +19,20 @@ export interface TestServer extends SevsyncServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(config: Config, sandbox: Sandbox): Promise<TestServer> {
+export async function startTestServer(
+  config: Config,
+  sandbox: Sandbox,
+  settings: Partial<ServeSettings> = {},
+): Promise<TestServer> {
   const apiToken = randomBytes(24).toString('hex');
   const deps = await connectApp({ ...config, sevdeskBaseUrl: sandbox.url }, { dbPoolSize: 4 });
-  const server = await buildServer({ useCases: bindUseCases(deps), apiToken });
+  // The older tests sign in with the API token on the form and try many wrong tokens from one address;
+  // the defaults (no token sign-in, 10 failures per address) have their own tests (embedding.test.ts).
+  const server = await buildServer({
+    useCases: bindUseCases(deps),
+    apiToken,
+    settings: { allowTokenSignIn: true, authFailuresPerAddress: 1000, ...settings },
+  });
   const ts: TestServer = {
     ...server,
     apiToken,

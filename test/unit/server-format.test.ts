@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, safeNext, sameSecret, Sessions, SignInThrottle } from '../../src/server/auth';
+import { FailureThrottle, isApiToken, isLoopbackHost, safeNext, sameSecret } from '../../src/server/auth';
 import { date, esc, invoiceStatusWord, money } from '../../src/server/format';
 import { checkServeSettings } from '../../src/server';
 import { ASSETS } from '../../src/server/assets';
@@ -49,12 +49,13 @@ describe('German display', () => {
 
 describe('serve settings and auth helpers', () => {
   it('refuses a non-loopback host without a token, and a short token', () => {
-    expect(() => checkServeSettings({ host: '0.0.0.0', apiToken: undefined })).toThrow(/SEVSYNC_API_TOKEN/);
-    expect(() => checkServeSettings({ host: '192.168.1.5', apiToken: undefined })).toThrow(/refusing/);
-    expect(() => checkServeSettings({ host: '127.0.0.1', apiToken: 'short' })).toThrow(/16 characters/);
-    expect(() => checkServeSettings({ host: '127.0.0.1', apiToken: undefined })).not.toThrow();
-    expect(() => checkServeSettings({ host: '::1', apiToken: undefined })).not.toThrow();
-    expect(() => checkServeSettings({ host: '0.0.0.0', apiToken: 'x'.repeat(32) })).not.toThrow();
+    expect(() => checkServeSettings({ host: '0.0.0.0', apiTokens: [] })).toThrow(/SEVSYNC_API_TOKEN/);
+    expect(() => checkServeSettings({ host: '192.168.1.5', apiTokens: [] })).toThrow(/refusing/);
+    expect(() => checkServeSettings({ host: '127.0.0.1', apiTokens: ['short'] })).toThrow(/16 characters/);
+    expect(() => checkServeSettings({ host: '127.0.0.1', apiTokens: [] })).not.toThrow();
+    expect(() => checkServeSettings({ host: '::1', apiTokens: [] })).not.toThrow();
+    expect(() => checkServeSettings({ host: '0.0.0.0', apiTokens: ['x'.repeat(32)] })).not.toThrow();
+    expect(() => checkServeSettings({ host: '0.0.0.0', apiTokens: [], embed: true })).not.toThrow();
     expect(isLoopbackHost('localhost')).toBe(true);
     expect(isLoopbackHost('127.1.2.3')).toBe(true);
     expect(isLoopbackHost('[::1]')).toBe(true);
@@ -65,6 +66,9 @@ describe('serve settings and auth helpers', () => {
     expect(sameSecret('abc', 'abc')).toBe(true);
     expect(sameSecret('abc', 'abcd')).toBe(false);
     expect(sameSecret('', 'abc')).toBe(false);
+    expect(isApiToken('b'.repeat(20), ['a'.repeat(20), 'b'.repeat(20)])).toBe(true);
+    expect(isApiToken('c'.repeat(20), ['a'.repeat(20), 'b'.repeat(20)])).toBe(false);
+    expect(isApiToken('a'.repeat(20), [])).toBe(false);
   });
 
   it('redirects only to our own pages after signing in', () => {
@@ -83,7 +87,7 @@ describe('serve settings and auth helpers', () => {
 
   it('slows down guessing: 10 wrong sign-ins in 10 minutes block that address for a while', () => {
     let now = 0;
-    const t = new SignInThrottle(() => now);
+    const t = new FailureThrottle(() => now);
     for (let i = 0; i < 9; i++) t.failed('1.2.3.4');
     expect(t.blocked('1.2.3.4')).toBe(false);
     t.failed('1.2.3.4');
@@ -91,21 +95,6 @@ describe('serve settings and auth helpers', () => {
     expect(t.blocked('5.6.7.8')).toBe(false);
     now += 10 * 60 * 1000 + 1;
     expect(t.blocked('1.2.3.4')).toBe(false);
-  });
-
-  it('expires sessions and uses sign-in codes once', () => {
-    let now = 1_000_000;
-    const s = new Sessions(() => now);
-    const id = s.create('acc-1');
-    expect(s.get(id)?.account).toBe('acc-1');
-    now += 9 * 60 * 60 * 1000;
-    expect(s.get(id)).toBeUndefined();
-    const link = s.createLink(null, '/ui/');
-    expect(s.redeemLink(link.code)).toEqual({ account: null, next: '/ui/' });
-    expect(s.redeemLink(link.code)).toBeUndefined();
-    const late = s.createLink('a', '/ui/');
-    now += 16 * 60 * 1000;
-    expect(s.redeemLink(late.code)).toBeUndefined();
   });
 });
 
@@ -157,7 +146,7 @@ describe('the pages as HTML', () => {
     for (const a of Object.values(ASSETS))
       expect(a.url).toMatch(/^\/static\/[a-z-]+\.[0-9a-f]{16}\.(css|js)$/);
     expect(signInLinkPage().match(/<script[^>]*>/g)).toEqual([`<script src="${ASSETS.signInLink.url}">`]);
-    expect(signInPage({ next: '/ui/' })).not.toContain('<script');
+    expect(signInPage({ tokenSignIn: true, next: '/ui/' })).not.toContain('<script');
   });
 
   it('offers the token form without an interface, and settings only while deactivated', () => {

@@ -2,7 +2,7 @@
 // through esc() (../format.ts); the pages carry no inline script or style (../assets.ts serves them).
 export type { PageContext } from './layout';
 export { errorPage } from './error';
-export { accountPickerPage, signInLinkPage, signInPage } from './sign-in';
+export { accountPickerPage, embedPage, signInLinkPage, signInPage } from './sign-in';
 export type { InterfacePageInput } from './interface';
 export { interfacePage } from './interface';
 export { customersPage } from './customers';
