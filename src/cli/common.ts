@@ -1,5 +1,6 @@
 // What every command group uses: the configuration from the environment, the application (or only the
 // database) for the length of a command, `--json` or text output, and the `--account` option.
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { AppDeps } from '../app';
 import { connectApp } from '../app';
@@ -7,6 +8,7 @@ import type { Config } from '../config';
 import { loadConfig } from '../config';
 import type { DbHandle } from '../db/client';
 import { createDb } from '../db/client';
+import { recordAudit } from '../app/sessions';
 
 /** The configuration from the environment, read when a command runs (so `--help` needs none). */
 export const envConfig = (): Config => loadConfig(process.env);
@@ -18,6 +20,25 @@ export async function withApp<T>(fn: (app: AppDeps) => Promise<T>): Promise<T> {
   } finally {
     await app.close();
   }
+}
+
+/**
+ * An operator's change through the CLI, in the audit log like the HTTP surface's (actor `cli:<os user>`, no
+ * address). Never a secret in `detail`.
+ */
+export async function auditCli(
+  app: Pick<AppDeps, 'db'>,
+  action: string,
+  accountId: string | null,
+  detail?: Record<string, unknown>,
+): Promise<void> {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers)
+  }
+  await recordAudit(app, { actor: `cli:${user}`, action, accountId, ip: null, detail });
 }
 
 /** For commands that need only the database (no Temporal server). */

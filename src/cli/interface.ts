@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import { addInterface, removeInterface, setInterfaceActive, updateInterfaceSettings } from '../app';
-import { accountOption, withApp } from './common';
+import { accountOption, auditCli, withApp } from './common';
 import type { TokenOptions } from './token-input';
 import { TOKEN_SOURCES, resolveToken, tokenArg, tokenFileArg } from './token-input';
 
@@ -50,16 +50,18 @@ export function addInterfaceCommands(program: Command): void {
             exitCode: 2,
             code: 'sevsync.missingToken',
           });
-        const res = await withApp((app) =>
-          addInterface(app, {
+        const res = await withApp(async (app) => {
+          const added = await addInterface(app, {
             accountId: o.account,
             token,
             baseUrl: o.baseUrl,
             intervalSeconds: o.interval,
             amountBasis: o.amount,
             inactive: o.inactive,
-          }),
-        );
+          });
+          if (added.created) await auditCli(app, 'interface.added', o.account);
+          return added;
+        });
         console.log(
           res.created
             ? `sevDesk interface added for account ${o.account}; syncing (workflow ${res.workflowId})`
@@ -75,7 +77,10 @@ export function addInterfaceCommands(program: Command): void {
     accountOption(iface.command(name))
       .description(`${name} the interface (idempotent)`)
       .action(async (o: { account: string }) => {
-        await withApp((app) => setInterfaceActive(app, o.account, active));
+        await withApp(async (app) => {
+          await setInterfaceActive(app, o.account, active);
+          await auditCli(app, 'interface.changed', o.account, { fields: ['active'], active });
+        });
         console.log(`interface of account ${o.account} ${active ? 'activated' : 'deactivated'}`);
       });
   }
@@ -95,15 +100,24 @@ export function addInterfaceCommands(program: Command): void {
       ) => {
         // SEVDESK_TOKEN counts only with --base-url (which needs the token): a stray variable never swaps it.
         const token = resolveToken(o, process.env, o.baseUrl !== undefined);
-        await withApp((app) =>
-          updateInterfaceSettings(app, {
+        await withApp(async (app) => {
+          await updateInterfaceSettings(app, {
             accountId: o.account,
             token,
             baseUrl: o.baseUrl,
             intervalSeconds: o.interval,
             amountBasis: o.amount,
-          }),
-        );
+          });
+          const fields = Object.entries({
+            token,
+            baseUrl: o.baseUrl,
+            intervalSeconds: o.interval,
+            amountBasis: o.amount,
+          })
+            .filter(([, v]) => v !== undefined)
+            .map(([k]) => k);
+          await auditCli(app, token ? 'interface.token_changed' : 'interface.changed', o.account, { fields });
+        });
         console.log(`interface of account ${o.account} updated; activate it to resume syncing`);
       },
     );
@@ -112,7 +126,10 @@ export function addInterfaceCommands(program: Command): void {
     .description('stop syncing and remove the interface')
     .option('--purge', "also delete the account's synced invoices (customers stay)")
     .action(async (o: { account: string; purge?: boolean }) => {
-      await withApp((app) => removeInterface(app, o.account, o.purge ?? false));
+      await withApp(async (app) => {
+        await removeInterface(app, o.account, o.purge ?? false);
+        await auditCli(app, o.purge ? 'interface.purged' : 'interface.removed', o.account);
+      });
       console.log(`interface of account ${o.account} removed${o.purge ? ' and its invoices purged' : ''}`);
     });
 }

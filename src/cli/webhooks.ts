@@ -5,7 +5,7 @@ import type { AddedWebhook, WebhookTestResult, WebhookView } from '../app/webhoo
 import { addWebhook, enableWebhook, listWebhooks, removeWebhook, testWebhook } from '../app/webhooks';
 import { AppError } from '../app/errors';
 import { EVENT_TYPES } from '../db/events';
-import { print, withApp, withDb } from './common';
+import { auditCli, print, withApp, withDb } from './common';
 
 const list = (value: string): string[] => value.split(',');
 
@@ -57,13 +57,15 @@ export function addWebhooksCommands(program: Command): void {
     .option('--types <t1,t2>', `only these event types (default: all): ${EVENT_TYPES.join(', ')}`, list)
     .option('--json', 'machine-readable output: {id, url, account, types, secret}')
     .action(async (o: { url: string; account?: string; types?: string[]; json?: boolean }) => {
-      const added = await withApp((app) =>
-        addWebhook(app, {
+      const added = await withApp(async (app) => {
+        const w = await addWebhook(app, {
           url: o.url,
           ...(o.account === undefined ? {} : { accountId: o.account }),
           ...(o.types === undefined ? {} : { types: o.types }),
-        }),
-      );
+        });
+        await auditCli(app, 'webhook.added', o.account ?? null, { id: w.id, host: new URL(w.url).host });
+        return w;
+      });
       print(o.json ?? false, added, () => describeAdded(added));
     });
 
@@ -80,7 +82,10 @@ export function addWebhooksCommands(program: Command): void {
     .command('remove <id>')
     .description('stop delivering and remove the endpoint')
     .action(async (id: string) => {
-      await withApp((app) => removeWebhook(app, id));
+      await withApp(async (app) => {
+        await removeWebhook(app, id);
+        await auditCli(app, 'webhook.removed', null, { id });
+      });
       console.log(`webhook ${id} removed`);
     });
 
@@ -102,7 +107,11 @@ export function addWebhooksCommands(program: Command): void {
     .description('enable a disabled endpoint: delivery resumes where it stopped (idempotent)')
     .option('--json', 'machine-readable output')
     .action(async (id: string, o: { json?: boolean }) => {
-      const w = await withApp((app) => enableWebhook(app, id));
+      const w = await withApp(async (app) => {
+        const enabled = await enableWebhook(app, id);
+        await auditCli(app, 'webhook.enabled', enabled.account ?? null, { id });
+        return enabled;
+      });
       print(
         o.json ?? false,
         w,

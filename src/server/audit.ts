@@ -27,6 +27,15 @@ export async function audit(
 }
 
 type Body = Record<string, unknown> | undefined;
+
+/** A webhook URL's host only: receivers often carry a secret in the path or query. */
+export function hostOf(url: unknown): string | null {
+  try {
+    return typeof url === 'string' ? new URL(url).host : null;
+  } catch {
+    return null;
+  }
+}
 type Describe = (
   req: FastifyRequest,
   body: Body,
@@ -71,7 +80,7 @@ const AUDITED: Record<string, Describe> = {
   }),
   'POST /api/webhooks': (_req, body) => ({
     action: 'webhook.added',
-    detail: { url: body?.['url'], account: body?.['account'] ?? null },
+    detail: { host: hostOf(body?.['url']), account: body?.['account'] ?? null },
   }),
   'DELETE /api/webhooks/:id': (req) => ({
     action: 'webhook.removed',
