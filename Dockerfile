@@ -1,10 +1,10 @@
 # syntax=docker/dockerfile:1
 # Three stages: the workflow bundle is built once here (not by every replica at start), and the runtime
 # image holds production dependencies only, runs as `node`, and has the CA bundle the Temporal SDK needs
-# for TLS to Temporal Cloud or a TLS-fronted cluster.
+# for TLS to Temporal Cloud or a TLS-fronted cluster. Node: the minor release CI runs (.ci/run, NODE_VERSION).
 
 # 1. Everything, to build the workflow bundle.
-FROM node:22.21-bookworm-slim AS build
+FROM node:22.23-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY patches ./patches
@@ -15,7 +15,7 @@ COPY scripts/build-workflows.ts ./scripts/build-workflows.ts
 RUN npx tsx scripts/build-workflows.ts /app/dist/workflow-bundle.js
 
 # 2. Production dependencies only (patch-package applies patches/ on install: the postgres.js fix, the workflow stack-trace switch).
-FROM node:22.21-bookworm-slim AS deps
+FROM node:22.23-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY patches ./patches
@@ -25,7 +25,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 
 # 3. The runtime.
-FROM node:22.21-bookworm-slim
+FROM node:22.23-bookworm-slim
 RUN apt-get update \
   && apt-get install -y --no-install-recommends ca-certificates \
   && rm -rf /var/lib/apt/lists/*

@@ -1,5 +1,6 @@
 // The activity metrics (defined in src/metrics.ts), counted here only: each activity's result, failures and
-// sevDesk requests, by account. Keyed by keyof Activities, so a renamed activity fails to compile here.
+// sevDesk requests, named by account (the series carry it with SEVSYNC_METRICS_PER_ACCOUNT=1). Keyed by
+// keyof Activities, so a renamed activity fails to compile here.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Activities } from '../activities';
 import { metrics, statusClass } from '../metrics';
@@ -47,11 +48,19 @@ const observers: { [N in ActivityName]?: Observer<N> } = {
   },
   importPage: (account, r, input) => countPages(account, input.kind, 1, r),
   importPages: (account, r, input) => countPages(account, input.kind, r.pages, r),
-  finishImport: (account, r) => {
+  finishImport: (account, r, input) => {
     metrics.invoicesWritten.inc({ account, source: 'import' }, num(r.written));
     metrics.recordsInvalid.inc({ account, source: 'import' }, num(r.invalid));
+    endWalk(account, input.kind);
   },
+  failImport: (account, _r, input) => endWalk(account, input.kind),
 };
+
+/** A walk that finished or stopped leaves the running walks' gauges. */
+function endWalk(account: string, kind: Input<'finishImport'>['kind']): void {
+  metrics.importDone.end({ account, kind });
+  metrics.importTotal.end({ account, kind });
+}
 
 /** The failure's type label: an ApplicationFailure's type, else the error's name. */
 function failureType(err: unknown): string {

@@ -1,6 +1,8 @@
 // The worker's small HTTP server for its operators: health, readiness and Prometheus metrics.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import type { State } from '@temporalio/worker';
 import { statementsSent } from '../db/client';
 import { renderMetrics } from '../metrics';
@@ -19,18 +21,54 @@ export interface OpsSource {
   notReadyReason?(): string | undefined;
 }
 
+/** Whether an address the server listens on is reachable from this machine only. */
+export function isLoopback(address: string): boolean {
+  const a = address.replace(/^::ffff:/i, '');
+  if (isIP(a) === 4) return a.startsWith('127.');
+  return a === '::1';
+}
+
+/** Equal tokens, compared in constant time (hashes of the same length, whatever the lengths given). */
+function sameToken(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+const UNAUTHORIZED = JSON.stringify({
+  error: '/metrics needs Authorization: Bearer <SEVSYNC_METRICS_TOKEN>',
+});
+
+/** The token an Authorization header carries (`Bearer <token>`), if any. */
+function bearerToken(header: string | undefined): string | undefined {
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
+  return m?.[1];
+}
+
 /**
  * /healthz (liveness: the process answers and the worker has not failed), /readyz (the namespace has the
  * search attributes, the worker polls and the database answers; else 503 with a `reason`) and /metrics
  * (sevsync's counters, then the SDK's own when `sdkMetricsUrl` is set).
+ *
+ * /metrics is guarded: with a `metricsToken` (SEVSYNC_METRICS_TOKEN when not given) it asks for
+ * `Authorization: Bearer <token>` (401 otherwise); without one it is served only while the server listens on
+ * a loopback address (SEVSYNC_WORKER_HTTP_HOST, 127.0.0.1 by default), and answers 403 with what to set
+ * when it listens on others. The probes stay open: a kubelet or compose health check sends no token.
  */
 export async function startOpsServer(
   handle: OpsSource,
-  opts: { port: number; host: string; sdkMetricsUrl?: string; countStatements?: boolean },
+  opts: {
+    port: number;
+    host: string;
+    sdkMetricsUrl?: string;
+    countStatements?: boolean;
+    metricsToken?: string;
+  },
 ): Promise<OpsServer> {
+  const token = opts.metricsToken ?? (process.env['SEVSYNC_METRICS_TOKEN'] || undefined);
+  let loopback = false;
   const server = http.createServer((req, res) => {
-    const send = (status: number, body: string, type = 'application/json') => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+    const send = (status: number, body: string, type = 'application/json', headers = {}) => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers });
       res.end(body);
     };
     const path = (req.url ?? '/').split('?')[0];
@@ -57,6 +95,22 @@ export async function startOpsServer(
         return send(ready ? 200 : 503, JSON.stringify({ ready, worker: state, database, reason }));
       }
       if (path === '/metrics') {
+        if (token !== undefined) {
+          const given = bearerToken(req.headers.authorization);
+          if (given === undefined || !sameToken(given, token))
+            return send(401, UNAUTHORIZED, undefined, {
+              'www-authenticate': 'Bearer realm="sevsync-metrics"',
+            });
+        } else if (!loopback)
+          return send(
+            403,
+            JSON.stringify({
+              error:
+                `/metrics is not served on ${opts.host} without a token: set SEVSYNC_METRICS_TOKEN ` +
+                'and scrape with Authorization: Bearer <token>, or listen on 127.0.0.1 ' +
+                '(SEVSYNC_WORKER_HTTP_HOST)',
+            }),
+          );
         let text = await renderMetrics();
         if (opts.countStatements)
           text +=
@@ -73,6 +127,7 @@ export async function startOpsServer(
     server.listen(opts.port, opts.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
+  loopback = isLoopback(address.address);
   return {
     port: address.port,
     close: () =>

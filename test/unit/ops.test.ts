@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_OPS, loadConfig } from '../../src/config';
 import { createLogger, redactText } from '../../src/log';
-import { metrics, registry, statusClass } from '../../src/metrics';
+import { configureMetrics, metrics, registry, statusClass } from '../../src/metrics';
 
 const KEY = Buffer.alloc(32, 3).toString('base64');
 const TOKEN = '0123456789abcdef0123456789abcdef';
@@ -125,7 +125,10 @@ describe('logs', () => {
 });
 
 describe('metrics', () => {
-  it('counts per account in the registry the worker serves', async () => {
+  afterEach(() => configureMetrics({ perAccount: false }));
+
+  it('counts per account in the registry the worker serves (SEVSYNC_METRICS_PER_ACCOUNT=1)', async () => {
+    configureMetrics({ perAccount: true });
     metrics.invoicesWritten.inc({ account: 'acme', source: 'sync' }, 3);
     metrics.sevdeskRequests.inc({ account: 'acme', status: statusClass(429) });
     const text = await registry.metrics();

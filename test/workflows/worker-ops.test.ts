@@ -126,7 +126,7 @@ describe('the worker process in production shape', () => {
     { timeout: 180_000 },
     async () => {
       const port = await freeLoopbackPort();
-      const env = workerEnv(port);
+      const env: NodeJS.ProcessEnv = { ...workerEnv(port), SEVSYNC_METRICS_PER_ACCOUNT: '1' };
       const w = spawnProc([path.join(root, 'bin/sevsync.cjs'), 'worker'], env);
       const sb = await startSandbox({ seed: 1401, data: { invoices: 120 } });
       const app = await connectApp(testConfig({ taskQueue: env.SEVSYNC_TASK_QUEUE! }));
