@@ -11,6 +11,7 @@ import { encryptToken } from '../src/secrets';
 import { classifyPage } from '../src/domain/page';
 import { fetchAllContacts } from '../src/activities/sevdesk-reads';
 import { createSevdeskClient, walkPages } from '../src/sevdesk/client';
+import { temporalConnectionOptions } from '../src/temporal/connection';
 import { SOURCE_SEVDESK, accountSyncWorkflowId } from '../src/shared';
 import type { AccountSyncState } from '../src/workflows';
 import { accountSyncWorkflow, initialState } from '../src/workflows';
@@ -376,7 +377,9 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   });
   // connectApp with a larger pool: the bench adds accounts many at a time.
   const db = createDb(config.databaseUrl, { max: 8 });
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect(
+    temporalConnectionOptions(config.temporalAddress, config.temporal),
+  );
   const ops: AppDeps = {
     config,
     db,

@@ -14,6 +14,12 @@ import { openInterfaceToken } from '../secrets';
 import { IMPORT_ACTIVITIES, importTaskQueue } from '../shared';
 import { workflowsPath } from '../workflow-bundle';
 import { closeDefaultDispatchers, createSevdeskClient, createWorkerLimit } from '../sevdesk/client';
+import { temporalConnectionOptions } from '../temporal/connection';
+import {
+  bundlerConverterOptions,
+  temporalDataConverter,
+  warnIfBundleKeepsFailuresInClear,
+} from '../temporal/data-converter';
 import { createWebhookActivities } from '../webhooks/activities';
 import { eventsConfigOf, webhookTaskQueueOf } from '../webhooks/settings';
 import { countSevdeskRequests, instrument } from './instrument';
@@ -78,6 +84,8 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const { config } = opts;
   const ops: OpsConfig = config.ops ?? DEFAULT_OPS;
   const keys = requireKeyring(config);
+  // SEVSYNC_ENCRYPT_PAYLOADS: the codec and the failure converter of all three workers (docs/temporal.md).
+  const dataConverter = temporalDataConverter(config);
   const db = createDb(config.databaseUrl, {
     max: 10,
     statementTimeoutMs: ops.statementTimeoutMs,
@@ -94,7 +102,9 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   let webhookActivities: ReturnType<typeof createWebhookActivities> | undefined;
   const namespaceStatus = opts.namespaceStatus ?? new NamespaceStatus(config.temporalNamespace);
   try {
-    connection = await NativeConnection.connect({ address: config.temporalAddress });
+    connection = await NativeConnection.connect(
+      temporalConnectionOptions(config.temporalAddress, config.temporal),
+    );
     // Before anything polls: a namespace without the search attributes fails every workflow task that
     // records an account's state, for ever (namespace.ts).
     const namespaceServices = opts.namespaceServices ?? connection;
@@ -111,8 +121,15 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       (ops.workflowBundlePath
         ? { codePath: ops.workflowBundlePath }
         : {
-            code: (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: guard.logger })).code,
+            code: (
+              await bundleWorkflowCode({
+                workflowsPath: workflowsPath(),
+                logger: guard.logger,
+                ...bundlerConverterOptions(config),
+              })
+            ).code,
           });
+    warnIfBundleKeepsFailuresInClear(config, workflowBundle, guard.logger);
     const activities = createActivities({
       sql: db.sql,
       sevdesk: sevdeskFactory(createWorkerLimit(ops.sevdeskWorkerConcurrency)),
@@ -129,6 +146,7 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     const common = {
       connection,
       namespace: config.temporalNamespace,
+      ...(dataConverter ? { dataConverter } : {}),
       // A deploy (SIGTERM) stops polling at once and lets running activities finish their current page
       // for this long; only then are they cancelled (and retried elsewhere from their checkpoint). A config
       // built by hand (tests, benches) has no `ops` and keeps the SDK's 0: a stopped test worker cancels at once.

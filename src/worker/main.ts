@@ -5,6 +5,7 @@ import type { State } from '@temporalio/worker';
 import type { Config } from '../config';
 import { DEFAULT_OPS } from '../config';
 import { createLogger, redactText } from '../log';
+import { describeTemporalSecurity } from '../temporal/connection';
 import type { WorkerHandle, WorkerOptions } from './create';
 import { createWorker } from './create';
 import { freeLoopbackPort } from './free-port';
@@ -129,6 +130,8 @@ export async function runWorkerMain(config: Config): Promise<void> {
   log.info(`worker polling task queue ${config.taskQueue}`, {
     taskQueue: config.taskQueue,
     namespace: config.temporalNamespace,
+    temporal: describeTemporalSecurity(config.temporal),
+    encryptPayloads: config.temporal?.encryptPayloads ?? false,
     workflowBundle: ops.workflowBundlePath ?? null,
     startMs: Math.round(performance.now() - started),
     httpPort: server?.port ?? null,
