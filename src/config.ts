@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseBaseUrl } from './app/base-url';
+import type { MigrationSettings } from './db/roles';
+import { parseMigrationSettings } from './db/roles';
 import type { Keyring, SecretKey } from './secrets';
 import { createKeyring, keyId } from './secrets';
+import type { TemporalSettings } from './temporal/connection';
+import { parseTemporalSettings, temporalEnv } from './temporal/connection';
 
 const secretKey = z
   .string()
@@ -78,6 +82,11 @@ const ConfigSchema = z.object({
   SEVSYNC_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   SEVSYNC_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   SEVSYNC_WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SEVSYNC_METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters (openssl rand -hex 32)')
+    .optional(),
+  SEVSYNC_METRICS_PER_ACCOUNT: z.enum(['0', '1', 'false', 'true']).default('0'),
   SEVSYNC_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   SEVSYNC_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
   SEVSYNC_SEVDESK_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
@@ -137,6 +146,11 @@ export interface OpsConfig {
   workflowThreads: number;
   /** Count SQL statements for /metrics (a benchmark diagnostic: driver errors then carry their parameters). */
   countStatements: boolean;
+  /**
+   * /metrics: with a token it asks for `Authorization: Bearer <token>`, without one it is served on a loopback
+   * address only; series carry the account (and webhook endpoint) label only when `perAccount` is set.
+   */
+  metrics: { token: string | undefined; perAccount: boolean };
   logFormat: 'auto' | 'json' | 'pretty';
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
@@ -160,6 +174,7 @@ export const DEFAULT_OPS: OpsConfig = {
   maxConcurrentWorkflowTasks: 40,
   workflowThreads: 2,
   countStatements: false,
+  metrics: { token: undefined, perAccount: false },
   logFormat: 'auto',
   logLevel: 'INFO',
 };
@@ -179,6 +194,10 @@ export interface Config {
   ops?: OpsConfig;
   /** The change feed and webhook delivery; optional like `ops` (DEFAULT_EVENTS). */
   events?: EventsConfig;
+  /** How `migrate` connects and which runtime role it grants (docs/deploys.md, "Database roles"). */
+  migration?: MigrationSettings;
+  /** TLS, API key and payload encryption of the Temporal connections (docs/temporal.md); absent: none. */
+  temporal?: TemporalSettings;
 }
 
 /** The change feed's retention and how webhooks are delivered (README, "Change feed and webhooks"). */
@@ -211,8 +230,14 @@ export function configEnv(config: Config): Record<string, string> {
     TEMPORAL_NAMESPACE: config.temporalNamespace,
     SEVSYNC_TASK_QUEUE: config.taskQueue,
     SEVSYNC_SECRET_KEY: config.secretKey?.toString('base64') ?? '',
+    ...temporalEnv(config.temporal),
     // The same rule as the webhook use cases: without `events`, deliveries go to `<task queue>-webhooks`.
     SEVSYNC_WEBHOOK_TASK_QUEUE: config.events?.webhookTaskQueue ?? `${config.taskQueue}-webhooks`,
+    // Only a migration URL of its own: one that merely repeats DATABASE_URL would outlive a changed databaseUrl.
+    ...(config.migration && config.migration.databaseUrl !== config.databaseUrl
+      ? { SEVSYNC_MIGRATION_DATABASE_URL: config.migration.databaseUrl }
+      : {}),
+    ...(config.migration?.appRole ? { SEVSYNC_DB_APP_ROLE: config.migration.appRole } : {}),
     ...(config.events
       ? {
           SEVSYNC_EVENT_RETENTION_DAYS: String(config.events.retentionDays),
@@ -221,6 +246,8 @@ export function configEnv(config: Config): Record<string, string> {
           SEVSYNC_WEBHOOK_TIMEOUT_MS: String(config.events.webhookTimeoutMs),
         }
       : {}),
+    ...(config.ops ? { SEVSYNC_METRICS_PER_ACCOUNT: config.ops.metrics.perAccount ? '1' : '0' } : {}),
+    ...(config.ops?.metrics.token ? { SEVSYNC_METRICS_TOKEN: config.ops.metrics.token } : {}),
   };
 }
 
@@ -248,6 +275,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ...secretKeys(c.SEVSYNC_SECRET_KEYS, c.SEVSYNC_SECRET_KEY),
     sevdeskBaseUrl: c.SEVDESK_BASE_URL.replace(/\/+$/, ''),
     syncIntervalSeconds: c.SEVSYNC_SYNC_INTERVAL_SECONDS,
+    migration: parseMigrationSettings(env, c.DATABASE_URL),
+    temporal: parseTemporalSettings(env, ConfigError),
     events: {
       retentionDays: c.SEVSYNC_EVENT_RETENTION_DAYS,
       webhookTaskQueue: c.SEVSYNC_WEBHOOK_TASK_QUEUE,
@@ -269,6 +298,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxConcurrentWorkflowTasks: c.SEVSYNC_MAX_CONCURRENT_WORKFLOW_TASKS,
       workflowThreads: c.SEVSYNC_WORKFLOW_THREADS,
       countStatements: c.SEVSYNC_DB_COUNT_STATEMENTS === '1' || c.SEVSYNC_DB_COUNT_STATEMENTS === 'true',
+      metrics: {
+        token: c.SEVSYNC_METRICS_TOKEN,
+        perAccount: c.SEVSYNC_METRICS_PER_ACCOUNT === '1' || c.SEVSYNC_METRICS_PER_ACCOUNT === 'true',
+      },
       logFormat: c.SEVSYNC_LOG_FORMAT,
       logLevel: c.SEVSYNC_LOG_LEVEL,
     },

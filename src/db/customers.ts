@@ -146,19 +146,20 @@ export async function recomputeCustomerValues(
   if (ids.length === 0) return;
   const before = await tx.unsafe<{ id: string; invoices: string; total: string }[]>(
     `select c.id, coalesce(v.amount, 0)::numeric(14,2)::text as invoices, c.total_value::numeric(14,2)::text as total
-     from customers c left join customer_values v on v.customer_id = c.id and v.kind = 'invoices'
+     from customers c left join customer_values v on v.account_id = c.account_id and v.customer_id = c.id
+       and v.kind = 'invoices'
      where c.account_id = $1 and c.id = any($2::bigint[])`,
     [accountId, ids],
   );
   await tx.unsafe(
-    `insert into customer_values (customer_id, kind, amount, currency, updated_at)
-     select c.id, 'invoices', coalesce(sum(i.amount) filter (where ${counted('i')}), 0),
+    `insert into customer_values (account_id, customer_id, kind, amount, currency, updated_at)
+     select c.account_id, c.id, 'invoices', coalesce(sum(i.amount) filter (where ${counted('i')}), 0),
        a.base_currency, now()
      from customers c
      join accounts a on a.id = c.account_id
-     left join invoices i on i.customer_id = c.id
+     left join invoices i on i.account_id = c.account_id and i.customer_id = c.id
      where c.account_id = $1 and c.id = any($2::bigint[])
-     group by c.id, a.base_currency
+     group by c.account_id, c.id, a.base_currency
      on conflict (customer_id, kind) do update set amount = excluded.amount, currency = excluded.currency,
        updated_at = now()
      where customer_values.amount is distinct from excluded.amount`,
@@ -166,7 +167,8 @@ export async function recomputeCustomerValues(
   );
   await tx.unsafe(
     `update customers c set total_value = v.total, updated_at = now()
-     from (select customer_id, sum(amount) as total from customer_values where customer_id = any($2::bigint[])
+     from (select customer_id, sum(amount) as total from customer_values
+           where account_id = $1 and customer_id = any($2::bigint[])
            group by customer_id) v
      where c.id = v.customer_id and c.account_id = $1 and c.total_value is distinct from v.total`,
     [accountId, ids],
@@ -189,9 +191,9 @@ async function emitValuesChanged(
      now_ as (
        select c.id, c.email, coalesce(v.amount, 0)::numeric(14,2) as invoices, c.total_value::numeric(14,2) as total,
          b.invoices as prev_invoices, b.total as prev_total, a.base_currency
-       from b join customers c on c.id = b.id
+       from b join customers c on c.account_id = $1 and c.id = b.id
        join accounts a on a.id = c.account_id
-       left join customer_values v on v.customer_id = c.id and v.kind = 'invoices'
+       left join customer_values v on v.account_id = c.account_id and v.customer_id = c.id and v.kind = 'invoices'
        where (coalesce(v.amount, 0), c.total_value) is distinct from (b.invoices, b.total)),
      ev as (
        select e.seq, e.type, e.data, e.data->>'customer' as customer,
@@ -262,7 +264,7 @@ export async function reassignContacts(sql: Sql, accountId: string, source: stri
       )
       update invoices i set customer_id = t.new_id, updated_at = now()
       from target t
-      where i.id = t.id and i.customer_id is distinct from t.new_id
+      where i.account_id = ${accountId} and i.id = t.id and i.customer_id is distinct from t.new_id
       returning t.old_id, t.new_id, t.source_id`;
     const affected = [...created];
     for (const m of moved) {

@@ -2,11 +2,24 @@ import path from 'node:path';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { createDb } from './client';
+import type { GrantResult } from './roles';
+import { grantRuntimeRole } from './roles';
 
 export const MIGRATIONS_FOLDER = path.resolve(__dirname, '..', '..', 'drizzle');
 
-/** Creates the database if it does not exist yet (a fresh machine), then applies pending migrations. */
-export async function migrateDatabase(url: string): Promise<{ created: boolean; applied: number }> {
+export interface MigrateOptions {
+  /** The role the worker and the server connect as: granted what they need after the migrations (./roles.ts). */
+  appRole?: string | undefined;
+}
+
+/**
+ * Creates the database if it does not exist yet (a fresh machine), then applies pending migrations, as the role
+ * of `url` (the one that owns the schema); with `appRole`, then grants the runtime role its privileges.
+ */
+export async function migrateDatabase(
+  url: string,
+  opts: MigrateOptions = {},
+): Promise<{ created: boolean; applied: number; granted?: GrantResult }> {
   const created = await ensureDatabase(url);
   // No statement_timeout: a migration (or the wait for another replica's lock) may take longer than 60 s.
   const handle = createDb(url, { max: 1, statementTimeoutMs: 0 });
@@ -14,13 +27,27 @@ export async function migrateDatabase(url: string): Promise<{ created: boolean; 
     // Concurrent `migrate` runs (several replicas starting at once) must not interleave.
     await handle.sql`select pg_advisory_lock(7422001)`;
     const before = await countApplied(handle.sql);
-    await migrate(handle.db, { migrationsFolder: MIGRATIONS_FOLDER });
+    await migrate(handle.db, { migrationsFolder: MIGRATIONS_FOLDER }).catch((err: unknown) => {
+      throw migrationError(err);
+    });
     const after = await countApplied(handle.sql);
+    const granted = opts.appRole ? await grantRuntimeRole(handle.sql, opts.appRole) : undefined;
     await handle.sql`select pg_advisory_unlock(7422001)`;
-    return { created, applied: after - before };
+    return { created, applied: after - before, ...(granted ? { granted } : {}) };
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * drizzle reports a failed migration as "Failed query: <the whole statement>"; what the operator needs is
+ * PostgreSQL's message, its detail and hint (a migration that refuses existing data says there what to do).
+ */
+function migrationError(err: unknown): unknown {
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (!(cause instanceof postgres.PostgresError)) return err;
+  const lines = [cause.message, cause.detail, cause.hint && `hint: ${cause.hint}`].filter(Boolean);
+  return new Error(`migration failed: ${lines.join('\n')}`, { cause });
 }
 
 async function countApplied(sql: postgres.Sql): Promise<number> {

@@ -5,6 +5,7 @@ import {
   bigserial,
   boolean,
   date,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -54,6 +55,10 @@ export const accounts = pgTable('accounts', {
   createdAt: stamps.createdAt,
 });
 export type Account = typeof accounts.$inferSelect;
+/**
+ * The account a row belongs to. A row that names another account-owned row by id does so with a composite
+ * foreign key `(account_id, x_id) -> parent (account_id, id)`: the database itself keeps accounts apart.
+ */
 const accountRef = () =>
   text('account_id')
     .notNull()
@@ -74,7 +79,11 @@ export const customers = pgTable(
     totalValue: money('total_value').notNull().default('0'),
     ...stamps,
   },
-  (t) => [uniqueIndex('customers_account_email_key_uq').on(t.accountId, sql`email_key(${t.email})`)],
+  (t) => [
+    uniqueIndex('customers_account_email_key_uq').on(t.accountId, sql`email_key(${t.email})`),
+    /** What the composite foreign keys of the customer's rows point at: a row never names another account's customer. */
+    uniqueIndex('customers_account_id_uq').on(t.accountId, t.id),
+  ],
 );
 export type Customer = typeof customers.$inferSelect;
 export type NewCustomer = typeof customers.$inferInsert;
@@ -82,16 +91,26 @@ export type NewCustomer = typeof customers.$inferInsert;
 export const customerValues = pgTable(
   'customer_values',
   {
-    customerId: bigint('customer_id', { mode: 'number' })
-      .notNull()
-      .references(() => customers.id, { onDelete: 'cascade' }),
+    /**
+     * The customer's account (no foreign key of its own: the customer's covers it). A writer that leaves it out
+     * (OneCockpit typing a value) gets the customer's, filled in by a trigger of migration 0006.
+     */
+    accountId: text('account_id').notNull(),
+    customerId: bigint('customer_id', { mode: 'number' }).notNull(),
     /** `invoices` is owned by the sync; anything else (e.g. `manual`) is typed in OneCockpit and left alone. */
     kind: text('kind').notNull(),
     amount: money('amount').notNull(),
     currency: text('currency').notNull().default('EUR'),
     updatedAt: stamps.updatedAt,
   },
-  (t) => [primaryKey({ columns: [t.customerId, t.kind] })],
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.kind] }),
+    foreignKey({
+      name: 'customer_values_customer_fk',
+      columns: [t.accountId, t.customerId],
+      foreignColumns: [customers.accountId, customers.id],
+    }).onDelete('cascade'),
+  ],
 );
 export type CustomerValue = typeof customerValues.$inferSelect;
 
@@ -151,9 +170,8 @@ export const invoices = pgTable(
   {
     id: serialId(),
     accountId: accountRef(),
-    customerId: bigint('customer_id', { mode: 'number' }).references(() => customers.id, {
-      onDelete: 'set null',
-    }),
+    /** A customer of the same account (composite foreign key); deleting it sets only this column null. */
+    customerId: bigint('customer_id', { mode: 'number' }),
     ...sourceKey,
     contactSourceId: text('contact_source_id'),
     /** For SR (Storno) rows: the source id of the invoice they cancel. */
@@ -182,6 +200,11 @@ export const invoices = pgTable(
   },
   (t) => [
     uniqueIndex('invoices_account_source_sid_uq').on(t.accountId, t.source, t.sourceId),
+    foreignKey({
+      name: 'invoices_customer_fk',
+      columns: [t.accountId, t.customerId],
+      foreignColumns: [customers.accountId, customers.id],
+    }).onDelete('set null'),
     index('invoices_customer_idx').on(t.customerId),
     index('invoices_account_number_idx').on(t.accountId, t.number),
     index('invoices_account_contact_idx').on(t.accountId, t.source, t.contactSourceId),

@@ -12,9 +12,18 @@ const SYNC_TABLES = [
   'events',
 ] as const;
 
+/**
+ * ANALYZE as the tables' owner: `sevsync_analyze` (migration 0006) is a SECURITY DEFINER function, so the
+ * runtime role, which owns no table, may run it (docs/deploys.md, "Database roles"). A plain ANALYZE by a role
+ * that is not the owner only warns "skipping" and leaves the statistics stale.
+ */
+const analyze = async (sql: Sql, tables: readonly string[]): Promise<void> => {
+  await sql`select sevsync_analyze(${tables as string[]}::text[])`;
+};
+
 /** ANALYZE of every table the page writes grow (once the contacts of a walk are loaded). */
 export async function analyzeSyncTables(sql: Sql): Promise<void> {
-  await sql`analyze ${sql.unsafe(SYNC_TABLES.join(', '))}`;
+  await analyze(sql, SYNC_TABLES);
 }
 
 /**
@@ -32,6 +41,9 @@ export async function analyzeIfStale(sql: Sql): Promise<boolean> {
       and n_mod_since_analyze >= greatest(200, n_live_tup - n_mod_since_analyze)
     order by relname`;
   if (rows.length === 0) return false;
-  await sql.unsafe(`analyze ${rows.map((r) => r.relname).join(', ')}`);
+  await analyze(
+    sql,
+    rows.map((r) => r.relname),
+  );
   return true;
 }

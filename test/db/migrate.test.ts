@@ -42,6 +42,7 @@ describe('migrations', () => {
     await sql.end();
     expect(tables.map((t) => t.table_name)).toEqual([
       'accounts',
+      'audit_log',
       'customer_values',
       'customers',
       'event_retention',
@@ -51,9 +52,11 @@ describe('migrations', () => {
       'interfaces',
       'invoice_issues',
       'invoices',
+      'sign_in_links',
       'source_contacts',
       'sync_runs',
       'walk_seen',
+      'web_sessions',
       'webhook_endpoints',
       'webhook_progress',
     ]);
