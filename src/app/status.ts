@@ -1,6 +1,6 @@
 import { accountExists } from '../db/interfaces';
-import type { CustomerView, IssueView, StatusFacts } from '../db/views';
-import { listCustomers, statusFacts } from '../db/views';
+import type { CustomerKey, CustomerView, IssueKey, IssueView, StatusFacts, StatusKeys } from '../db/views';
+import { findCustomer, listCustomers, pageCustomers, statusFacts, statusFactsPage } from '../db/views';
 import type { AccountStatus, ErrorInfo, ImportProgress, InterfaceState } from '../shared';
 import { importProgressQuery, statusQuery } from '../workflows';
 import type { AppDeps } from './deps';
@@ -50,9 +50,35 @@ const withTimeout = <T>(deps: AppDeps, query: () => Promise<T>): Promise<T | und
   deps.temporal.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, query).catch(() => undefined);
 
 export async function getStatus(deps: AppDeps, accountId: string): Promise<StatusView> {
+  return (await statusWith(deps, accountId, () => statusFacts(deps.db.sql, accountId))).status;
+}
+
+/**
+ * The status with its lists (unassigned, invalid, conflicts) paged: at most `limit` entries of each, after
+ * the opaque `cursor` of the previous page; `next` is the cursor of the following page, null after the last.
+ */
+export async function getStatusPage(
+  deps: AppDeps,
+  accountId: string,
+  page: PageRequest,
+): Promise<StatusView & { next: string | null }> {
+  const limit = pageLimit(page.limit);
+  const after = page.cursor === undefined ? undefined : decodeStatusCursor(page.cursor);
+  const { status, facts } = await statusWith(deps, accountId, () =>
+    statusFactsPage(deps.db.sql, accountId, { limit, after }),
+  );
+  return { ...status, next: facts.next === null ? null : encodeStatusCursor(facts.next) };
+}
+
+/** The status around the lists `factsOf` reads (all of them, or a page), and those facts. */
+async function statusWith<F extends StatusFacts>(
+  deps: AppDeps,
+  accountId: string,
+  factsOf: () => Promise<F>,
+): Promise<{ status: StatusView; facts: F }> {
   const iface = await requireInterface(deps, accountId);
   const [facts, held, live] = await Promise.all([
-    statusFacts(deps.db.sql, accountId),
+    factsOf(),
     heldSweepOf(deps, accountId),
     withTimeout<AccountStatus>(deps, () => accountHandle(deps, accountId).query(statusQuery)),
   ]);
@@ -67,7 +93,7 @@ export async function getStatus(deps: AppDeps, accountId: string): Promise<Statu
           )),
         }
       : parentView;
-  return {
+  const status: StatusView = {
     account: accountId,
     active: iface.active,
     // The row is the truth for `active`; the workflow's (or, without a worker, the activities') view for the state.
@@ -93,14 +119,108 @@ export async function getStatus(deps: AppDeps, accountId: string): Promise<Statu
     heldSweep: held,
     live: live !== undefined,
   };
+  return { status, facts };
 }
 
-/** What OneCockpit shows for an account: customers sorted by e-mail, with values and invoices. */
-export async function getCustomers(deps: Pick<AppDeps, 'db'>, accountId: string): Promise<CustomerView[]> {
+async function requireAccount(deps: Pick<AppDeps, 'db'>, accountId: string): Promise<void> {
   if (!(await accountExists(deps.db.sql, accountId)))
     throw new AppError(
       'not_found',
       `account ${accountId} is unknown (it gets created by: sevsync interface add)`,
     );
+}
+
+/** What OneCockpit shows for an account: customers sorted by e-mail, with values and invoices. */
+export async function getCustomers(deps: Pick<AppDeps, 'db'>, accountId: string): Promise<CustomerView[]> {
+  await requireAccount(deps, accountId);
   return listCustomers(deps.db.sql, accountId);
+}
+
+/** `getCustomers` a page at a time: at most `limit` customers after the opaque `cursor`. */
+export async function getCustomersPage(
+  deps: Pick<AppDeps, 'db'>,
+  accountId: string,
+  page: PageRequest,
+): Promise<{ customers: CustomerView[]; next: string | null }> {
+  const limit = pageLimit(page.limit);
+  const after = page.cursor === undefined ? undefined : decodeCustomerCursor(page.cursor);
+  await requireAccount(deps, accountId);
+  const { customers, next } = await pageCustomers(deps.db.sql, accountId, { limit, after });
+  return { customers, next: next === null ? null : encodeCursor(['c', next.email, next.id]) };
+}
+
+/** One customer of the account, by e-mail (any case), with its values and invoices. */
+export async function getCustomer(
+  deps: Pick<AppDeps, 'db'>,
+  accountId: string,
+  email: string,
+): Promise<CustomerView> {
+  await requireAccount(deps, accountId);
+  const customer = await findCustomer(deps.db.sql, accountId, email);
+  if (!customer) throw new AppError('not_found', `account ${accountId} has no customer ${email}`);
+  return customer;
+}
+
+// Paging: `limit` entries after an opaque cursor (base64url of the last sort key the previous page gave).
+
+export interface PageRequest {
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 1000;
+
+function pageLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT)
+    throw new AppError('invalid_input', `limit must be a whole number from 1 to ${MAX_PAGE_LIMIT}`);
+  return limit;
+}
+
+const encodeCursor = (key: unknown[]): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+const badCursor = () =>
+  new AppError('invalid_input', 'cursor: not a cursor this route gave (use `next` of the previous page)');
+
+function decodeCursor(cursor: string, tag: string): unknown[] {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw badCursor();
+  }
+  if (!Array.isArray(key) || key[0] !== tag) throw badCursor();
+  return key.slice(1);
+}
+
+const isText = (v: unknown): v is string => typeof v === 'string';
+
+function decodeCustomerCursor(cursor: string): CustomerKey {
+  const [email, id] = decodeCursor(cursor, 'c');
+  if (!isText(email) || !isText(id) || !/^\d{1,19}$/.test(id)) throw badCursor();
+  return { email, id };
+}
+
+/** A status page's key per list: [number, sevDesk id, row id] of its last issue, or null when it ended. */
+type IssueKeyJson = [string | null, string, number] | null;
+
+const issueKeyJson = (k: IssueKey | null): IssueKeyJson => (k ? [k.invoiceNumber, k.sourceId, k.id] : null);
+
+function issueKeyOf(v: unknown): IssueKey | null {
+  if (v === null) return null;
+  if (!Array.isArray(v) || v.length !== 3) throw badCursor();
+  const [invoiceNumber, sourceId, id] = v as unknown[];
+  if (!(invoiceNumber === null || isText(invoiceNumber)) || !isText(sourceId) || !Number.isSafeInteger(id))
+    throw badCursor();
+  return { invoiceNumber, sourceId, id: id as number };
+}
+
+const encodeStatusCursor = (k: StatusKeys): string =>
+  encodeCursor(['s', issueKeyJson(k.unassigned), issueKeyJson(k.invalid), k.conflicts]);
+
+function decodeStatusCursor(cursor: string): StatusKeys {
+  const [unassigned, invalid, conflicts] = decodeCursor(cursor, 's');
+  if (!(conflicts === null || isText(conflicts))) throw badCursor();
+  return { unassigned: issueKeyOf(unassigned), invalid: issueKeyOf(invalid), conflicts };
 }

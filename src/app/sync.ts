@@ -1,8 +1,14 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ImportStats } from '../activities/bulk-import';
 import type { ErrorInfo, ImportProgress, SyncCounts } from '../shared';
-import { ErrorTypes } from '../shared';
+import { ErrorTypes, accountSyncWorkflowId, bulkImportWorkflowId } from '../shared';
 import type { bulkImportWorkflow } from '../workflows';
 import {
   accountSyncWorkflow,
@@ -137,8 +143,24 @@ export async function followImport(
   onProgress: (p: ImportProgress) => void,
   opts: { pollMs?: number } = {},
 ): Promise<ImportStats> {
+  const stats = await follow(deps, workflowId, onProgress, opts);
+  if (!stats) throw new Error(`the walk ${workflowId} was followed without a deadline and did not end`);
+  return stats;
+}
+
+/**
+ * `followImport` until `deadline` (ms since the epoch): undefined when the walk has not ended by then (its
+ * long poll is cancelled, nothing keeps running).
+ */
+async function follow(
+  deps: Pick<AppDeps, 'temporal'>,
+  workflowId: string,
+  onProgress: (p: ImportProgress) => void,
+  opts: { pollMs?: number; deadline?: number },
+): Promise<ImportStats | undefined> {
   const h = deps.temporal.workflow.getHandle<typeof bulkImportWorkflow>(workflowId);
-  const result = h.result();
+  const stop = new AbortController();
+  const result = deps.temporal.connection.withAbortSignal(stop.signal, () => h.result());
   let finished = false;
   void result
     .finally(() => {
@@ -154,14 +176,20 @@ export async function followImport(
       `the ${what} stopped${why ? `: ${why}` : ''}; start it again to resume from its checkpoint`,
     );
   };
-  while (!finished) {
-    const p = await h.query(importProgressQuery).catch(() => undefined);
-    if (p) onProgress(p);
-    if (p?.state === 'error') throw stopped(p);
-    await Promise.race([
-      result.catch(() => undefined),
-      new Promise((r) => setTimeout(r, opts.pollMs ?? 500)),
-    ]);
+  try {
+    while (!finished) {
+      const p = await h.query(importProgressQuery).catch(() => undefined);
+      if (p) onProgress(p);
+      if (p?.state === 'error') throw stopped(p);
+      const left = opts.deadline === undefined ? Infinity : opts.deadline - Date.now();
+      if (left <= 0 && !finished) return undefined;
+      await Promise.race([
+        result.catch(() => undefined),
+        new Promise((r) => setTimeout(r, Math.min(opts.pollMs ?? 500, left))),
+      ]);
+    }
+  } finally {
+    if (!finished) stop.abort();
   }
   const last = await h.query(importProgressQuery).catch(() => undefined);
   if (last) onProgress({ ...last, state: last.state === 'running' ? 'done' : last.state });
@@ -176,4 +204,128 @@ export async function followImport(
   // A walk that stopped (state `error`) ends without figures.
   if (!stats) throw stopped(last);
   return stats;
+}
+
+// Bounded waits: the HTTP API holds a request only so long; what has not ended by then is asked for again
+// by its id (the Location of a 202).
+
+/** A sync-now that someone waits for: its id, and its counts once it has run (null: still running). */
+export interface SyncOutcome {
+  syncId: string;
+  workflowId: string;
+  counts: SyncCounts | null;
+}
+
+/** The id of a requested sync: the update's id, and the run of the account workflow that accepted it. */
+const SYNC_ID = /^([0-9a-f-]{36})(?:\.([0-9a-f-]{36}))?$/;
+
+/** What an update's result is when the deadline passed first: undefined. */
+async function updateResultBy<T>(
+  deps: Pick<AppDeps, 'temporal'>,
+  deadline: number,
+  result: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await deps.temporal.connection.withDeadline(deadline, result);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return undefined;
+    const refusal = updateRefusal(err);
+    if (refusal) throw new AppError(refusal.type, `sync-now was refused: ${refusal.message}`);
+    throw err;
+  }
+}
+
+/**
+ * sync-now with a bounded wait: asks for a sync and waits at most `waitMs` for its counts. When the sync has
+ * not run by then, `counts` is null and `syncSince(syncId)` tells later.
+ */
+export async function syncNowWithin(deps: AppDeps, accountId: string, waitMs: number): Promise<SyncOutcome> {
+  const deadline = Date.now() + waitMs;
+  const iface = await requireInterface(deps, accountId);
+  if (!iface.active) throw deactivated(accountId);
+  const updateId = randomUUID();
+  const workflowId = accountSyncWorkflowId(accountId);
+  const handle = await updateResultBy(deps, deadline, () =>
+    withWorkflow(deps, iface, () =>
+      accountHandle(deps, accountId).startUpdate(syncNowUpdate, {
+        args: [{ reason: 'sync-now' }],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+        updateId,
+      }),
+    ),
+  );
+  // Not accepted in time (no worker polled): asked for by the update id alone, on the current run.
+  if (!handle) return { syncId: updateId, workflowId, counts: null };
+  const syncId = handle.workflowRunId ? `${updateId}.${handle.workflowRunId}` : updateId;
+  const counts = await updateResultBy(deps, deadline, () => handle.result());
+  return { syncId, workflowId, counts: counts ?? null };
+}
+
+/** A sync that `syncNowWithin` answered without its counts: waits at most `waitMs` for them. */
+export async function syncSince(
+  deps: AppDeps,
+  accountId: string,
+  syncId: string,
+  waitMs: number,
+): Promise<SyncOutcome> {
+  const unknown = new AppError('not_found', `account ${accountId} has no sync ${syncId}`);
+  const id = SYNC_ID.exec(syncId);
+  if (!id) throw unknown;
+  await requireInterface(deps, accountId);
+  const workflowId = accountSyncWorkflowId(accountId);
+  const handle = accountHandle(deps, accountId).getUpdateHandle<SyncCounts>(
+    id[1]!,
+    id[2] ? { workflowRunId: id[2] } : {},
+  );
+  try {
+    const counts = await updateResultBy(deps, Date.now() + waitMs, () => handle.result());
+    return { syncId, workflowId, counts: counts ?? null };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw unknown;
+    throw err;
+  }
+}
+
+/** An import or reconcile walk someone waits for: its final figures, or (not ended yet) its progress. */
+export interface WalkOutcome {
+  importId: string;
+  workflowId: string;
+  dryRun: boolean;
+  /** null: the walk has not ended yet. */
+  stats: ImportStats | null;
+  progress: ImportProgress | null;
+}
+
+const IMPORT_ID = /^[A-Za-z0-9._-]{1,100}$/;
+
+/**
+ * Waits at most `waitMs` for a walk of the account to end (`followImport` with a deadline). A walk that
+ * stopped (state `error`) or failed is an AppError('failed') as with `followImport`.
+ */
+export async function walkWithin(
+  deps: AppDeps,
+  accountId: string,
+  importId: string,
+  waitMs: number,
+): Promise<WalkOutcome> {
+  const deadline = Date.now() + waitMs;
+  const unknown = new AppError('not_found', `account ${accountId} has no import ${importId}`);
+  if (!IMPORT_ID.test(importId)) throw unknown;
+  const workflowId = bulkImportWorkflowId(accountId, importId);
+  try {
+    await deps.temporal.workflow.getHandle(workflowId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw unknown;
+    throw err;
+  }
+  let progress: ImportProgress | null = null;
+  const stats = await follow(deps, workflowId, (p) => (progress = p), { deadline });
+  const seen = progress as ImportProgress | null;
+  return {
+    importId,
+    workflowId,
+    dryRun: seen?.dryRun ?? false,
+    stats: stats ?? null,
+    progress: stats ? null : seen,
+  };
 }

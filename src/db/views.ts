@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, isNull, ne, sql as sql_ } from 'drizzle-orm';
+import { and, count, eq, gt, inArray, isNotNull, isNull, ne, sql as sql_ } from 'drizzle-orm';
 import type { Sql } from './client';
 import { orm } from './orm';
 import { shown } from './rules.sql';
@@ -37,16 +37,46 @@ export interface InvoiceView {
   foreignCurrency: string | null;
 }
 
-export async function listCustomers(sql: Sql, accountId: string): Promise<CustomerView[]> {
-  const rows = await sql<
-    (Omit<CustomerView, 'values' | 'invoices'> & {
-      invoicesValue: string;
-      total: string;
-      invoices: InvoiceView[] | null;
-    })[]
-  >`
-    select c.email, c.company, c.title, c.first_name as "firstName", c.last_name as "lastName", c.street, c.zip,
-      c.city, c.country, c.phone, coalesce(v.amount, 0)::numeric(14,2)::text as "invoicesValue",
+/** Where a page of customers goes on: after this customer (by e-mail; its id breaks a tie). */
+export interface CustomerKey {
+  email: string;
+  id: string;
+}
+
+export interface CustomersPage {
+  customers: CustomerView[];
+  /** The last customer of this page, or null when it was the last page. */
+  next: CustomerKey | null;
+}
+
+type CustomerRow = Omit<CustomerView, 'values' | 'invoices'> & {
+  id: string;
+  invoicesValue: string;
+  total: string;
+  invoices: InvoiceView[] | null;
+};
+
+/**
+ * The account's customers in e-mail order, each with its values and shown invoices: after `after` and at
+ * most `limit` of them (keyset: the page is cut in SQL before the invoices are gathered), or the one whose
+ * e-mail matches `email` by its key (any case).
+ */
+async function customerRows(
+  sql: Sql,
+  accountId: string,
+  only: { after?: CustomerKey | undefined; limit?: number | undefined; email?: string | undefined } = {},
+): Promise<CustomerRow[]> {
+  const none = sql``;
+  return sql<CustomerRow[]>`
+    with page as (
+      select * from customers
+      where account_id = ${accountId}
+        ${only.after ? sql`and (email, id) > (${only.after.email}::text, ${only.after.id}::bigint)` : none}
+        ${only.email !== undefined ? sql`and email_key(email) = email_key(${only.email})` : none}
+      order by email, id
+      ${only.limit !== undefined ? sql`limit ${only.limit}` : none})
+    select c.id::text as id, c.email, c.company, c.title, c.first_name as "firstName", c.last_name as "lastName",
+      c.street, c.zip, c.city, c.country, c.phone, coalesce(v.amount, 0)::numeric(14,2)::text as "invoicesValue",
       c.total_value::numeric(14,2)::text as total, a.base_currency as currency,
       (select json_agg(json_build_object(
           'number', i.number, 'date', i.invoice_date, 'dueDate', i.due_date, 'status', i.status,
@@ -54,17 +84,44 @@ export async function listCustomers(sql: Sql, accountId: string): Promise<Custom
           'currency', i.currency, 'source', i.source, 'foreignAmount', i.foreign_amount::numeric(14,2)::text,
           'foreignCurrency', i.foreign_currency)
           order by i.invoice_date, i.number, i.id)
-        from invoices i where i.customer_id = c.id and ${sql.unsafe(shown('i'))}) as invoices
-    from customers c
+        from invoices i
+        where i.account_id = c.account_id and i.customer_id = c.id and ${sql.unsafe(shown('i'))}) as invoices
+    from page c
     join accounts a on a.id = c.account_id
-    left join customer_values v on v.customer_id = c.id and v.kind = 'invoices'
-    where c.account_id = ${accountId}
-    order by c.email`;
-  return rows.map(({ invoicesValue, total, invoices, ...c }) => ({
-    ...c,
-    values: { invoices: invoicesValue, total },
-    invoices: invoices ?? [],
-  }));
+    left join customer_values v on v.account_id = c.account_id and v.customer_id = c.id and v.kind = 'invoices'
+    order by c.email, c.id`;
+}
+
+const toView = ({ id: _id, invoicesValue, total, invoices, ...c }: CustomerRow): CustomerView => ({
+  ...c,
+  values: { invoices: invoicesValue, total },
+  invoices: invoices ?? [],
+});
+
+export async function listCustomers(sql: Sql, accountId: string): Promise<CustomerView[]> {
+  return (await customerRows(sql, accountId)).map(toView);
+}
+
+/** A page of `listCustomers`: at most `limit` customers after `after` (absent: from the first). */
+export async function pageCustomers(
+  sql: Sql,
+  accountId: string,
+  page: { limit: number; after?: CustomerKey | undefined },
+): Promise<CustomersPage> {
+  const rows = await customerRows(sql, accountId, { after: page.after, limit: page.limit + 1 });
+  const more = rows.length > page.limit;
+  const kept = more ? rows.slice(0, page.limit) : rows;
+  const last = kept.at(-1);
+  return {
+    customers: kept.map(toView),
+    next: more && last ? { email: last.email, id: last.id } : null,
+  };
+}
+
+/** One customer of the account by its e-mail (any case, as the match key compares), or null. */
+export async function findCustomer(sql: Sql, accountId: string, email: string): Promise<CustomerView | null> {
+  const [row] = await customerRows(sql, accountId, { email });
+  return row ? toView(row) : null;
 }
 
 export interface StatusFacts {
@@ -81,44 +138,69 @@ export interface IssueView {
   reason: string;
 }
 
+/** An account's invoice issues and conflicts (not resolved): the status's lists, unpaged or one page. */
+const openIssues = (accountId: string, kinds: string[]) =>
+  and(
+    eq(invoiceIssues.accountId, accountId),
+    inArray(invoiceIssues.kind, kinds),
+    isNull(invoiceIssues.resolvedAt),
+  );
+const shownInvoices = (accountId: string) =>
+  and(eq(invoices.accountId, accountId), isNull(invoices.removedAt), ne(invoices.type, 'SR'));
+/** The issues' order: by invoice number (none last), sevDesk id, then the row's id (two sources, one id). */
+const issueOrder = [
+  sql_`${invoiceIssues.invoiceNumber} nulls last`,
+  invoiceIssues.sourceId,
+  invoiceIssues.id,
+] as const;
+const issueColumns = {
+  kind: invoiceIssues.kind,
+  invoiceNumber: invoiceIssues.invoiceNumber,
+  sourceId: invoiceIssues.sourceId,
+  reason: invoiceIssues.reason,
+  id: invoiceIssues.id,
+};
+
+/** The same number from two invoicing programs: both are kept (keyed by source) and listed here. */
+const conflictQuery = (sql: Sql, accountId: string, after?: string, limit?: number) => {
+  const q = orm(sql)
+    .select({
+      invoiceNumber: sql_<string>`${invoices.number}`,
+      sources: sql_<string[]>`array_agg(distinct ${invoices.source} order by ${invoices.source})`,
+    })
+    .from(invoices)
+    .where(
+      and(
+        shownInvoices(accountId),
+        isNotNull(invoices.number),
+        after === undefined ? undefined : gt(invoices.number, after),
+      ),
+    )
+    .groupBy(invoices.number)
+    .having(sql_`count(distinct ${invoices.source}) > 1`)
+    .orderBy(invoices.number);
+  return limit === undefined ? q : q.limit(limit);
+};
+
+const issueView = ({ invoiceNumber, sourceId, reason }: IssueView): IssueView => ({
+  invoiceNumber,
+  sourceId,
+  reason,
+});
+
 export async function statusFacts(sql: Sql, accountId: string): Promise<StatusFacts> {
   const db = orm(sql);
-  const shown = and(eq(invoices.accountId, accountId), isNull(invoices.removedAt), ne(invoices.type, 'SR'));
   const [customerCount, invoiceCount, issues, conflicts] = await Promise.all([
     db.$count(customers, eq(customers.accountId, accountId)),
-    db.$count(invoices, shown),
+    db.$count(invoices, shownInvoices(accountId)),
     db
-      .select({
-        kind: invoiceIssues.kind,
-        invoiceNumber: invoiceIssues.invoiceNumber,
-        sourceId: invoiceIssues.sourceId,
-        reason: invoiceIssues.reason,
-      })
+      .select(issueColumns)
       .from(invoiceIssues)
-      .where(
-        and(
-          eq(invoiceIssues.accountId, accountId),
-          inArray(invoiceIssues.kind, ['unassigned', 'invalid']),
-          isNull(invoiceIssues.resolvedAt),
-        ),
-      )
-      .orderBy(sql_`${invoiceIssues.invoiceNumber} nulls last`, invoiceIssues.sourceId),
-    // The same number from two invoicing programs: both are kept (keyed by source) and listed here.
-    db
-      .select({
-        invoiceNumber: sql_<string>`${invoices.number}`,
-        sources: sql_<string[]>`array_agg(distinct ${invoices.source} order by ${invoices.source})`,
-      })
-      .from(invoices)
-      .where(and(shown, isNotNull(invoices.number)))
-      .groupBy(invoices.number)
-      .having(sql_`count(distinct ${invoices.source}) > 1`)
-      .orderBy(invoices.number),
+      .where(openIssues(accountId, ['unassigned', 'invalid']))
+      .orderBy(...issueOrder),
+    conflictQuery(sql, accountId),
   ]);
-  const pick = (kind: string): IssueView[] =>
-    issues
-      .filter((i) => i.kind === kind)
-      .map(({ invoiceNumber, sourceId, reason }) => ({ invoiceNumber, sourceId, reason }));
+  const pick = (kind: string): IssueView[] => issues.filter((i) => i.kind === kind).map(issueView);
   const unassigned = pick('unassigned');
   const invalid = pick('invalid');
   return {
@@ -131,5 +213,94 @@ export async function statusFacts(sql: Sql, accountId: string): Promise<StatusFa
     unassigned,
     conflicts,
     invalid,
+  };
+}
+
+/** Where a page of issues goes on: after this issue in the issues' order. */
+export interface IssueKey {
+  invoiceNumber: string | null;
+  sourceId: string;
+  id: number;
+}
+
+/** Where each list of the status goes on; null: that list has ended. */
+export interface StatusKeys {
+  unassigned: IssueKey | null;
+  invalid: IssueKey | null;
+  conflicts: string | null;
+}
+
+export interface StatusFactsPage extends StatusFacts {
+  /** Where the next page goes on, or null when every list has ended. */
+  next: StatusKeys | null;
+}
+
+/**
+ * One page of the status's lists: at most `limit` entries of each list (unassigned, invalid, conflicts),
+ * each after its key in `after` (absent: from the start; a list whose key is null has ended and is empty).
+ * The counts stay the account's totals.
+ */
+export async function statusFactsPage(
+  sql: Sql,
+  accountId: string,
+  page: { limit: number; after?: StatusKeys | undefined },
+): Promise<StatusFactsPage> {
+  const db = orm(sql);
+  const { limit, after } = page;
+  const issuesOf = async (kind: 'unassigned' | 'invalid', key: IssueKey | null | undefined) => {
+    if (key === null) return { rows: [], next: null };
+    // (number is null, number, source id, id) sorts as the issues' order: number nulls last.
+    const past =
+      key === undefined
+        ? undefined
+        : sql_`(${invoiceIssues.invoiceNumber} is null, coalesce(${invoiceIssues.invoiceNumber}, ''),
+            ${invoiceIssues.sourceId}, ${invoiceIssues.id})
+          > (${key.invoiceNumber === null}::boolean, ${key.invoiceNumber ?? ''}::text, ${key.sourceId}::text,
+            ${key.id}::bigint)`;
+    const rows = await db
+      .select(issueColumns)
+      .from(invoiceIssues)
+      .where(and(openIssues(accountId, [kind]), past))
+      .orderBy(...issueOrder)
+      .limit(limit + 1);
+    const kept = rows.slice(0, limit);
+    const last = kept.at(-1);
+    const next: IssueKey | null =
+      rows.length > limit && last
+        ? { invoiceNumber: last.invoiceNumber, sourceId: last.sourceId, id: last.id }
+        : null;
+    return { rows: kept.map(issueView), next };
+  };
+  const conflictsAfter = async (key: string | null | undefined) => {
+    if (key === null) return { rows: [], next: null };
+    const rows = await conflictQuery(sql, accountId, key, limit + 1);
+    const kept = rows.slice(0, limit);
+    return { rows: kept, next: rows.length > limit ? (kept.at(-1)?.invoiceNumber ?? null) : null };
+  };
+  const [customerCount, invoiceCount, issueCounts, unassigned, invalid, conflicts] = await Promise.all([
+    db.$count(customers, eq(customers.accountId, accountId)),
+    db.$count(invoices, shownInvoices(accountId)),
+    db
+      .select({ kind: invoiceIssues.kind, n: count() })
+      .from(invoiceIssues)
+      .where(openIssues(accountId, ['unassigned', 'invalid']))
+      .groupBy(invoiceIssues.kind),
+    issuesOf('unassigned', after?.unassigned),
+    issuesOf('invalid', after?.invalid),
+    conflictsAfter(after?.conflicts),
+  ]);
+  const counted = (kind: string) => issueCounts.find((c) => c.kind === kind)?.n ?? 0;
+  const next = { unassigned: unassigned.next, invalid: invalid.next, conflicts: conflicts.next };
+  return {
+    counts: {
+      customers: customerCount,
+      invoices: invoiceCount,
+      unassigned: counted('unassigned'),
+      invalid: counted('invalid'),
+    },
+    unassigned: unassigned.rows,
+    conflicts: conflicts.rows,
+    invalid: invalid.rows,
+    next: next.unassigned || next.invalid || next.conflicts !== null ? next : null,
   };
 }

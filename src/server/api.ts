@@ -1,15 +1,18 @@
 // The JSON API under /api/accounts/:account/...: the CLI's use cases and `--json` shapes over HTTP.
-import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Sessions } from './auth';
-import { ownOrigin, safeNext } from './auth';
+import { safeNext } from './auth';
+import type { SessionUseCases } from './sessions';
 import {
   AccountEventsBody,
   AccountEventsQuery,
   AccountParams,
+  CustomerBody,
   CustomerHistoryBody,
   CustomerParams,
+  CustomersPageBody,
   GlobalEventsBody,
   GlobalEventsQuery,
   AddInterfaceBody,
@@ -18,15 +21,22 @@ import {
   ErrorBody,
   ImportBody,
   ImportFiguresBody,
+  ImportParams,
+  ImportPendingBody,
   ImportStartedBody,
+  NotModified,
+  PageQuery,
   PatchInterfaceBody,
   ReconcileBody,
   ReconcileConfirmedBody,
   SignInLinkBody,
   SignInLinkCreatedBody,
   StatusBody,
+  StatusPageBody,
   SyncCountsBody,
   SyncNowBody,
+  SyncParams,
+  SyncPendingBody,
   SyncRequestedBody,
 } from './schemas';
 import type { ImportStartedJson, UseCases } from './use-cases';
@@ -39,6 +49,37 @@ const errors = {
   409: ErrorBody,
   503: ErrorBody,
 };
+
+/** How long a route holds a request that waits for a sync or a walk before it answers 202 with a Location. */
+export const DEFAULT_WAIT_MS = 25_000;
+/** How long a poll of that Location waits for the end (it answers at once when it has ended). */
+const POLL_MS = 1000;
+
+/**
+ * A weak ETag from the answer as serialized, and `cache-control: no-cache` (keep it, but ask again): an
+ * If-None-Match that matches gets 304 without a body. A route's onSend hook, so it runs after the server's
+ * onRequest hook that sets `no-store`.
+ */
+async function revalidate(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  if (reply.statusCode !== 200 || typeof payload !== 'string') return payload;
+  const etag = `W/"${createHash('sha256').update(payload).digest('base64url').slice(0, 32)}"`;
+  void reply.header('etag', etag).header('cache-control', 'no-cache');
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const asked = req.headers['if-none-match'];
+  if (asked && asked.split(',').some((t) => t.trim() === '*' || opaque(t) === opaque(etag))) {
+    void reply.code(304).removeHeader('content-type').removeHeader('content-length');
+    return null;
+  }
+  return payload;
+}
+
+/** 202 Accepted with a Location (and the same in the body): the wait ended before the work did. */
+function pending<T extends object>(reply: FastifyReply, location: string, body: T) {
+  return reply
+    .code(202)
+    .header('location', location)
+    .send({ ...body, location });
+}
 
 /** A route under /api/accounts/:account: its OpenAPI summary and tag, the account parameter, the error replies. */
 function accountRoute<S extends { summary: string; response: object }>(
@@ -56,16 +97,35 @@ function accountRoute<S extends { summary: string; response: object }>(
   };
 }
 
-export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; sessions: Sessions }): void {
+export function registerApi(
+  root: FastifyInstance,
+  deps: {
+    useCases: UseCases;
+    sessions: SessionUseCases;
+    origin: (req: FastifyRequest) => string;
+    /** How long a waiting route holds the request before it answers 202 (default DEFAULT_WAIT_MS). */
+    waitMs?: number;
+  },
+): void {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const uc = deps.useCases;
   const base = '/api/accounts/:account';
-  /** The final figures of a started import or reconcile, when it has ended. */
-  const followed = async (started: ImportStartedJson) => ({
-    importId: started.importId,
-    dryRun: started.dryRun,
-    ...(await uc.followImport(started.workflowId)),
-  });
+  const waitMs = deps.waitMs ?? DEFAULT_WAIT_MS;
+  const pollMs = Math.min(waitMs, POLL_MS);
+  const accountPath = (account: string) => `/api/accounts/${encodeURIComponent(account)}`;
+  const syncLocation = (account: string, syncId: string) =>
+    `${accountPath(account)}/syncs/${encodeURIComponent(syncId)}`;
+  const importLocation = (account: string, importId: string) =>
+    `${accountPath(account)}/imports/${encodeURIComponent(importId)}`;
+  /**
+   * The final figures of a started import or reconcile when it ends within the wait; else 202 with its
+   * progress and where to ask again.
+   */
+  const followed = async (reply: FastifyReply, account: string, started: ImportStartedJson) => {
+    const walk = await uc.followImportWithin(account, started.importId, waitMs);
+    if (walk.figures) return { importId: started.importId, dryRun: started.dryRun, ...walk.figures };
+    return pending(reply, importLocation(account, started.importId), { ...started, ...walk.progress });
+  };
 
   app.post(
     `${base}/interface`,
@@ -113,57 +173,164 @@ export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; s
   app.post(
     `${base}/sync-now`,
     accountRoute('sync', {
-      summary: 'Sync now (`{wait: true}` answers with the counts when it has finished)',
+      summary:
+        'Sync now (`{wait: true}` answers with the counts when it has finished; when that takes longer than ' +
+        'about 25 s, 202 with a Location to poll)',
       body: SyncNowBody,
-      response: { 200: SyncCountsBody, 202: SyncRequestedBody },
+      response: { 200: SyncCountsBody, 202: SyncPendingBody.or(SyncRequestedBody) },
     }),
     async (req, reply) => {
-      const counts = await uc.syncNow(req.params.account, req.body?.wait ?? false);
-      if (!counts) return reply.code(202).send({ requested: true as const });
-      return counts;
+      const account = req.params.account;
+      if (!req.body?.wait) {
+        await uc.syncNow(account, false);
+        return reply.code(202).send({ requested: true as const });
+      }
+      const run = await uc.syncNowWithin(account, waitMs);
+      if (run.counts) return run.counts;
+      return pending(reply, syncLocation(account, run.syncId), {
+        requested: true as const,
+        syncId: run.syncId,
+        state: 'running' as const,
+      });
+    },
+  );
+
+  app.get(
+    `${base}/syncs/:syncId`,
+    {
+      schema: {
+        summary:
+          'A sync-now that answered 202: its counts when it has finished, else 202 again (poll its Location)',
+        tags: ['sync'],
+        params: SyncParams,
+        response: { 200: SyncCountsBody, 202: SyncPendingBody, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const { account, syncId } = req.params;
+      const run = await uc.getSync(account, syncId, pollMs);
+      if (run.counts) return run.counts;
+      return pending(reply, syncLocation(account, syncId), {
+        requested: true as const,
+        syncId,
+        state: 'running' as const,
+      });
     },
   );
 
   app.post(
     `${base}/import`,
     accountRoute('import', {
-      summary: 'Start the bulk import ("Massenimport"); a dry run previews it without writing',
+      summary:
+        'Start the bulk import ("Massenimport"); a dry run previews it without writing. A dry run or `wait` ' +
+        'answers with the figures; when that takes longer than about 25 s, 202 with a Location to poll',
       body: ImportBody,
-      response: { 200: ImportFiguresBody, 202: ImportStartedBody },
+      response: { 200: ImportFiguresBody, 202: ImportPendingBody.or(ImportStartedBody) },
     }),
     async (req, reply) => {
       const dryRun = req.body?.dryRun ?? false;
       const started = await uc.startImport(req.params.account, { dryRun });
       if (!dryRun && !req.body?.wait) return reply.code(202).send(started);
-      return followed(started);
+      return followed(reply, req.params.account, started);
     },
   );
 
   app.post(
     `${base}/reconcile`,
     accountRoute('import', {
-      summary: 'Start the reconcile walk (deleted drafts); `{confirm: true}` applies a held sweep',
+      summary:
+        'Start the reconcile walk (deleted drafts); `{confirm: true}` applies a held sweep. `wait` answers ' +
+        'with the figures; when that takes longer than about 25 s, 202 with a Location to poll',
       body: ReconcileBody,
-      response: { 200: ImportFiguresBody.or(ReconcileConfirmedBody), 202: ImportStartedBody },
+      response: {
+        200: ImportFiguresBody.or(ReconcileConfirmedBody),
+        202: ImportPendingBody.or(ImportStartedBody),
+      },
     }),
     async (req, reply) => {
       if (req.body?.confirm) return uc.confirmReconcile(req.params.account);
       const started = await uc.startReconcile(req.params.account);
       if (!req.body?.wait) return reply.code(202).send(started);
-      return followed(started);
+      return followed(reply, req.params.account, started);
     },
   );
 
-  // The two reads: what the settings page and OneCockpit's customer view show.
-  const status = { summary: 'State, counts, unassigned invoices, conflicts, invalid records, the import' };
-  app.get(`${base}/status`, accountRoute('status', { ...status, response: { 200: StatusBody } }), (req) =>
-    uc.getStatus(req.params.account),
+  app.get(
+    `${base}/imports/:importId`,
+    {
+      schema: {
+        summary:
+          'An import or reconcile walk: its final figures when it has ended, else 202 with its progress ' +
+          '(poll its Location); 502 when it stopped or failed',
+        tags: ['import'],
+        params: ImportParams,
+        response: { 200: ImportFiguresBody, 202: ImportPendingBody, 502: ErrorBody, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const { account, importId } = req.params;
+      const walk = await uc.followImportWithin(account, importId, pollMs);
+      if (walk.figures) return { importId, dryRun: walk.dryRun, ...walk.figures };
+      return pending(reply, importLocation(account, importId), {
+        importId,
+        workflowId: walk.workflowId,
+        dryRun: walk.dryRun,
+        state: 'running',
+        ...walk.progress,
+      });
+    },
   );
-  const customers = { summary: 'What OneCockpit shows: customers (sorted by e-mail), values, invoices' };
+
+  // The reads: what the settings page and OneCockpit's customer view show. Polled, so they carry an ETag
+  // (If-None-Match: 304); with `limit` or `cursor` their lists come a page at a time.
+  const paged = (q: { limit?: number | undefined; cursor?: string | undefined }) =>
+    q.limit !== undefined || q.cursor !== undefined;
+  app.get(
+    `${base}/status`,
+    {
+      ...accountRoute('status', {
+        summary:
+          'State, counts, unassigned invoices, conflicts, invalid records, the import; with `limit`/`cursor` ' +
+          'the lists are paged (`next`). ETag: If-None-Match answers 304 when unchanged',
+        querystring: PageQuery,
+        response: { 200: StatusPageBody, 304: NotModified },
+      }),
+      onSend: revalidate,
+    },
+    (req) =>
+      paged(req.query) ? uc.getStatusPage(req.params.account, req.query) : uc.getStatus(req.params.account),
+  );
   app.get(
     `${base}/customers`,
-    accountRoute('customers', { ...customers, response: { 200: CustomersBody } }),
-    (req) => uc.getCustomers(req.params.account),
+    {
+      ...accountRoute('customers', {
+        summary:
+          'What OneCockpit shows: customers (sorted by e-mail), values, invoices; with `limit`/`cursor` ' +
+          '`{customers, next}` a page at a time. ETag: If-None-Match answers 304 when unchanged',
+        querystring: PageQuery,
+        response: { 200: CustomersBody.or(CustomersPageBody), 304: NotModified },
+      }),
+      onSend: revalidate,
+    },
+    (req) =>
+      paged(req.query)
+        ? uc.getCustomersPage(req.params.account, req.query)
+        : uc.getCustomers(req.params.account),
+  );
+  app.get(
+    `${base}/customers/:email`,
+    {
+      schema: {
+        summary:
+          'One customer by e-mail (any case) with its values and invoices; 404 when the account has none. ' +
+          'ETag: If-None-Match answers 304 when unchanged',
+        tags: ['customers'],
+        params: CustomerParams,
+        response: { 200: CustomerBody, 304: NotModified, ...errors },
+      },
+      onSend: revalidate,
+    },
+    (req) => uc.getCustomer(req.params.account, req.params.email),
   );
 
   app.get(
@@ -233,9 +400,9 @@ export function registerApi(root: FastifyInstance, deps: { useCases: UseCases; s
       const next = safeNext(
         req.body.next ?? (account ? `/ui/accounts/${encodeURIComponent(account)}/interface` : '/ui/'),
       );
-      const link = deps.sessions.createLink(account, next);
+      const link = await deps.sessions.createLink(account, next);
       return reply.code(201).send({
-        url: `${ownOrigin(req)}/ui/sign-in/link#${link.code}`,
+        url: `${deps.origin(req)}/ui/sign-in/link#${link.code}`,
         expiresAt: link.expiresAt.toISOString(),
       });
     },

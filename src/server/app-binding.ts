@@ -6,9 +6,12 @@ import {
   followImport,
   getAccountEvents,
   getCustomerHistory,
+  getCustomer,
   getCustomers,
+  getCustomersPage,
   getGlobalEvents,
   getStatus,
+  getStatusPage,
   httpStatusOf,
   isAppError,
   removeInterface,
@@ -16,8 +19,20 @@ import {
   startImport,
   startReconcile,
   syncNow,
+  syncNowWithin,
+  syncSince,
   updateInterfaceSettings,
+  walkWithin,
 } from '../app';
+import {
+  createSession,
+  createSignInLink,
+  endSession,
+  getSession,
+  recordAudit,
+  redeemLink,
+} from '../app/sessions';
+import type { SessionUseCases } from './sessions';
 import type { UseCases } from './use-cases';
 import { bindWebhookUseCases } from './webhooks-api';
 
@@ -44,12 +59,47 @@ export function bindUseCases(deps: AppDeps): UseCases {
       return status;
     },
     getCustomers: (accountId) => getCustomers(deps, accountId),
+    getStatusPage: async (accountId, page) => {
+      const { live: _live, ...status } = await getStatusPage(deps, accountId, page);
+      return status;
+    },
+    getCustomersPage: (accountId, page) => getCustomersPage(deps, accountId, page),
+    getCustomer: (accountId, email) => getCustomer(deps, accountId, email),
+    syncNowWithin: async (accountId, waitMs) => {
+      const { syncId, counts } = await syncNowWithin(deps, accountId, waitMs);
+      return { syncId, counts };
+    },
+    getSync: async (accountId, syncId, waitMs) => {
+      const { counts } = await syncSince(deps, accountId, syncId, waitMs);
+      return { syncId, counts };
+    },
+    followImportWithin: async (accountId, importId, waitMs) => {
+      const { stats, progress, ...walk } = await walkWithin(deps, accountId, importId, waitMs);
+      const { tailIds: _tail, ...figures } = stats ?? {};
+      return {
+        ...walk,
+        figures: stats ? figures : null,
+        progress: progress && { state: progress.state, done: progress.done, total: progress.total },
+      };
+    },
     getAccountEvents: (accountId, page) => getAccountEvents(deps, accountId, page),
     getGlobalEvents: (page) => getGlobalEvents(deps, page),
     getCustomerHistory: (accountId, email) => getCustomerHistory(deps, accountId, email),
     webhooks: bindWebhookUseCases(deps),
+    sessions: bindSessionUseCases(deps),
     classify: (err) =>
       isAppError(err) ? { status: httpStatusOf(err.type), type: err.type, message: err.message } : undefined,
     close: () => deps.close(),
+  };
+}
+
+function bindSessionUseCases(deps: AppDeps): SessionUseCases {
+  return {
+    create: async (account, subject) => (await createSession(deps, { account, subject })).id,
+    get: (id) => getSession(deps, id),
+    end: (id) => endSession(deps, id),
+    createLink: (account, next) => createSignInLink(deps, { account, next }),
+    redeemLink: (code) => redeemLink(deps, code),
+    audit: (entry) => recordAudit(deps, entry),
   };
 }

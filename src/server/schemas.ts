@@ -41,20 +41,34 @@ export const DeleteInterfaceQuery = z.strictObject({
 });
 
 export const SyncNowBody = z
-  .strictObject({ wait: z.boolean().optional().describe('answer when the sync has finished') })
+  .strictObject({
+    wait: z
+      .boolean()
+      .optional()
+      .describe(
+        'answer when the sync has finished; after about 25 s without an end: 202 with a Location to poll',
+      ),
+  })
   .nullish();
+
+const WAIT =
+  'answer with the final figures when it has finished; after about 25 s without an end: 202 with a ' +
+  'Location (GET imports/:importId) to poll';
 
 export const ImportBody = z
   .strictObject({
-    dryRun: z.boolean().optional().describe('preview without writing (waits for its figures)'),
-    wait: z.boolean().optional().describe('answer with the final figures when it has finished'),
+    dryRun: z
+      .boolean()
+      .optional()
+      .describe('preview without writing (waits for its figures, as `wait` does)'),
+    wait: z.boolean().optional().describe(WAIT),
   })
   .nullish();
 
 export const ReconcileBody = z
   .strictObject({
     confirm: z.boolean().optional().describe('apply a held sweep (one that would remove many invoices)'),
-    wait: z.boolean().optional().describe('answer with the final figures when it has finished'),
+    wait: z.boolean().optional().describe(WAIT),
   })
   .nullish();
 
@@ -98,34 +112,34 @@ export const StatusBody = z.looseObject({
 
 const Money = z.string().describe('decimal with two places, e.g. "1487.50"');
 
-export const CustomersBody = z.array(
-  z.looseObject({
-    email: z.string(),
-    company: z.string().nullable(),
-    title: z.string().nullable(),
-    firstName: z.string().nullable(),
-    lastName: z.string().nullable(),
-    street: z.string().nullable(),
-    zip: z.string().nullable(),
-    city: z.string().nullable(),
-    country: z.string().nullable(),
-    phone: z.string().nullable(),
-    values: z.looseObject({ invoices: Money, total: Money }),
-    currency: z.string(),
-    invoices: z.array(
-      z.looseObject({
-        number: z.string().nullable(),
-        date: z.string().nullable(),
-        dueDate: z.string().nullable(),
-        status: z.enum(['open', 'paid', 'cancelled']),
-        amount: Money,
-        paidAmount: Money,
-        currency: z.string(),
-        source: z.string(),
-      }),
-    ),
-  }),
-);
+export const CustomerBody = z.looseObject({
+  email: z.string(),
+  company: z.string().nullable(),
+  title: z.string().nullable(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  street: z.string().nullable(),
+  zip: z.string().nullable(),
+  city: z.string().nullable(),
+  country: z.string().nullable(),
+  phone: z.string().nullable(),
+  values: z.looseObject({ invoices: Money, total: Money }),
+  currency: z.string(),
+  invoices: z.array(
+    z.looseObject({
+      number: z.string().nullable(),
+      date: z.string().nullable(),
+      dueDate: z.string().nullable(),
+      status: z.enum(['open', 'paid', 'cancelled']),
+      amount: Money,
+      paidAmount: Money,
+      currency: z.string(),
+      source: z.string(),
+    }),
+  ),
+});
+
+export const CustomersBody = z.array(CustomerBody);
 
 export const ImportStartedBody = z.looseObject({
   importId: z.string(),
@@ -232,4 +246,68 @@ export const CustomerParams = AccountParams.extend({
 export const CustomerHistoryBody = z.object({
   customer: z.string(),
   history: z.array(EventBody).describe('customer.values_changed events, oldest first, with their causes'),
+});
+
+// Paging, bounded waits and revalidation (ETag / If-None-Match) of the routes OneCockpit and the pages poll.
+
+export const PageQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('page size (1-1000, default 100); with `limit` or `cursor` the answer is paged and has `next`'),
+  cursor: z
+    .string()
+    .min(1)
+    .max(2000)
+    .optional()
+    .describe('the opaque `next` of the previous page; absent: the first page'),
+});
+
+const NextCursor = z.string().nullable().describe('the `cursor` of the next page; null after the last page');
+
+export const StatusPageBody = StatusBody.extend({
+  next: NextCursor.optional().describe(
+    'paged (`limit`/`cursor`) only: `unassigned`, `invalid` and `conflicts` hold at most `limit` entries ' +
+      'each; the `cursor` of the next page, null when every list has ended. `counts` are the totals',
+  ),
+});
+
+export const CustomersPageBody = z.object({
+  customers: CustomersBody,
+  next: NextCursor,
+});
+
+export const NotModified = z.null().describe('not modified: If-None-Match matched the ETag; no body');
+
+export const SyncParams = AccountParams.extend({
+  syncId: z.string().max(100).describe('the `syncId` of a sync-now that answered 202 (its Location)'),
+});
+
+export const ImportParams = AccountParams.extend({
+  importId: z.string().max(100).describe('the `importId` of an import or reconcile walk'),
+});
+
+/** A wait that has not ended in time (202): where to ask for the result, also the Location header. */
+const Location = z
+  .string()
+  .describe('the route that answers the result when done (also the Location header)');
+
+export const SyncPendingBody = z.object({
+  requested: z.literal(true),
+  syncId: z.string(),
+  state: z.literal('running'),
+  location: Location,
+});
+
+export const ImportPendingBody = z.looseObject({
+  importId: z.string(),
+  workflowId: z.string(),
+  dryRun: z.boolean(),
+  state: z.string().describe("the walk's state: running, or paused while the interface is deactivated"),
+  done: z.number().optional(),
+  total: z.number().nullable().optional(),
+  location: Location,
 });

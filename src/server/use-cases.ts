@@ -1,7 +1,15 @@
 // The shapes the server returns (the CLI's `--json` shapes, docs/cli.md) and what it needs from the
 // application layer. The server never talks to the database or Temporal itself.
-import type { AccountPage, CustomerHistory, CustomerView, GlobalPage, InvoiceView } from '../app';
+import type {
+  AccountPage,
+  CustomerHistory,
+  CustomerView,
+  GlobalPage,
+  InvoiceView,
+  PageRequest,
+} from '../app';
 import type { ErrorInfo } from '../shared';
+import type { SessionUseCases } from './sessions';
 import type { WebhookUseCases } from './webhooks-api';
 
 export type StatusJson = {
@@ -43,6 +51,18 @@ export type SyncCountsJson = {
   invalid: number;
 };
 
+/** A sync someone waits for: its id, and its counts once it has run (null: still running). */
+export type SyncOutcomeJson = { syncId: string; counts: SyncCountsJson | null };
+
+/** An import or reconcile walk someone waits for: its final figures, or (still running) its progress. */
+export type WalkOutcomeJson = {
+  importId: string;
+  workflowId: string;
+  dryRun: boolean;
+  figures: Record<string, unknown> | null;
+  progress: { state: string; done: number; total: number | null } | null;
+};
+
 /** A failure the caller can act on, as the application layer classified it. */
 export interface CallerError {
   status: number;
@@ -75,9 +95,26 @@ export interface UseCases {
   confirmReconcile(accountId: string): Promise<{ deleted: number }>;
   getStatus(accountId: string): Promise<StatusJson>;
   getCustomers(accountId: string): Promise<CustomerJson[]>;
+  /** The status with its lists paged: at most `limit` entries of each after `cursor`; `next` or null. */
+  getStatusPage(accountId: string, page: PageRequest): Promise<StatusJson & { next: string | null }>;
+  /** The customers a page at a time: at most `limit` after `cursor`; `next` or null after the last. */
+  getCustomersPage(
+    accountId: string,
+    page: PageRequest,
+  ): Promise<{ customers: CustomerJson[]; next: string | null }>;
+  /** One customer by e-mail (any case), with its values and invoices. */
+  getCustomer(accountId: string, email: string): Promise<CustomerJson>;
+  /** sync-now that waits at most `waitMs`: its counts, or null counts and the id to ask again by. */
+  syncNowWithin(accountId: string, waitMs: number): Promise<SyncOutcomeJson>;
+  /** A sync `syncNowWithin` answered without counts: waits at most `waitMs` for them. */
+  getSync(accountId: string, syncId: string, waitMs: number): Promise<SyncOutcomeJson>;
+  /** Waits at most `waitMs` for an import or reconcile walk of the account to end. */
+  followImportWithin(accountId: string, importId: string, waitMs: number): Promise<WalkOutcomeJson>;
   getAccountEvents(accountId: string, page: { after: number; limit: number }): Promise<AccountPage>;
   getGlobalEvents(page: { after?: string | undefined; limit: number }): Promise<GlobalPage>;
   getCustomerHistory(accountId: string, email: string): Promise<CustomerHistory>;
+  /** Sessions, sign-in links and the audit log (PostgreSQL: shared by every replica). */
+  sessions?: SessionUseCases;
   /** The webhook endpoints (absent: the routes are not served). */
   webhooks?: WebhookUseCases;
   /** undefined: not a caller's error (answered 500 without details). */
