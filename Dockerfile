@@ -12,6 +12,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts/build-workflows.ts ./scripts/build-workflows.ts
+# --build-arg SEVSYNC_ENCRYPT_PAYLOADS=1 for a fleet that encrypts its workflow payloads (docs/temporal.md).
+ARG SEVSYNC_ENCRYPT_PAYLOADS=0
 RUN npx tsx scripts/build-workflows.ts /app/dist/workflow-bundle.js
 
 # 2. Production dependencies only (patch-package applies patches/ on install: the postgres.js fix, the workflow stack-trace switch).

@@ -368,6 +368,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     env: {
       SEVSYNC_WORKER_HTTP_PORT: String(metricsPort),
       SEVSYNC_DB_COUNT_STATEMENTS: '1',
+      // The idle-account figures are read per account from /metrics.
+      SEVSYNC_METRICS_PER_ACCOUNT: '1',
       SEVSYNC_WORKFLOW_BUNDLE: bundle.path,
       NODE_OPTIONS: process.env['BENCH_WORKER_NODE_OPTIONS'] ?? DEPLOYED_WORKER_NODE_OPTIONS,
     },

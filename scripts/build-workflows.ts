@@ -4,12 +4,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { failureConverterPath } from '../src/temporal/data-converter';
 import { workflowsPath } from '../src/workflow-bundle';
 
 async function main(): Promise<void> {
   const out = path.resolve(process.argv[2] ?? 'dist/workflow-bundle.js');
   const started = performance.now();
-  const { code } = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
+  // With encrypted payloads the failures workflow code raises are encoded too (their messages may quote
+  // sevDesk); the bundle then carries the failure converter.
+  const encrypt =
+    process.env['SEVSYNC_ENCRYPT_PAYLOADS'] === '1' || process.env['SEVSYNC_ENCRYPT_PAYLOADS'] === 'true';
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    ...(encrypt ? { failureConverterPath: failureConverterPath() } : {}),
+  });
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, code);
   console.log(

@@ -30,6 +30,8 @@ import {
 import { registerApi } from './api';
 import { registerAssets } from './assets';
 import { registerAudit } from './audit';
+import type { CodecEndpointOptions } from './codec';
+import { registerCodecEndpoint } from './codec';
 import type { EmbedVerifier } from './embed';
 import { EmbedTokenError, embedVerifier, looksLikeJwt } from './embed';
 import { TokenChecksPausedError, TokenRejectionBreaker, registerTokenCheckLimits } from './token-checks';
@@ -56,6 +58,8 @@ export interface ServerOptions {
   /** One more API token besides `settings.apiTokens` (what the tests and the demo pass). */
   apiToken?: string;
   settings?: Partial<ServeSettings>;
+  /** The Temporal UI's codec endpoint (/codec); undefined while payloads are not encrypted. */
+  codec?: CodecEndpointOptions | undefined;
   logger?: boolean;
 }
 
@@ -347,6 +351,7 @@ export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
   registerAudit(app, ctx);
   registerApi(app, { useCases, sessions: ctx.sessions, origin: ctx.origin });
   if (useCases.webhooks) registerWebhooksApi(app, { webhooks: useCases.webhooks });
+  if (opts.codec) registerCodecEndpoint(app, opts.codec);
   registerPages(app, { useCases, ctx });
   registerAssets(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { connectApp } from '../app';
 import type { Config } from '../config';
 import { bindUseCases } from './app-binding';
+import { codecEndpointOptions } from './codec';
 import type { SevsyncServer } from './index';
 import { buildServer, checkServeSettings } from './index';
 import type { ServeSettings } from './settings';
@@ -42,6 +43,7 @@ export async function startServe(opts: ServeOptions): Promise<RunningServer> {
     server = await buildServer({
       useCases,
       settings: { ...DEFAULT_SERVE_SETTINGS, ...opts.settings, apiTokens },
+      codec: codecEndpointOptions(opts.config),
       logger: opts.logger ?? false,
     });
     await server.app.listen({ host: opts.host, port: opts.port });
