@@ -17,7 +17,14 @@ if [ ! -f .env ]; then
   {
     echo "POSTGRES_PASSWORD=$(openssl rand -hex 24)"
     echo "SEVSYNC_DB_PASSWORD=$(openssl rand -hex 24)"
+    echo "SEVSYNC_APP_DB_PASSWORD=$(openssl rand -hex 24)"
     echo "TEMPORAL_DB_PASSWORD=$(openssl rand -hex 24)"
   } > .env
   echo "created .env (database passwords)"
+fi
+# .env from before the worker had a role of its own: add its password (the role itself is made by the
+# init script on a new volume; on an existing one: CREATE ROLE sevsync_app LOGIN PASSWORD '<it>').
+if ! grep -q '^SEVSYNC_APP_DB_PASSWORD=' .env; then
+  echo "SEVSYNC_APP_DB_PASSWORD=$(openssl rand -hex 24)" >> .env
+  echo "added SEVSYNC_APP_DB_PASSWORD to .env"
 fi

@@ -163,11 +163,14 @@ describe('docker-compose.yml', () => {
   });
 
   it('uses separate database roles for sevsync and Temporal', () => {
-    expect(svc('worker').environment?.DATABASE_URL).toMatch(/^postgres:\/\/sevsync:/);
+    // The worker has rows, not the schema; migrations run as the owner.
+    expect(svc('worker').environment?.DATABASE_URL).toMatch(/^postgres:\/\/sevsync_app:/);
+    expect(svc('migrate').environment?.SEVSYNC_MIGRATION_DATABASE_URL).toMatch(/^postgres:\/\/sevsync:/);
     expect(svc('temporal').environment?.POSTGRES_USER).toBe('temporal');
     expect(svc('temporal-schema').environment?.POSTGRES_USER).toBe('temporal');
     const init = readFileSync(path.join(root, 'deploy/compose/postgres-init.sh'), 'utf8');
     expect(init).toContain('CREATE DATABASE sevsync OWNER sevsync');
+    expect(init).toContain('CREATE ROLE sevsync_app LOGIN');
     expect(init).toContain('CREATE DATABASE temporal OWNER temporal');
     expect(init).toContain('CREATE DATABASE temporal_visibility OWNER temporal');
   });
@@ -188,7 +191,12 @@ describe('docker-compose.yml', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sevsync-compose-'));
     const keyFile = path.join(dir, 'sevsync_secret_key');
     writeFileSync(keyFile, `${Buffer.alloc(32, 1).toString('base64')}\n`);
-    const vars = { SEVSYNC_DB_PASSWORD: 'pw1', TEMPORAL_DB_PASSWORD: 'pw2', POSTGRES_PASSWORD: 'pw3' };
+    const vars = {
+      SEVSYNC_DB_PASSWORD: 'pw1',
+      TEMPORAL_DB_PASSWORD: 'pw2',
+      POSTGRES_PASSWORD: 'pw3',
+      SEVSYNC_APP_DB_PASSWORD: 'pw4',
+    };
     for (const name of ['worker', 'migrate']) {
       const env = Object.fromEntries(
         Object.entries(svc(name).environment ?? {}).map(([k, v]) => [k, resolve(String(v), vars)]),
@@ -196,7 +204,9 @@ describe('docker-compose.yml', () => {
       env.SEVSYNC_SECRET_KEY_FILE = keyFile; // where compose mounts ./secrets/sevsync_secret_key
       const config = loadConfig(env);
       expect(config.temporalAddress).toBe('temporal:7233');
-      expect(config.databaseUrl).toBe('postgres://sevsync:pw1@postgres:5432/sevsync');
+      expect(config.databaseUrl).toBe('postgres://sevsync_app:pw4@postgres:5432/sevsync');
+      if (name === 'migrate')
+        expect(config.migration?.databaseUrl).toBe('postgres://sevsync:pw1@postgres:5432/sevsync');
       expect(config.secretKey?.length).toBe(32);
       if (name === 'worker')
         expect(config.ops).toMatchObject({ workerHttpPort: 9464, shutdownGraceSeconds: 60 });
