@@ -341,21 +341,19 @@ export function registerPages(app: FastifyInstance, deps: { useCases: UseCases; 
   app.get('/ui/accounts/:account/customers/:email', page, async (req, reply) => {
     const ctx = ctxOf(req);
     const email = String((req.params as { email?: unknown }).email ?? '').toLowerCase();
-    let customers;
+    let customer;
     try {
-      customers = await uc.getCustomers(ctx.account);
+      customer = await uc.getCustomer(ctx.account, email);
     } catch (err) {
       const known = uc.classify(err);
       if (!known) throw err;
+      if (known.type === 'not_found')
+        return html(
+          reply,
+          404,
+          errorPage(ctx, { title: 'Kunde', message: 'Diesen Kunden gibt es in diesem Konto nicht.' }),
+        );
       return html(reply, known.status, errorPage(ctx, { title: 'Kunde', message: germanError(known) }));
-    }
-    const customer = customers.find((c) => c.email === email);
-    if (!customer) {
-      return html(
-        reply,
-        404,
-        errorPage(ctx, { title: 'Kunde', message: 'Diesen Kunden gibt es in diesem Konto nicht.' }),
-      );
     }
     const { history } = await uc.getCustomerHistory(ctx.account, customer.email);
     return html(reply, 200, customerPage(ctx, customer, history));
