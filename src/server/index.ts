@@ -7,7 +7,7 @@ import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -213,7 +213,7 @@ export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
   // Errors are logged; per-request lines are not (the pages poll status).
   const app = Fastify({
     logger: opts.logger ?? false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     // X-Forwarded-For/-Proto/-Host only from the proxies named: anyone else could claim any address.
     trustProxy: settings.trustedProxies.length > 0 ? settings.trustedProxies : false,
