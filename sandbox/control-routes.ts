@@ -25,6 +25,8 @@ const AddInvoiceBody = z.strictObject({
     .string()
     .regex(/^\d+(\.\d+)?$/)
     .optional(),
+  originInvoiceId: z.string().regex(/^\d+$/).optional(),
+  dunningLevel: z.number().int().min(1).max(9).optional(),
 });
 
 const AddressBody = z.strictObject({

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseBaseUrl } from './app/base-url';
+import { DEFAULT_INVOICE_URL, parseInvoiceUrlTemplate } from './domain/dunning';
 import type { MigrationSettings } from './db/roles';
 import { parseMigrationSettings } from './db/roles';
 import type { Keyring, SecretKey } from './secrets';
@@ -67,6 +68,13 @@ const ConfigSchema = z.object({
       if (!r.ok) ctx.addIssue({ code: 'custom', message: r.reason });
     }),
   SEVSYNC_SYNC_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  SEVSYNC_SEVDESK_INVOICE_URL: z
+    .string()
+    .default(DEFAULT_INVOICE_URL)
+    .superRefine((v, ctx) => {
+      const r = parseInvoiceUrlTemplate(v);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.reason });
+    }),
   // The change feed and its webhooks.
   SEVSYNC_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
   SEVSYNC_WEBHOOK_TASK_QUEUE: z.string().min(1).default('sevsync-webhooks'),
@@ -190,6 +198,8 @@ export interface Config {
   secretKeys?: SecretKey[];
   sevdeskBaseUrl: string;
   syncIntervalSeconds: number;
+  /** The link into sevDesk per invoice: `{invoiceType}` and `{id}` filled in, URL-encoded (https only). */
+  sevdeskInvoiceUrl?: string;
   /** Worker-process settings; optional so hand-built configs (tests) may leave them to DEFAULT_OPS. */
   ops?: OpsConfig;
   /** The change feed and webhook delivery; optional like `ops` (DEFAULT_EVENTS). */
@@ -229,6 +239,7 @@ export function configEnv(config: Config): Record<string, string> {
     TEMPORAL_ADDRESS: config.temporalAddress,
     TEMPORAL_NAMESPACE: config.temporalNamespace,
     SEVSYNC_TASK_QUEUE: config.taskQueue,
+    ...(config.sevdeskInvoiceUrl ? { SEVSYNC_SEVDESK_INVOICE_URL: config.sevdeskInvoiceUrl } : {}),
     SEVSYNC_SECRET_KEY: config.secretKey?.toString('base64') ?? '',
     ...temporalEnv(config.temporal),
     // The same rule as the webhook use cases: without `events`, deliveries go to `<task queue>-webhooks`.
@@ -275,6 +286,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ...secretKeys(c.SEVSYNC_SECRET_KEYS, c.SEVSYNC_SECRET_KEY),
     sevdeskBaseUrl: c.SEVDESK_BASE_URL.replace(/\/+$/, ''),
     syncIntervalSeconds: c.SEVSYNC_SYNC_INTERVAL_SECONDS,
+    sevdeskInvoiceUrl: c.SEVSYNC_SEVDESK_INVOICE_URL.trim(),
     migration: parseMigrationSettings(env, c.DATABASE_URL),
     temporal: parseTemporalSettings(env, ConfigError),
     events: {

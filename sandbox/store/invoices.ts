@@ -44,6 +44,10 @@ export interface AddInvoiceInput {
   advanceInvoiceIds?: string[];
   /** MA only: the reminder fee (`reminderCharge`), a decimal string; default "0". */
   reminderCharge?: string;
+  /** MA only: the invoice it reminds about (`origin`, an Invoice reference); absent: no origin, as generated ones. */
+  originInvoiceId?: string;
+  /** MA only: `dunningLevel` (sent as a string); default 1. */
+  dunningLevel?: number;
 }
 
 const DAY = 86400;
@@ -204,7 +208,11 @@ export class InvoiceTable {
     invoice.paidAmount = centsToNumber(paid);
     if (paid > 0) invoice.payDate = berlinDayIso(now);
     if (type === 'MA') {
-      invoice.dunningLevel = '1';
+      if (input.originInvoiceId !== undefined) {
+        this.require(input.originInvoiceId);
+        invoice.origin = ref('Invoice', input.originInvoiceId);
+      }
+      invoice.dunningLevel = String(input.dunningLevel ?? 1);
       invoice.reminderTotal = invoice.sumGross;
       invoice.reminderDebit = invoice.sumGross;
       invoice.reminderDeadline = berlinIso(invoiceDate + 14 * DAY);

@@ -64,9 +64,9 @@ export interface SyncResult {
 }
 
 export const invalidTokenMessage = (accountId: string): string =>
-  `sevDesk rejected the API token (HTTP 401). Set a new one: sevsync interface deactivate --account ${accountId}; ` +
+  `sevDesk rejected the API token (HTTP 401). Set a new one: ` +
   `sevsync interface update --account ${accountId} --token - (the new token on standard input, or --token-file F); ` +
-  `sevsync interface activate --account ${accountId}`;
+  'the sync resumes by itself';
 
 export function createSyncActivities(deps: ActivityDeps) {
   const overlap = deps.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS;
@@ -115,6 +115,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     report: (details: { offset: number }) => void,
     deadline?: number,
   ): Promise<SyncResult> {
+    const startedAt = new Date();
     const { iface, client } = await openInterface(deps, accountId);
     if (!iface.active)
       return { skipped: 'inactive', counts: emptyCounts(), invoiceCursor: iface.invoiceCursor };
@@ -200,7 +201,13 @@ export function createSyncActivities(deps: ActivityDeps) {
         chores.invalidDue.length > 0 || recheck.length > 0
           ? await countUnassigned(deps.sql, accountId)
           : chores.unassigned;
-      await finishSyncCycle(deps.sql, accountId, { invoice: cursor, contact: contactCursor }, counts);
+      await finishSyncCycle(
+        deps.sql,
+        accountId,
+        { invoice: cursor, contact: contactCursor },
+        counts,
+        startedAt,
+      );
       Context.current().log.info('sevDesk sync done', { accountId, ...counts, invoiceCursor: cursor });
       return { skipped: null, counts, invoiceCursor: cursor };
     } catch (err) {

@@ -81,7 +81,7 @@ export async function processInvoicePage(
   opts: PageOptions = {},
 ): Promise<PageOutcome> {
   const { contacts: given = [], classified, ...write } = opts;
-  const { invoices, stornos, withdrawnIds, objectIds, maxUpdate, ...rest } =
+  const { invoices, stornos, reminders, withdrawnIds, objectIds, maxUpdate, ...rest } =
     classified ?? classifyPage(page, ctx.baseCurrency);
   // The write may append to it; the classified page stays as it was.
   const invalid = [...rest.invalid];
@@ -105,6 +105,7 @@ export async function processInvoicePage(
       contacts: [...given, ...fetched],
       invoices,
       stornos,
+      reminders,
       withdrawnIds,
       invalid,
       validIds: objectIds.filter((id) => !invalidIds.has(id)),

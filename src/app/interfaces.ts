@@ -11,6 +11,7 @@ import {
   updateInterface,
 } from '../db/interfaces';
 import type { InterfaceSettings } from '../db/schema';
+import { ErrorTypes } from '../shared';
 import {
   accountSyncWorkflow,
   importProgressQuery,
@@ -146,15 +147,38 @@ export interface UpdateInput {
 }
 
 /**
- * Changes token, base URL, interval or amount basis, only while deactivated. A new base URL needs the
+ * A reconnect: only a new token, for an active interface in error because sevDesk rejected the stored one
+ * (the row, or the workflow's live view when the row is not written yet). The one change allowed while active:
+ * `settingsChanged` then clears the workflow's error and it syncs at once.
+ */
+async function isReconnect(deps: AppDeps, iface: InterfaceRecord, input: UpdateInput): Promise<boolean> {
+  const onlyToken =
+    input.token !== undefined &&
+    input.baseUrl === undefined &&
+    input.intervalSeconds === undefined &&
+    input.amountBasis === undefined;
+  if (!onlyToken) return false;
+  const rejected = (state: string | undefined, error: { type: string } | null | undefined) =>
+    state === 'error' && error?.type === ErrorTypes.invalidToken;
+  if (rejected(iface.state, iface.lastError)) return true;
+  const live = await deps.temporal.connection
+    .withDeadline(Date.now() + 3000, () => accountHandle(deps, iface.accountId).query(statusQuery))
+    .catch(() => undefined);
+  return rejected(live?.state, live?.error);
+}
+
+/**
+ * Changes token, base URL, interval or amount basis, only while deactivated; while active only a reconnect
+ * (a new token after sevDesk rejected the stored one, see isReconnect). A new base URL needs the
  * token again (checked there): the stored ciphertext is bound to the origin it was checked against.
  */
 export async function updateInterfaceSettings(deps: AppDeps, input: UpdateInput): Promise<void> {
   const iface = await requireInterface(deps, input.accountId);
-  if (iface.active) {
+  if (iface.active && !(await isReconnect(deps, iface, input))) {
     throw new AppError(
       'conflict',
-      `deactivate the interface before changing it: sevsync interface deactivate --account ${input.accountId}`,
+      `deactivate the interface before changing it: sevsync interface deactivate --account ${input.accountId} ` +
+        '(only a new token for an interface whose token sevDesk rejected is taken while active)',
     );
   }
   const baseUrl = input.baseUrl === undefined ? iface.baseUrl : requireBaseUrl(input.baseUrl);

@@ -1,4 +1,9 @@
+import { lastWalkReceipt } from '../db/imports';
 import { accountExists } from '../db/interfaces';
+import type { RunRow } from '../db/sync';
+import { recentRuns } from '../db/sync';
+import type { UnassignedContact } from '../db/unassigned';
+import { unassignedByContact } from '../db/unassigned';
 import type { CustomerKey, CustomerView, IssueKey, IssueView, StatusFacts, StatusKeys } from '../db/views';
 import { findCustomer, listCustomers, pageCustomers, statusFacts, statusFactsPage } from '../db/views';
 import type { AccountStatus, ErrorInfo, ImportProgress, InterfaceState } from '../shared';
@@ -21,6 +26,21 @@ export interface ImportView {
   error: string | null;
 }
 
+/**
+ * After an import or reconcile walk: sevDesk's count then, and what OneCockpit holds now (shown invoices with a
+ * customer, without one, open invalid records). `stornos`: cancellations sevDesk counts but OneCockpit does
+ * not show. The difference to `sevdesk` is explained on the settings page.
+ */
+export interface Receipt {
+  sevdesk: number | null;
+  assigned: number;
+  unassigned: number;
+  invalid: number;
+  stornos: number;
+  /** When the walk ended. */
+  at: string;
+}
+
 /** `status --json` (docs/cli.md), plus `live` for the text view (not part of the JSON contract). */
 export interface StatusView {
   account: string;
@@ -36,6 +56,8 @@ export interface StatusView {
   import: ImportView | null;
   /** A reconcile sweep too large to apply unasked: `reconcile --confirm` applies it. */
   heldSweep: HeldSweep | null;
+  /** The completeness receipt of the last walk that ended; null before the first. */
+  receipt: Receipt | null;
   /** False when the worker did not answer: state and timing then come from the database. */
   live: boolean;
 }
@@ -77,9 +99,10 @@ async function statusWith<F extends StatusFacts>(
   factsOf: () => Promise<F>,
 ): Promise<{ status: StatusView; facts: F }> {
   const iface = await requireInterface(deps, accountId);
-  const [facts, held, live] = await Promise.all([
+  const [facts, held, receipt, live] = await Promise.all([
     factsOf(),
     heldSweepOf(deps, accountId),
+    lastWalkReceipt(deps.db.sql, accountId),
     withTimeout<AccountStatus>(deps, () => accountHandle(deps, accountId).query(statusQuery)),
   ]);
   // A running import reports its own progress; the parent only learns the end.
@@ -117,9 +140,78 @@ async function statusWith<F extends StatusFacts>(
         }
       : null,
     heldSweep: held,
+    receipt: receipt
+      ? {
+          sevdesk: receipt.total,
+          assigned: receipt.assigned,
+          unassigned: receipt.unassigned,
+          invalid: receipt.invalid,
+          stornos: receipt.stornos,
+          at: receipt.finishedAt.toISOString(),
+        }
+      : null,
     live: live !== undefined,
   };
   return { status, facts };
+}
+
+/** A run of the "Verlauf" as the history route answers it. */
+export interface RunView {
+  kind: RunRow['kind'];
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  fetched: number;
+  written: number;
+  /** Not recorded per run today: always null (shown as "—"). */
+  created: null;
+  updated: null;
+  /** Walks: invoices taken out because sevDesk deleted them; null for a sync cycle (not recorded). */
+  removed: number | null;
+  unassigned: number;
+  invalid: number;
+  sevdeskTotal: number | null;
+  error: ErrorInfo | null;
+}
+
+export const MAX_HISTORY_LIMIT = 100;
+
+/** The account's last syncs and walks, newest first (at most `limit`, 1..100, default 20). */
+export async function getHistory(
+  deps: Pick<AppDeps, 'db'>,
+  accountId: string,
+  limit = 20,
+): Promise<{ runs: RunView[] }> {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT)
+    throw new AppError('invalid_input', `limit must be a whole number from 1 to ${MAX_HISTORY_LIMIT}`);
+  await requireAccount(deps, accountId);
+  const runs = await recentRuns(deps.db.sql, accountId, limit);
+  return {
+    runs: runs.map((r) => ({
+      kind: r.kind,
+      startedAt: r.startedAt.toISOString(),
+      finishedAt: r.finishedAt?.toISOString() ?? null,
+      durationMs: r.durationMs,
+      fetched: r.fetched,
+      written: r.written,
+      created: null,
+      updated: null,
+      removed: r.removed,
+      unassigned: r.unassigned,
+      invalid: r.invalid,
+      sevdeskTotal: r.sevdeskTotal,
+      error: r.error,
+    })),
+  };
+}
+
+/** The unassigned invoices grouped by sevDesk contact, the biggest sum first. */
+export async function getUnassignedByContact(
+  deps: Pick<AppDeps, 'db'>,
+  accountId: string,
+): Promise<UnassignedContact[]> {
+  await requireAccount(deps, accountId);
+  return unassignedByContact(deps.db.sql, accountId);
 }
 
 async function requireAccount(deps: Pick<AppDeps, 'db'>, accountId: string): Promise<void> {

@@ -329,3 +329,35 @@ export async function walkWithin(
     progress: stats ? null : seen,
   };
 }
+
+/** How long after a sync asked for on the settings page another ask is refused (per account). */
+export const SYNC_COOLDOWN_MS = 30_000;
+
+/** When each account last asked for a sync on the page (this process; a short guard against double clicks). */
+const lastAsked = new Map<string, number>();
+
+export type SyncRequest = { requested: true } | { requested: false; retryAfterSeconds: number };
+
+/**
+ * The page's "Jetzt synchronisieren": asks for a sync (without waiting) unless this account asked within
+ * `cooldownMs`; then nothing is asked and the answer says how long to wait.
+ */
+export async function requestSync(
+  deps: AppDeps,
+  accountId: string,
+  cooldownMs = SYNC_COOLDOWN_MS,
+): Promise<SyncRequest> {
+  const now = Date.now();
+  const last = lastAsked.get(accountId);
+  if (last !== undefined && now - last < cooldownMs)
+    return { requested: false, retryAfterSeconds: Math.ceil((cooldownMs - (now - last)) / 1000) };
+  lastAsked.set(accountId, now);
+  if (lastAsked.size > 10_000) lastAsked.delete(lastAsked.keys().next().value as string);
+  try {
+    await syncNow(deps, accountId, false);
+  } catch (err) {
+    lastAsked.delete(accountId);
+    throw err;
+  }
+  return { requested: true };
+}

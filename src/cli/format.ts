@@ -21,9 +21,13 @@ export function formatCustomers(customers: CustomerView[], opts: { maxInvoices?:
     for (const i of c.invoices.slice(hidden)) {
       const paid = i.status === 'open' && i.paidAmount !== '0.00' ? ` (${i.paidAmount} paid)` : '';
       const foreign = i.foreignAmount ? ` [${i.foreignAmount} ${i.foreignCurrency}]` : '';
+      const overdue = i.overdue ? `  überfällig seit ${i.daysOverdue ?? '?'} Tagen` : '';
+      const dunning =
+        i.dunningLevel !== null ? `  ${i.dunningLevel}. Mahnung` : i.dunnings.length ? '  Mahnung' : '';
       lines.push(
         `  ${(i.number ?? '-').padEnd(12)} ${i.date ?? '          '}  due ${i.dueDate ?? '          '}  ` +
-          `${i.amount.padStart(12)} ${i.currency}${foreign}  ${i.status} (${STATUS_DE[i.status] ?? i.status})${paid}`,
+          `${i.amount.padStart(12)} ${i.currency}${foreign}  ${i.status} (${STATUS_DE[i.status] ?? i.status})${paid}` +
+          `${overdue}${dunning}`,
       );
     }
   }

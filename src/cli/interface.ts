@@ -87,7 +87,8 @@ export function addInterfaceCommands(program: Command): void {
 
   tokenOptions(
     accountOption(iface.command('update')).description(
-      'change token, base URL or interval (only while deactivated; a new base URL needs the token again)',
+      'change token, base URL or interval (only while deactivated; a new base URL needs the token again); ' +
+        'a new --token alone also while active after sevDesk rejected the stored one: the sync resumes',
     ),
     'new sevDesk API token',
   )

@@ -256,3 +256,55 @@ export async function finishCheckpoint(tx: Tx, ref: WalkRef, stats: ImportStats)
       updated_at = now()
     where account_id = ${ref.accountId} and import_id = ${ref.importId}`;
 }
+
+/** The completeness receipt of the last walk that ended: sevDesk's count then, and what the account holds now. */
+export interface WalkReceiptRow {
+  kind: string;
+  /** sevDesk's count of invoices when the walk ended (null: it never said). */
+  total: number | null;
+  finishedAt: Date;
+  assigned: number;
+  unassigned: number;
+  invalid: number;
+  /** Stored cancellations (SR) in force: sevDesk counts them, OneCockpit does not show them. */
+  stornos: number;
+}
+
+export async function lastWalkReceipt(sql: Sql, accountId: string): Promise<WalkReceiptRow | undefined> {
+  const [r] = await sql<
+    {
+      kind: string;
+      total: number | null;
+      finished_at: Date | string;
+      assigned: number;
+      unassigned: number;
+      invalid: number;
+      stornos: number;
+    }[]
+  >`
+    with walk as (
+      select kind, total, finished_at from import_checkpoints
+      where account_id = ${accountId} and state = 'done' and not dry_run and finished_at is not null
+      order by finished_at desc limit 1)
+    select w.kind, w.total, w.finished_at,
+      (select count(*)::int from invoices where account_id = ${accountId} and source = ${SOURCE_SEVDESK}
+        and removed_at is null and type <> 'SR' and customer_id is not null) as assigned,
+      (select count(*)::int from invoices where account_id = ${accountId} and source = ${SOURCE_SEVDESK}
+        and removed_at is null and type <> 'SR' and customer_id is null) as unassigned,
+      (select count(*)::int from invoice_issues where account_id = ${accountId} and source = ${SOURCE_SEVDESK}
+        and kind = 'invalid' and resolved_at is null) as invalid,
+      (select count(*)::int from invoices where account_id = ${accountId} and source = ${SOURCE_SEVDESK}
+        and removed_at is null and type = 'SR') as stornos
+    from walk w`;
+  if (!r) return undefined;
+  return {
+    kind: r.kind,
+    total: r.total,
+    // Raw timestamps come back as text from this client.
+    finishedAt: new Date(r.finished_at),
+    assigned: r.assigned,
+    unassigned: r.unassigned,
+    invalid: r.invalid,
+    stornos: r.stornos,
+  };
+}

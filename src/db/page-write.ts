@@ -3,6 +3,7 @@
 // bisection that finds the rows PostgreSQL refuses (docs/architecture.md, "Invariants").
 import Decimal from 'decimal.js';
 import type { ContactRow } from '../domain/contact';
+import type { ReminderRow } from '../domain/dunning';
 import type { InvoiceRow } from '../domain/invoice';
 import type { InvalidInvoice } from '../domain/page';
 import type { PageStats } from '../domain/page-stats';
@@ -18,6 +19,7 @@ import {
 import type { InvoiceScope } from './invoices';
 import { markCancelled, upsertInvoices, withdraw } from './invoices';
 import { contactIssueId, recordIssues } from './issues';
+import { writeReminders } from './reminders';
 import { amountOnBasis, cancelledBySr, shown } from './rules.sql';
 
 export interface PageInput extends InvoiceScope {
@@ -25,6 +27,8 @@ export interface PageInput extends InvoiceScope {
   contacts: ContactRow[];
   invoices: InvoiceRow[];
   stornos: InvoiceRow[];
+  /** Dunning reminders (MA) naming their invoice; absent: none. */
+  reminders?: ReminderRow[];
   /** Source ids seen as drafts: if transferred earlier they leave the totals. */
   withdrawnIds: string[];
   invalid: InvalidInvoice[];
@@ -104,6 +108,7 @@ async function unchangedPage(
   if (
     rows.length === 0 ||
     input.stornos.length > 0 ||
+    (input.reminders?.length ?? 0) > 0 ||
     input.withdrawnIds.length > 0 ||
     input.invalid.length > 0 ||
     input.contacts.length > 0
@@ -174,6 +179,7 @@ function chunkInput(input: PageInput, units: Unit[]): PageInput {
     contacts: input.contacts.filter((c) => wanted.has(c.source_id)),
     invoices,
     stornos,
+    reminders: [],
     withdrawnIds: [],
     invalid: [],
     validIds: [],
@@ -262,6 +268,14 @@ async function writePageOnce(sql: Sql, input: PageInput, opts: PageWriteOptions 
     );
     const withdrawn = await withdraw(tx, input, input.withdrawnIds, 'draft');
     written += cancelled.length + withdrawn.length;
+    // After the invoices: a reminder that waited for its invoice attaches to it now. Values do not change.
+    written += await writeReminders(
+      tx,
+      input,
+      input.reminders ?? [],
+      input.withdrawnIds,
+      input.invoices.map((r) => r.source_id),
+    );
     affected.push(...customersOf([...cancelled, ...withdrawn]));
     if (!opts.deferValues) await recomputeCustomerValues(tx, input.accountId, affected);
     const invoiceIds = input.invoices.map((r) => r.source_id);

@@ -191,6 +191,13 @@ export const invoices = pgTable(
     currency: text('currency').notNull(),
     foreignAmount: money('foreign_amount'),
     foreignCurrency: text('foreign_currency'),
+    /** The highest level of its reminders (invoice_reminders), kept with the invoice for its events. */
+    dunningLevel: integer('dunning_level'),
+    /** Its reminders as the JSON shows them ([{date, level}] by date): refreshed when a reminder or it arrives. */
+    dunnings: jsonb('dunnings')
+      .$type<{ date: string; level: number | null }[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     sourceUpdate: instant('source_update'),
     contentHash: text('content_hash').notNull(),
     /** Set when the invoice went back to draft or vanished in the source: it leaves the totals. */
@@ -214,6 +221,28 @@ export const invoices = pgTable(
   ],
 );
 export type Invoice = typeof invoices.$inferSelect;
+
+/**
+ * sevDesk's dunning reminders (MA): one per reminder, naming the invoice it reminds about by source id. A
+ * reminder may arrive before its invoice; it waits here (shown nowhere) until the invoice is stored.
+ */
+export const invoiceReminders = pgTable(
+  'invoice_reminders',
+  {
+    accountId: accountRef(),
+    ...sourceKey,
+    /** The reminded invoice's source id (the MA's origin). */
+    originSourceId: text('origin_source_id').notNull(),
+    dunningLevel: integer('dunning_level'),
+    reminderDate: date('reminder_date').notNull(),
+    sourceUpdate: instant('source_update'),
+    ...stamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.accountId, t.source, t.sourceId] }),
+    index('invoice_reminders_origin_idx').on(t.accountId, t.source, t.originSourceId),
+  ],
+);
 export type NewInvoice = typeof invoices.$inferInsert;
 
 export const invoiceIssues = pgTable(

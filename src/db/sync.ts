@@ -86,13 +86,15 @@ const unassignedQuery = (sql: Sql, accountId: string) => sql`
 
 /**
  * The end of a sync cycle in one statement: the cursors move on, the interface is idle again, and the run is
- * recorded (one commit instead of two; nothing is recorded for an interface removed meanwhile).
+ * recorded (one commit instead of two; nothing is recorded for an interface removed meanwhile). `startedAt`: when
+ * the cycle began, for the run's duration (without it the run shows none).
  */
 export async function finishSyncCycle(
   sql: Sql,
   accountId: string,
   cursors: { invoice: number | null; contact: number | null },
   counts: SyncCounts,
+  startedAt?: Date,
 ): Promise<void> {
   await sql`
     with moved as (
@@ -100,8 +102,9 @@ export async function finishSyncCycle(
         last_error = null, last_synced_at = now(), updated_at = now()
       where account_id = ${accountId} and provider = ${SOURCE_SEVDESK}
       returning account_id)
-    insert into sync_runs (account_id, kind, finished_at, pages, fetched, written, unassigned, invalid, error)
-    select account_id, 'incremental', now(), ${counts.pages}, ${counts.fetched}, ${counts.written},
+    insert into sync_runs (account_id, kind, started_at, finished_at, pages, fetched, written, unassigned, invalid,
+      error)
+    select account_id, 'incremental', coalesce(${startedAt?.toISOString() ?? null}::timestamptz, now()), now(), ${counts.pages}, ${counts.fetched}, ${counts.written},
       ${counts.unassigned}, ${counts.invalid}, null
     from moved`;
 }
@@ -170,4 +173,71 @@ export async function touchInvalidIssues(sql: Sql, accountId: string, ids: strin
     update invoice_issues set last_seen_at = now()
     where account_id = ${accountId} and source = ${SOURCE_SEVDESK} and kind = 'invalid' and resolved_at is null
       and source_id = any(${ids}::text[])`;
+}
+
+/** One entry of an account's "Verlauf": a sync cycle or a walk (import, reconcile) that ended. */
+export interface RunRow {
+  kind: 'incremental' | 'import' | 'reconcile';
+  startedAt: Date;
+  finishedAt: Date | null;
+  /** null: not recorded (a cycle recorded before its start was). */
+  durationMs: number | null;
+  fetched: number;
+  written: number;
+  /** Walks: invoices sevDesk marked as deleted, taken out. null: a sync cycle does not record it. */
+  removed: number | null;
+  unassigned: number;
+  invalid: number;
+  /** Walks: sevDesk's count of invoices. */
+  sevdeskTotal: number | null;
+  error: { type: string; message: string } | null;
+}
+
+/**
+ * The account's last `limit` runs, newest first. A walk's run and its checkpoint are written in one transaction,
+ * so they share `now()`: that joins a run to its walk (start, sevDesk's count, deletions); dry runs are left out.
+ */
+export async function recentRuns(sql: Sql, accountId: string, limit: number): Promise<RunRow[]> {
+  const rows = await sql<
+    {
+      kind: RunRow['kind'];
+      started_at: Date | string;
+      finished_at: Date | string | null;
+      fetched: number;
+      written: number;
+      removed: number | null;
+      unassigned: number;
+      invalid: number;
+      total: number | null;
+      error: RunRow['error'];
+      walk: boolean;
+    }[]
+  >`
+    select r.kind, coalesce(c.started_at, r.started_at) as started_at, r.finished_at, r.fetched, r.written,
+      (c.stats->>'deleted')::int as removed, r.unassigned, r.invalid, c.total, r.error, c.import_id is not null as walk
+    from sync_runs r
+    left join import_checkpoints c on c.account_id = r.account_id and c.kind = r.kind
+      and c.finished_at = r.finished_at and r.kind <> 'incremental'
+    where r.account_id = ${accountId} and c.dry_run is not true
+    order by r.id desc
+    limit ${Math.max(1, limit)}`;
+  return rows.map((r) => {
+    // Raw timestamps come back as text from this client.
+    const startedAt = new Date(r.started_at);
+    const finishedAt = r.finished_at === null ? null : new Date(r.finished_at);
+    const measured = finishedAt !== null && (r.walk || finishedAt > startedAt);
+    return {
+      kind: r.kind,
+      startedAt,
+      finishedAt,
+      durationMs: measured && finishedAt ? finishedAt.getTime() - startedAt.getTime() : null,
+      fetched: r.fetched,
+      written: r.written,
+      removed: r.removed,
+      unassigned: r.unassigned,
+      invalid: r.invalid,
+      sevdeskTotal: r.total,
+      error: r.error,
+    };
+  });
 }

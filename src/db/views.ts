@@ -1,4 +1,6 @@
 import { and, count, eq, gt, inArray, isNotNull, isNull, ne, sql as sql_ } from 'drizzle-orm';
+import type { ReadContext, ShownInvoice, StoredInvoiceFields } from '../domain/dunning';
+import { readContext, shownInvoice } from '../domain/dunning';
 import type { Sql } from './client';
 import { orm } from './orm';
 import { shown } from './rules.sql';
@@ -24,18 +26,13 @@ export interface CustomerView {
   invoices: InvoiceView[];
 }
 
-export interface InvoiceView {
-  number: string | null;
-  date: string | null;
-  dueDate: string | null;
-  status: 'open' | 'paid' | 'cancelled';
-  amount: string;
-  paidAmount: string;
-  currency: string;
-  source: string;
-  foreignAmount: string | null;
-  foreignCurrency: string | null;
-}
+/**
+ * An invoice as OneCockpit shows it: the stored fields, plus `overdue`/`daysOverdue` (derived when read, from
+ * the due date and today's Berlin date) and `sevdeskUrl` (from SEVSYNC_SEVDESK_INVOICE_URL); `dunningLevel`
+ * and `dunnings` are its reminders (MA), which are never shown as invoices of their own.
+ */
+export type InvoiceView = ShownInvoice;
+export type { Dunning } from '../domain/dunning';
 
 /** Where a page of customers goes on: after this customer (by e-mail; its id breaks a tie). */
 export interface CustomerKey {
@@ -53,7 +50,7 @@ type CustomerRow = Omit<CustomerView, 'values' | 'invoices'> & {
   id: string;
   invoicesValue: string;
   total: string;
-  invoices: InvoiceView[] | null;
+  invoices: StoredInvoiceFields[] | null;
 };
 
 /**
@@ -82,7 +79,8 @@ async function customerRows(
           'number', i.number, 'date', i.invoice_date, 'dueDate', i.due_date, 'status', i.status,
           'amount', i.amount::numeric(14,2)::text, 'paidAmount', i.paid_amount::numeric(14,2)::text,
           'currency', i.currency, 'source', i.source, 'foreignAmount', i.foreign_amount::numeric(14,2)::text,
-          'foreignCurrency', i.foreign_currency)
+          'foreignCurrency', i.foreign_currency, 'dunningLevel', i.dunning_level, 'dunnings', i.dunnings,
+          'type', i.type, 'sourceId', i.source_id)
           order by i.invoice_date, i.number, i.id)
         from invoices i
         where i.account_id = c.account_id and i.customer_id = c.id and ${sql.unsafe(shown('i'))}) as invoices
@@ -92,14 +90,21 @@ async function customerRows(
     order by c.email, c.id`;
 }
 
-const toView = ({ id: _id, invoicesValue, total, invoices, ...c }: CustomerRow): CustomerView => ({
-  ...c,
-  values: { invoices: invoicesValue, total },
-  invoices: invoices ?? [],
-});
+const toView =
+  (ctx: ReadContext) =>
+  ({ id: _id, invoicesValue, total, invoices, ...c }: CustomerRow): CustomerView => ({
+    ...c,
+    values: { invoices: invoicesValue, total },
+    invoices: (invoices ?? []).map((i) => shownInvoice(i, ctx)),
+  });
 
-export async function listCustomers(sql: Sql, accountId: string): Promise<CustomerView[]> {
-  return (await customerRows(sql, accountId)).map(toView);
+/** `ctx`: today's Berlin date and the sevDesk link template; by default now and the environment's. */
+export async function listCustomers(
+  sql: Sql,
+  accountId: string,
+  ctx: ReadContext = readContext(),
+): Promise<CustomerView[]> {
+  return (await customerRows(sql, accountId)).map(toView(ctx));
 }
 
 /** A page of `listCustomers`: at most `limit` customers after `after` (absent: from the first). */
@@ -107,21 +112,27 @@ export async function pageCustomers(
   sql: Sql,
   accountId: string,
   page: { limit: number; after?: CustomerKey | undefined },
+  ctx: ReadContext = readContext(),
 ): Promise<CustomersPage> {
   const rows = await customerRows(sql, accountId, { after: page.after, limit: page.limit + 1 });
   const more = rows.length > page.limit;
   const kept = more ? rows.slice(0, page.limit) : rows;
   const last = kept.at(-1);
   return {
-    customers: kept.map(toView),
+    customers: kept.map(toView(ctx)),
     next: more && last ? { email: last.email, id: last.id } : null,
   };
 }
 
 /** One customer of the account by its e-mail (any case, as the match key compares), or null. */
-export async function findCustomer(sql: Sql, accountId: string, email: string): Promise<CustomerView | null> {
+export async function findCustomer(
+  sql: Sql,
+  accountId: string,
+  email: string,
+  ctx: ReadContext = readContext(),
+): Promise<CustomerView | null> {
   const [row] = await customerRows(sql, accountId, { email });
-  return row ? toView(row) : null;
+  return row ? toView(ctx)(row) : null;
 }
 
 export interface StatusFacts {

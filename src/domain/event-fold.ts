@@ -1,5 +1,10 @@
 // Folding an account's change feed from its first event gives what `customers --json` shows: the
 // reference of what a subscriber (OneCockpit) does with the events, and the feed's correctness test.
+// `overdue`/`daysOverdue` are not in the events (they change with the day, not with the data): the fold
+// derives them from the due date and today's Berlin date as the view does; `sevdeskUrl` likewise from the
+// invoice's type and id.
+import type { ReadContext, ShownInvoice, StoredInvoiceFields } from './dunning';
+import { readContext, shownInvoice } from './dunning';
 
 /** The shape of an event as the fold needs it (the feed's envelope carries more). */
 export interface FoldEvent {
@@ -31,9 +36,12 @@ const INVOICE_FIELDS = [
   'source',
   'foreignAmount',
   'foreignCurrency',
+  'dunningLevel',
+  'dunnings',
+  'sourceId',
 ] as const;
 
-export type FoldedInvoice = Record<(typeof INVOICE_FIELDS)[number], unknown>;
+export type FoldedInvoice = ShownInvoice;
 export type FoldedCustomer = Record<(typeof CUSTOMER_FIELDS)[number], unknown> & {
   values: { invoices: string; total: string };
   currency: string;
@@ -44,9 +52,9 @@ const pick = <K extends string>(data: Record<string, unknown>, keys: readonly K[
   Object.fromEntries(keys.map((k) => [k, data[k] ?? null])) as Record<K, unknown>;
 
 /** The account's customers with their invoices, as the events say, in the order `customers --json` uses. */
-export function foldEvents(events: Iterable<FoldEvent>): FoldedCustomer[] {
+export function foldEvents(events: Iterable<FoldEvent>, ctx: ReadContext = readContext()): FoldedCustomer[] {
   const customers = new Map<string, Omit<FoldedCustomer, 'invoices'>>();
-  const invoices = new Map<string, { customer: string | null; invoice: FoldedInvoice }>();
+  const invoices = new Map<string, { customer: string | null; invoice: StoredInvoiceFields }>();
   for (const { type, data } of events) {
     switch (type) {
       case 'customer.created':
@@ -78,7 +86,11 @@ export function foldEvents(events: Iterable<FoldEvent>): FoldedCustomer[] {
       case 'invoice.updated':
         invoices.set(invoiceKey(data), {
           customer: (data['customer'] as string | null) ?? null,
-          invoice: pick(data, INVOICE_FIELDS),
+          invoice: {
+            ...(pick(data, INVOICE_FIELDS) as unknown as StoredInvoiceFields),
+            type: (data['invoiceType'] as string | null | undefined) ?? null,
+            dunnings: (data['dunnings'] as StoredInvoiceFields['dunnings'] | null | undefined) ?? [],
+          },
         });
         break;
       case 'invoice.removed':
@@ -91,7 +103,7 @@ export function foldEvents(events: Iterable<FoldEvent>): FoldedCustomer[] {
   const byCustomer = new Map<string, FoldedInvoice[]>();
   for (const { customer, invoice } of invoices.values()) {
     if (customer === null) continue;
-    byCustomer.set(customer, [...(byCustomer.get(customer) ?? []), invoice]);
+    byCustomer.set(customer, [...(byCustomer.get(customer) ?? []), shownInvoice(invoice, ctx)]);
   }
   return [...customers.values()]
     .sort((a, b) => compareText(String(a.email), String(b.email)))

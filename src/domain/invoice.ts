@@ -25,19 +25,25 @@ const SHOWN_STATUSES = new Set(['200', '750', '1000']);
  * - `withdrawn`: a draft (or deactivated) state; if it had been transferred it leaves the totals;
  * - `unknown-status`: a shown type in a status sevDesk does not document (`"500"` has been seen): neither
  *   shown nor counted, and reported (a stored copy keeps its last known state) until a known status arrives;
- * - `ignored`: recurring templates (WKR), reminders (MA, whose fee is not billed work and whose amount is the
- *   dunned invoice's again) and anything else.
+ * - `reminder`: a dunning reminder (MA) whose origin is an invoice: attached to that invoice (its level and
+ *   date), never shown or counted itself (its fee is not billed work, its amount the dunned invoice's again);
+ * - `ignored`: recurring templates (WKR), reminders without an origin invoice and anything else.
  */
-export type InvoiceClass = 'invoice' | 'storno' | 'withdrawn' | 'unknown-status' | 'ignored';
+export type InvoiceClass = 'invoice' | 'storno' | 'reminder' | 'withdrawn' | 'unknown-status' | 'ignored';
 
 export function classifyInvoice(inv: Pick<Invoice, 'invoiceType' | 'status' | 'origin'>): InvoiceClass {
   if (inv.status === '100' || inv.status === '50') return inv.invoiceType === 'WKR' ? 'ignored' : 'withdrawn';
   if (inv.invoiceType === 'SR') return cancelledInvoiceId(inv) !== null ? 'storno' : 'ignored';
+  // Any status but draft: a reminder sent (200), paid (1000) or in an undocumented one (500) reminds alike.
+  if (inv.invoiceType === 'MA') return cancelledInvoiceId(inv) !== null ? 'reminder' : 'ignored';
   if (!SHOWN_TYPES.has(inv.invoiceType)) return 'ignored';
   return SHOWN_STATUSES.has(inv.status) ? 'invoice' : 'unknown-status';
 }
 
-/** The invoice an SR cancels: its origin, when that is an invoice (an origin may also point to an Order). */
+/**
+ * The invoice an SR cancels (or an MA reminds about): its origin, when that is an invoice (an origin may also
+ * point to an Order).
+ */
 function cancelledInvoiceId(inv: Pick<Invoice, 'origin'>): string | null {
   const origin = inv.origin;
   return origin && origin.objectName === 'Invoice' ? origin.id : null;
@@ -78,13 +84,14 @@ export function addDays(date: string, days: number): string {
 }
 
 /**
- * invoiceDate + timeToPay, or null when there is no term ("", null) or the term is not a sane number of days:
- * the invoice is kept either way, only without a due date.
+ * invoiceDate + timeToPay, or null when there is no term ("", null) or the term is not a sane number of days
+ * (a word, negative, more than 10 years): the invoice is kept either way, only without a due date (and so
+ * never overdue). "0" is due on the invoice date (docs/sevdesk.md, "Due dates, overdue and reminders").
  */
 export function dueDate(invoiceDate: string, timeToPay: string | null | undefined): string | null {
-  if (timeToPay === null || timeToPay === undefined || !/^\s*-?\d+\s*$/.test(timeToPay)) return null;
+  if (timeToPay === null || timeToPay === undefined || !/^\s*\d+\s*$/.test(timeToPay)) return null;
   const days = Number(timeToPay);
-  if (!Number.isSafeInteger(days) || Math.abs(days) > MAX_TIME_TO_PAY_DAYS) return null;
+  if (!Number.isSafeInteger(days) || days > MAX_TIME_TO_PAY_DAYS) return null;
   const due = addDays(invoiceDate, days);
   return sensibleDate(due) ? due : null;
 }

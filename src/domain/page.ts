@@ -1,6 +1,8 @@
 // One sevDesk invoice page sorted into what the page write needs: pure work on the page's objects, no I/O.
 import type { Page } from '../sevdesk/client';
 import type { Invoice } from '../sevdesk/schema';
+import type { ReminderRow } from './dunning';
+import { toReminderRow } from './dunning';
 import type { InvoiceRow } from './invoice';
 import { classifyInvoice, toInvoiceRow, unixSeconds } from './invoice';
 import { reasonText } from './reasons';
@@ -16,6 +18,8 @@ export interface InvalidInvoice {
 export interface ClassifiedPage {
   invoices: InvoiceRow[];
   stornos: InvoiceRow[];
+  /** Dunning reminders (MA) naming their invoice: attached to it, never shown themselves. */
+  reminders: ReminderRow[];
   withdrawnIds: string[];
   invalid: InvalidInvoice[];
   /** Ids of the objects that read fine (after newestPerId), in page order. */
@@ -43,6 +47,7 @@ export function newestPerId<T extends { id: string; update: string }>(objects: r
 export function classifyPage(page: Page<Invoice>, baseCurrency: string): ClassifiedPage {
   const invoices: InvoiceRow[] = [];
   const stornos: InvoiceRow[] = [];
+  const reminders: ReminderRow[] = [];
   const withdrawnIds: string[] = [];
   const objects = newestPerId(page.objects);
   const readable = new Set(objects.map((o) => o.id));
@@ -69,6 +74,14 @@ export function classifyPage(page: Page<Invoice>, baseCurrency: string): Classif
       });
       continue;
     }
+    if (cls === 'reminder') {
+      try {
+        reminders.push(toReminderRow(inv));
+      } catch (err) {
+        invalid.push({ sourceId: inv.id, invoiceNumber: inv.invoiceNumber, reason: (err as Error).message });
+      }
+      continue;
+    }
     if (cls !== 'invoice' && cls !== 'storno') continue;
     try {
       (cls === 'invoice' ? invoices : stornos).push(toInvoiceRow(inv, baseCurrency));
@@ -76,7 +89,15 @@ export function classifyPage(page: Page<Invoice>, baseCurrency: string): Classif
       invalid.push({ sourceId: inv.id, invoiceNumber: inv.invoiceNumber, reason: (err as Error).message });
     }
   }
-  return { invoices, stornos, withdrawnIds, invalid, objectIds: objects.map((o) => o.id), maxUpdate };
+  return {
+    invoices,
+    stornos,
+    reminders,
+    withdrawnIds,
+    invalid,
+    objectIds: objects.map((o) => o.id),
+    maxUpdate,
+  };
 }
 
 function dedupeInvalid(items: InvalidInvoice[]): InvalidInvoice[] {

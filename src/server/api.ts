@@ -15,6 +15,8 @@ import {
   CustomersPageBody,
   GlobalEventsBody,
   GlobalEventsQuery,
+  HistoryBody,
+  HistoryQuery,
   AddInterfaceBody,
   CustomersBody,
   DeleteInterfaceQuery,
@@ -142,7 +144,9 @@ export function registerApi(
   );
 
   const patchInterface = accountRoute('interface', {
-    summary: 'Activate / deactivate (`{active}`), or change settings (only while deactivated)',
+    summary:
+      'Activate / deactivate (`{active}`), or change settings (only while deactivated; a new `token` also ' +
+      'while active when sevDesk rejected the stored one: the sync resumes)',
     body: PatchInterfaceBody,
     response: { 200: StatusBody, 422: ErrorBody },
   });
@@ -301,6 +305,15 @@ export function registerApi(
       paged(req.query) ? uc.getStatusPage(req.params.account, req.query) : uc.getStatus(req.params.account),
   );
   app.get(
+    `${base}/history`,
+    accountRoute('status', {
+      summary: 'The last syncs and imports/reconciles ("Verlauf"), newest first: `{runs}`',
+      querystring: HistoryQuery,
+      response: { 200: HistoryBody },
+    }),
+    (req) => uc.getHistory(req.params.account, req.query.limit),
+  );
+  app.get(
     `${base}/customers`,
     {
       ...accountRoute('customers', {
@@ -316,6 +329,47 @@ export function registerApi(
       paged(req.query)
         ? uc.getCustomersPage(req.params.account, req.query)
         : uc.getCustomers(req.params.account),
+  );
+  app.get(
+    `${base}/customers/search`,
+    {
+      ...accountRoute('customers', {
+        summary:
+          'The customers matching `q` (part of an e-mail, first or last name, or company; any case), sorted by ' +
+          '`sort` (value: Kundenwert (Rechnungen) highest first; name), `limit` (default 50) from `cursor` on; ' +
+          '`next`/`prev` page forwards and back, `total` counts every match',
+        querystring: z.object({
+          q: z.string().max(200).optional(),
+          sort: z.enum(['value', 'name']).optional(),
+          limit: PageQuery.shape.limit,
+          cursor: z.string().max(2000).optional(),
+        }),
+        response: {
+          200: z.object({
+            customers: z.array(
+              z.object({
+                email: z.string(),
+                company: z.string().nullable(),
+                title: z.string().nullable(),
+                firstName: z.string().nullable(),
+                lastName: z.string().nullable(),
+                values: z.object({ invoices: z.string(), total: z.string() }),
+                currency: z.string(),
+                invoiceCount: z.number(),
+                countedCount: z.number(),
+              }),
+            ),
+            total: z.number(),
+            q: z.string(),
+            sort: z.enum(['value', 'name']),
+            limit: z.number(),
+            next: z.string().nullable(),
+            prev: z.string().nullable(),
+          }),
+        },
+      }),
+    },
+    (req) => uc.searchCustomers(req.params.account, req.query),
   );
   app.get(
     `${base}/customers/:email`,

@@ -10,11 +10,14 @@ import {
   getCustomers,
   getCustomersPage,
   getGlobalEvents,
+  getHistory,
   getStatus,
   getStatusPage,
+  getUnassignedByContact,
   httpStatusOf,
   isAppError,
   removeInterface,
+  requestSync,
   setInterfaceActive,
   startImport,
   startReconcile,
@@ -24,6 +27,7 @@ import {
   updateInterfaceSettings,
   walkWithin,
 } from '../app';
+import { searchCustomers } from '../app/customer-search';
 import {
   createSession,
   createSignInLink,
@@ -47,6 +51,9 @@ export function bindUseCases(deps: AppDeps): UseCases {
     updateInterfaceSettings: (input) => updateInterfaceSettings(deps, input),
     removeInterface: (accountId, purge) => removeInterface(deps, accountId, purge),
     syncNow: (accountId, wait) => syncNow(deps, accountId, wait),
+    requestSync: (accountId) => requestSync(deps, accountId),
+    getHistory: (accountId, limit) => getHistory(deps, accountId, limit),
+    getUnassignedByContact: (accountId) => getUnassignedByContact(deps, accountId),
     startImport: async (accountId, opts) => started(await startImport(deps, accountId, opts)),
     followImport: async (workflowId) => {
       const { tailIds: _tail, ...figures } = await followImport(deps, workflowId, () => {});
@@ -65,6 +72,7 @@ export function bindUseCases(deps: AppDeps): UseCases {
     },
     getCustomersPage: (accountId, page) => getCustomersPage(deps, accountId, page),
     getCustomer: (accountId, email) => getCustomer(deps, accountId, email),
+    searchCustomers: (accountId, req) => searchCustomers(deps, accountId, req),
     syncNowWithin: async (accountId, waitMs) => {
       const { syncId, counts } = await syncNowWithin(deps, accountId, waitMs);
       return { syncId, counts };

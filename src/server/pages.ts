@@ -19,6 +19,7 @@ import {
   signInPage,
 } from './views';
 import type { CallerError, UseCases } from './use-cases';
+import { INVOICE_FILTERS } from './views/customer';
 
 const NOTICES: Record<string, string> = {
   added: 'Die sevDesk-Schnittstelle ist gespeichert. Der Massenimport der bisherigen Rechnungen läuft.',
@@ -28,6 +29,11 @@ const NOTICES: Record<string, string> = {
   removed: 'Die Schnittstelle ist entfernt.',
   import: 'Der Massenimport läuft.',
   reconciled: 'Der Abgleich ist bestätigt.',
+  reconnected:
+    'Der neue API-Token ist geprüft und gespeichert. Die Synchronisierung läuft wieder; das Ergebnis erscheint unten im Verlauf.',
+  sync: 'Die Synchronisierung ist angestoßen. Ihr Ergebnis erscheint gleich unten im Verlauf.',
+  'sync-wait':
+    'Eben wurde schon eine Synchronisierung angestoßen; ihr Ergebnis erscheint unten im Verlauf. Ein neuer Anstoß geht nach 30 Sekunden wieder.',
 };
 
 const TOKEN_SHAPE =
@@ -64,6 +70,8 @@ const SettingsForm = z.object({
   token: z.string().trim().optional(),
   intervalSeconds: z.string().trim().optional(),
   amountBasis: z.enum(['', 'gross', 'net']).optional(),
+  /** Sent by the reconnect form (a new token while active): the notice says the sync resumed. */
+  reconnect: z.literal('1').optional(),
 });
 
 /** A page, or with `?live=1` only its live region (what the live refresh swaps in). */
@@ -120,8 +128,14 @@ export function registerPages(app: FastifyInstance, deps: { useCases: UseCases; 
   ) {
     const ctx = ctxOf(req);
     let status = null;
+    let extras = {};
     try {
       status = await uc.getStatus(ctx.account);
+      const [history, unassignedByContact] = await Promise.all([
+        uc.getHistory(ctx.account, 20),
+        uc.getUnassignedByContact(ctx.account),
+      ]);
+      extras = { history: history.runs, unassignedByContact };
     } catch (err) {
       const known = uc.classify(err);
       if (!known) throw err;
@@ -132,7 +146,7 @@ export function registerPages(app: FastifyInstance, deps: { useCases: UseCases; 
           errorPage(ctx, { title: 'Schnittstellen', message: germanError(known) }),
         );
     }
-    return html(reply, code, interfacePage(ctx, { status, ...extra }));
+    return html(reply, code, interfacePage(ctx, { status, ...extras, ...extra }));
   }
 
   const tooMany = (reply: FastifyReply, next: string) =>
@@ -295,7 +309,7 @@ export function registerPages(app: FastifyInstance, deps: { useCases: UseCases; 
   app.post('/ui/accounts/:account/interface/settings', page, async (req, reply) => {
     const form = SettingsForm.safeParse(req.body ?? {});
     if (!form.success) return renderInterface(req, reply, 400, { error: 'Ungültige Eingabe.' });
-    const { token, intervalSeconds, amountBasis } = form.data;
+    const { token, intervalSeconds, amountBasis, reconnect } = form.data;
     if (token && !/^[0-9a-fA-F]{32}$/.test(token))
       return renderInterface(req, reply, 400, { error: TOKEN_SHAPE });
     const interval = intervalSeconds ? Number(intervalSeconds) : undefined;
@@ -304,7 +318,9 @@ export function registerPages(app: FastifyInstance, deps: { useCases: UseCases; 
         error: 'Das Intervall muss eine ganze Zahl von 1 bis 86400 Sekunden sein.',
       });
     }
-    return act(req, reply, 'saved', (account) =>
+    if (reconnect && !token)
+      return renderInterface(req, reply, 400, { error: 'Füge den neuen API-Token ein.' });
+    return act(req, reply, reconnect ? 'reconnected' : 'saved', (account) =>
       uc.updateInterfaceSettings({
         accountId: account,
         token: token || undefined,
@@ -323,14 +339,31 @@ export function registerPages(app: FastifyInstance, deps: { useCases: UseCases; 
     act(req, reply, 'import', (account) => uc.startImport(account, { dryRun: false })),
   );
 
+  app.post('/ui/accounts/:account/sync', page, async (req, reply) => {
+    const { account } = ctxOf(req);
+    let asked: Awaited<ReturnType<UseCases['requestSync']>> | undefined;
+    const res = await attempt(async () => (asked = await uc.requestSync(account)));
+    if (res.error) return renderInterface(req, reply, res.status ?? 400, { error: res.error });
+    // Redirected either way: the page's live refresh reloads its own address.
+    if (asked && !asked.requested) return reply.redirect(`${pagePath(account)}?ok=sync-wait`, 303);
+    return reply.redirect(`${pagePath(account)}?ok=sync`, 303);
+  });
+
   app.post('/ui/accounts/:account/reconcile', page, (req, reply) =>
     act(req, reply, 'reconciled', (account) => uc.confirmReconcile(account)),
   );
 
   app.get('/ui/accounts/:account/customers', page, async (req, reply) => {
     const ctx = ctxOf(req);
+    const query = (req.query ?? {}) as { q?: unknown; sort?: unknown; cursor?: unknown };
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
     try {
-      return html(reply, 200, customersPage(ctx, await uc.getCustomers(ctx.account)));
+      const found = await uc.searchCustomers(ctx.account, {
+        q: text(query.q)?.slice(0, 200),
+        sort: text(query.sort) === 'name' ? 'name' : 'value',
+        cursor: text(query.cursor) || undefined,
+      });
+      return html(reply, 200, customersPage(ctx, found));
     } catch (err) {
       const known = uc.classify(err);
       if (!known) throw err;
@@ -356,6 +389,8 @@ export function registerPages(app: FastifyInstance, deps: { useCases: UseCases; 
       return html(reply, known.status, errorPage(ctx, { title: 'Kunde', message: germanError(known) }));
     }
     const { history } = await uc.getCustomerHistory(ctx.account, customer.email);
-    return html(reply, 200, customerPage(ctx, customer, history));
+    const filter = (req.query as { filter?: unknown } | undefined)?.filter;
+    const known = INVOICE_FILTERS.find((f) => f === filter) ?? null;
+    return html(reply, 200, customerPage(ctx, customer, history, { filter: known }));
   });
 }

@@ -108,6 +108,41 @@ export const StatusBody = z.looseObject({
     .looseObject({ importId: z.string(), count: z.number(), total: z.number(), heldAt: z.string() })
     .nullable()
     .optional(),
+  receipt: z
+    .looseObject({
+      sevdesk: z.number().nullable().describe("sevDesk's count of invoices when the last walk ended"),
+      assigned: z.number().describe('shown in OneCockpit with a customer'),
+      unassigned: z.number().describe('shown without a customer (no usable e-mail)'),
+      invalid: z.number().describe('records sevsync could not read'),
+      at: z.string().describe('when the walk (import or reconcile) ended'),
+    })
+    .nullable()
+    .optional()
+    .describe('the completeness receipt of the last import or reconcile; null before the first ended'),
+});
+
+export const HistoryQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).optional().describe('how many runs (1-100, default 20)'),
+});
+
+export const HistoryBody = z.object({
+  runs: z.array(
+    z.looseObject({
+      kind: z.enum(['incremental', 'import', 'reconcile']),
+      startedAt: z.string(),
+      finishedAt: z.string().nullable(),
+      durationMs: z.number().nullable().describe('null: not recorded'),
+      fetched: z.number(),
+      written: z.number(),
+      created: z.number().nullable().describe('null: not recorded per run'),
+      updated: z.number().nullable().describe('null: not recorded per run'),
+      removed: z.number().nullable().describe('walks: deleted in sevDesk and taken out; null for a sync'),
+      unassigned: z.number(),
+      invalid: z.number(),
+      sevdeskTotal: z.number().nullable(),
+      error: z.object({ type: z.string(), message: z.string() }).nullable(),
+    }),
+  ),
 });
 
 const Money = z.string().describe('decimal with two places, e.g. "1487.50"');
@@ -135,6 +170,13 @@ export const CustomerBody = z.looseObject({
       paidAmount: Money,
       currency: z.string(),
       source: z.string(),
+      overdue: z.boolean().describe("open or partly paid and past its due date (today's Berlin date)"),
+      daysOverdue: z.number().int().nullable().describe('whole days past the due date when overdue'),
+      dunningLevel: z.number().int().nullable().describe('highest level of its dunning reminders (MA)'),
+      dunnings: z
+        .array(z.object({ level: z.number().int().nullable(), date: z.string() }))
+        .describe('its dunning reminders by date; empty when none'),
+      sevdeskUrl: z.string().nullable().describe('the invoice in sevDesk (SEVSYNC_SEVDESK_INVOICE_URL)'),
     }),
   ),
 });

@@ -8,6 +8,7 @@ import type {
   InvoiceView,
   PageRequest,
 } from '../app';
+import type { CustomerSearchRequest, CustomerSearchResult } from '../app/customer-search';
 import type { ErrorInfo } from '../shared';
 import type { SessionUseCases } from './sessions';
 import type { WebhookUseCases } from './webhooks-api';
@@ -25,6 +26,45 @@ export type StatusJson = {
   invalid?: { invoiceNumber?: string | null; sourceId: string; reason: string }[];
   import: { state: string; done: number; total: number | null } | null;
   heldSweep?: { importId: string; count: number; total: number; heldAt: string } | null;
+  /** The completeness receipt of the last import or reconcile walk; null before the first ended. */
+  receipt?: ReceiptJson | null;
+};
+
+export type ReceiptJson = {
+  sevdesk: number | null;
+  assigned: number;
+  unassigned: number;
+  invalid: number;
+  stornos?: number;
+  at: string;
+};
+
+/** A run of the settings page's "Verlauf" (GET history): a sync cycle or a walk. */
+export type RunJson = {
+  kind: 'incremental' | 'import' | 'reconcile';
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  fetched: number;
+  written: number;
+  created: number | null;
+  updated: number | null;
+  removed: number | null;
+  unassigned: number;
+  invalid: number;
+  sevdeskTotal: number | null;
+  error: ErrorInfo | null;
+};
+
+/** The unassigned invoices of one sevDesk contact. */
+export type UnassignedContactJson = {
+  contactId: string | null;
+  name: string | null;
+  reason: string;
+  invoices: number;
+  sum: string;
+  currency: string;
+  numbers: { invoiceNumber: string | null; sourceId: string }[];
 };
 
 /** An invoice of `customers --json`; `foreignAmount`/`foreignCurrency` extend the original contract. */
@@ -88,6 +128,14 @@ export interface UseCases {
   }): Promise<void>;
   removeInterface(accountId: string, purge: boolean): Promise<void>;
   syncNow(accountId: string, wait: boolean): Promise<SyncCountsJson | null>;
+  /** The page's "Jetzt synchronisieren": refused (requested false) within the cooldown after the last ask. */
+  requestSync(
+    accountId: string,
+  ): Promise<{ requested: true } | { requested: false; retryAfterSeconds: number }>;
+  /** The last syncs and walks, newest first (limit 1..100, default 20). */
+  getHistory(accountId: string, limit?: number): Promise<{ runs: RunJson[] }>;
+  /** The unassigned invoices grouped by sevDesk contact, the biggest sum first. */
+  getUnassignedByContact(accountId: string): Promise<UnassignedContactJson[]>;
   startImport(accountId: string, opts: { dryRun: boolean }): Promise<ImportStartedJson>;
   /** Follows an import or reconcile until it ends; its final figures. */
   followImport(workflowId: string): Promise<Record<string, unknown>>;
@@ -104,6 +152,8 @@ export interface UseCases {
   ): Promise<{ customers: CustomerJson[]; next: string | null }>;
   /** One customer by e-mail (any case), with its values and invoices. */
   getCustomer(accountId: string, email: string): Promise<CustomerJson>;
+  /** The customers matching `q` (name or e-mail), sorted by value or name, a page at a time both ways. */
+  searchCustomers(accountId: string, req: CustomerSearchRequest): Promise<CustomerSearchResult>;
   /** sync-now that waits at most `waitMs`: its counts, or null counts and the id to ask again by. */
   syncNowWithin(accountId: string, waitMs: number): Promise<SyncOutcomeJson>;
   /** A sync `syncNowWithin` answered without counts: waits at most `waitMs` for them. */

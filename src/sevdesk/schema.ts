@@ -207,6 +207,8 @@ export const Invoice = sevdeskObject('Invoice', {
   /** The bookkeeping (base-currency) sums of a foreign invoice: read leniently by the domain (moneyText). */
   sumGrossAccounting: passthroughField,
   sumNetAccounting: passthroughField,
+  /** A reminder's (MA) level, "1", 1 or null: read leniently by the domain (an odd one is "no level"). */
+  dunningLevel: passthroughField,
 });
 export type Invoice = z.infer<typeof Invoice>;
 

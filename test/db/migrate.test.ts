@@ -51,6 +51,7 @@ describe('migrations', () => {
       'import_checkpoints',
       'interfaces',
       'invoice_issues',
+      'invoice_reminders',
       'invoices',
       'sign_in_links',
       'source_contacts',

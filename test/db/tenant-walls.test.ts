@@ -103,6 +103,8 @@ describe('migration 0006 on existing data', () => {
     cpSync(MIGRATIONS_FOLDER, dir, { recursive: true });
     const journalPath = path.join(dir, 'meta', '_journal.json');
     const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
+    // 0006 and every migration after it are what the second migrate applies.
+    const pending = journal.entries.filter((e) => e.tag >= '0006_').length;
     journal.entries = journal.entries.filter((e) => e.tag < '0006_');
     writeFileSync(journalPath, JSON.stringify(journal));
     const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
@@ -137,7 +139,7 @@ describe('migration 0006 on existing data', () => {
       expect(col?.n).toBe(0);
 
       await sql`update invoices set customer_id = null where id = ${bad!.id}`;
-      expect(await migrateDatabase(url.toString())).toMatchObject({ created: false, applied: 1 });
+      expect(await migrateDatabase(url.toString())).toMatchObject({ created: false, applied: pending });
       const values = await sql`
         select account_id, customer_id::int, kind from customer_values order by customer_id`;
       expect(values).toEqual([

@@ -199,6 +199,10 @@ describe.skipIf(!hasChromium)('the pages in a real browser', () => {
     expect(header).toContain('Kundenwert (Rechnungen)');
     expect(header).toContain('Kundenwert (gesamt)');
     expect(await table.locator('tbody tr').count()).toBeGreaterThan(10);
+    // The list shows 50 at a time, most valuable first: the search finds the one customer.
+    await page.getByLabel('Name oder E-Mail').fill('hostile@');
+    await page.getByRole('button', { name: 'Suchen' }).click();
+    await expect.poll(() => table.locator('tbody tr').count(), WAIT).toBe(1);
     const row = table.locator('tr', { hasText: 'hostile@example.de' });
     // 1487,50 + 119,00 + 10,00: paid, partly paid and open all count.
     expect(await row.textContent()).toContain('1.616,50 €');

@@ -15,8 +15,18 @@ export async function allAccountEvents(sql: Tx, accountId: string, pageSize = 10
   }
 }
 
+/** JSON with every object's keys sorted: the fold and the HTTP serializer may order keys differently. */
+const sortedJson = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : x,
+  );
+
 /** Customers by e-mail, each one's invoices by their JSON: the fold and the view in the same order. */
 export const canonicalCustomers = (customers: { email: unknown; invoices: unknown[] }[]) =>
   customers
-    .map((c) => ({ ...c, invoices: c.invoices.map((i) => JSON.stringify(i)).sort() }))
+    .map((c) => ({ ...c, invoices: c.invoices.map(sortedJson).sort() }))
     .sort((a, b) => String(a.email).localeCompare(String(b.email)));

@@ -10,6 +10,7 @@ export const STATUS_KEYS = [
   'invalid',
   'lastSyncAt',
   'nextSyncAt',
+  'receipt',
   'state',
   'unassigned',
 ].sort();

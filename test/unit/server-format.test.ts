@@ -131,7 +131,9 @@ describe('the pages as HTML', () => {
     expect(page).toContain('<span id="active-label">Schnittstelle aktiv</span>');
     expect(page).toContain('>Massenimport starten</button>');
     expect(page).toContain('15.03.2026, 14:05:09'); // Berlin time
-    expect(page).toContain('Deaktiviere die Schnittstelle, trage unten den neuen API-Token ein');
+    // Rejected token on an active interface: the new one is pasted right here, no deactivate/activate.
+    expect(page).toContain('sevDesk lehnt den gespeicherten API-Token ab');
+    expect(page).toContain('<input type="hidden" name="reconnect" value="1">');
     expect(page).toContain('Rechnungsnummern im Konflikt (1)');
     expect(page).toContain('sevdesk, lexoffice');
     expect(page).toContain('Ungültige Datensätze (1)');
@@ -186,6 +188,11 @@ describe('the pages as HTML', () => {
           paidAmount: '1487.50',
           currency: 'EUR',
           source: 'sevdesk',
+          overdue: false,
+          daysOverdue: null,
+          dunningLevel: null,
+          dunnings: [],
+          sevdeskUrl: null,
         },
         {
           number: 'RE-2',
@@ -196,6 +203,11 @@ describe('the pages as HTML', () => {
           paidAmount: '50.00',
           currency: 'EUR',
           source: 'sevdesk',
+          overdue: false,
+          daysOverdue: null,
+          dunningLevel: null,
+          dunnings: [],
+          sevdeskUrl: null,
         },
         {
           number: 'RE-3',
@@ -206,6 +218,11 @@ describe('the pages as HTML', () => {
           paidAmount: '0.00',
           currency: 'EUR',
           source: 'sevdesk',
+          overdue: false,
+          daysOverdue: null,
+          dunningLevel: null,
+          dunnings: [],
+          sevdeskUrl: null,
         },
         {
           number: 'RE-4',
@@ -216,6 +233,11 @@ describe('the pages as HTML', () => {
           paidAmount: '0.00',
           currency: 'EUR',
           source: 'sevdesk',
+          overdue: false,
+          daysOverdue: null,
+          dunningLevel: null,
+          dunnings: [],
+          sevdeskUrl: null,
         },
       ],
     };

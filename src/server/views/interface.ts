@@ -1,12 +1,14 @@
 // "Schnittstellen": add the sevDesk interface (no interface yet), or switch it on and off, start the bulk
-// import, watch its status (live region), change its settings while it is off, and remove it.
+// import or a sync now, watch its status, receipt and "Verlauf" (live region), paste a new token when sevDesk
+// rejected the stored one, change its settings while it is off, and remove it.
 import type { StatusJson } from '../use-cases';
 import type { PageContext } from './layout';
 import { alert, layout, note } from './layout';
 import { LIVE_SCRIPTS, liveRegion } from './live';
+import type { StatusExtras } from './status';
 import { statusBlock } from './status';
 
-export interface InterfacePageInput {
+export interface InterfacePageInput extends StatusExtras {
   status: StatusJson | null;
   error?: string | undefined;
   notice?: string | undefined;
@@ -39,7 +41,7 @@ ${HELP}
     });
   }
   const settings = s.active
-    ? '<p>Um die Einstellungen zu ändern, deaktiviere die Schnittstelle (Schieberegler oben).</p>'
+    ? '<p>Um die Einstellungen zu ändern, deaktiviere die Schnittstelle (Schieberegler oben). Lehnt sevDesk den API-Token ab, fügst du den neuen oben bei „Zustand“ ein, ohne zu deaktivieren.</p>'
     : `<form method="post" action="/ui/accounts/${a}/interface/settings">
   <label for="token">API-Token</label>
   <input id="token" name="token" type="text" autocomplete="off" spellcheck="false" placeholder="leer lassen: bisheriger API-Token">
@@ -70,8 +72,12 @@ ${alert(input.error)}${note(input.notice)}
 <form method="post" action="/ui/accounts/${a}/import">
   <button type="submit"${s.active ? '' : ' disabled'}>Massenimport starten</button>
 </form>
+<p>Neue und geänderte Rechnungen holt die Schnittstelle regelmäßig von selbst; sofort:</p>
+<form method="post" action="/ui/accounts/${a}/sync">
+  <button type="submit"${s.active ? '' : ' disabled'}>Jetzt synchronisieren</button>
+</form>
 </section>
-${liveRegion(ctx, statusBlock(ctx, s))}
+${liveRegion(ctx, statusBlock(ctx, s, input))}
 <section aria-labelledby="h-settings"><h2 id="h-settings">Einstellungen</h2>${settings}</section>
 <section aria-labelledby="h-remove"><h2 id="h-remove">Schnittstelle entfernen</h2>
 <form method="post" action="/ui/accounts/${a}/interface/remove">
