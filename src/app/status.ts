@@ -163,9 +163,6 @@ export interface RunView {
   durationMs: number | null;
   fetched: number;
   written: number;
-  /** Not recorded per run today: always null (shown as "—"). */
-  created: null;
-  updated: null;
   /** Walks: invoices taken out because sevDesk deleted them; null for a sync cycle (not recorded). */
   removed: number | null;
   unassigned: number;
@@ -194,8 +191,6 @@ export async function getHistory(
       durationMs: r.durationMs,
       fetched: r.fetched,
       written: r.written,
-      created: null,
-      updated: null,
       removed: r.removed,
       unassigned: r.unassigned,
       invalid: r.invalid,

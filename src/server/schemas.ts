@@ -134,8 +134,6 @@ export const HistoryBody = z.object({
       durationMs: z.number().nullable().describe('null: not recorded'),
       fetched: z.number(),
       written: z.number(),
-      created: z.number().nullable().describe('null: not recorded per run'),
-      updated: z.number().nullable().describe('null: not recorded per run'),
       removed: z.number().nullable().describe('walks: deleted in sevDesk and taken out; null for a sync'),
       unassigned: z.number(),
       invalid: z.number(),

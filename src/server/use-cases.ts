@@ -47,8 +47,6 @@ export type RunJson = {
   durationMs: number | null;
   fetched: number;
   written: number;
-  created: number | null;
-  updated: number | null;
   removed: number | null;
   unassigned: number;
   invalid: number;

@@ -47,8 +47,6 @@ describe('the settings page texts', () => {
       durationMs: 2000,
       fetched: 1234,
       written: 3,
-      created: null,
-      updated: null,
       removed: null,
       unassigned: 16,
       invalid: 0,
@@ -80,7 +78,7 @@ describe('the settings page texts', () => {
     expect(html).toContain('Differenz 16: 10 Stornorechnungen');
     expect(html).toContain('03.11.2026, 14:05:00');
     expect(html).toContain(
-      '<td>Synchronisierung</td><td>2,0 s</td><td>1.234</td><td>3</td><td>—</td><td>—</td><td>—</td><td>16</td>',
+      '<td>Synchronisierung</td><td>2,0 s</td><td>1.234</td><td>3</td><td>—</td><td>16</td>',
     );
     expect(html).toContain('sevDesk hat den API-Token abgelehnt');
     expect(html).toContain('href="https://my.sevdesk.de/crm/detail/id/42"');

@@ -90,14 +90,14 @@ function historyBlock(runs: RunJson[] | undefined): string {
           (r) =>
             `<tr><td>${esc(dateTime(r.finishedAt ?? r.startedAt))}</td><td>${esc(RUN_KINDS[r.kind] ?? r.kind)}</td>` +
             `<td>${esc(duration(r.durationMs))}</td><td>${dash(r.fetched)}</td><td>${dash(r.written)}</td>` +
-            `<td>${dash(r.created)}</td><td>${dash(r.updated)}</td><td>${dash(r.removed)}</td>` +
+            `<td>${dash(r.removed)}</td>` +
             `<td>${dash(r.unassigned)}</td><td>${r.error ? esc(germanRunError(r.error)) : 'ok'}</td></tr>`,
         )
         .join('\n')
     : '<tr><td colspan="10">Noch keine Synchronisierung.</td></tr>';
   return `<section aria-labelledby="h-history"><h2 id="h-history">Verlauf</h2>
-<p>Die letzten ${count(runs.length)} Synchronisierungen und Durchläufe. „Übertragen“ zählt neue und geänderte Rechnungen zusammen; „—“: wird je Durchlauf nicht erfasst.</p>
-<div class="scroll" role="region" aria-label="Verlauf der Synchronisierungen" tabindex="0"><table><thead><tr><th>Zeitpunkt</th><th>Art</th><th>Dauer</th><th>Gelesen</th><th>Übertragen</th><th>Neu</th><th>Geändert</th><th>Entfernt</th><th>Ohne E-Mail</th><th>Ergebnis</th></tr></thead><tbody>
+<p>Die letzten ${count(runs.length)} Synchronisierungen und Durchläufe. „Neu oder geändert“ zählt die übertragenen Rechnungen; „—“: wird bei dieser Art nicht erfasst.</p>
+<div class="scroll" role="region" aria-label="Verlauf der Synchronisierungen" tabindex="0"><table><thead><tr><th>Zeitpunkt</th><th>Art</th><th>Dauer</th><th>Gelesen</th><th>Neu oder geändert</th><th>Entfernt</th><th>Ohne E-Mail</th><th>Ergebnis</th></tr></thead><tbody>
 ${rows}
 </tbody></table></div></section>`;
 }
