@@ -131,6 +131,10 @@ async function seedCoach(account: string): Promise<void> {
   await invoice(eva, 'RE-2024-1', '2024-03-01', '2024-03-15', 'paid', '100.10', '100.10');
   await invoice(eva, 'RE-2024-2', '2024-11-15', '2024-11-29', 'paid', '0.20', '0.20');
   await invoice(eva, 'RE-2025-1', '2025-06-01', '2025-06-15', 'open', '1234.56', '0');
+  // A first reminder (MA) attached to it, as the page write stores one (test/db/dunning.test.ts).
+  await sql`
+    update invoices set dunning_level = 1, dunnings = '[{"level": 1, "date": "2025-07-03"}]'::jsonb
+    where account_id = ${account} and number = 'RE-2025-1'`;
   await invoice(eva, 'RE-2025-2', '2025-12-01', '2025-12-15', 'cancelled', '999.00', '0');
   await invoice(eva, 'RE-2026-1', '2026-02-01', '2026-02-15', 'paid', '2000.00', '2000.00');
   await invoice(eva, 'RE-2026-2', '2026-03-01', '2099-12-31', 'open', '0.70', '0');
@@ -317,7 +321,15 @@ describe.skipIf(!hasChromium)('a coach with thousands of customers, accessible a
     const contact = await page.locator('section', { hasText: 'Kontakt' }).first().textContent();
     expect(contact).toContain('3.335,56 €');
     expect(await invoices.locator('tr', { hasText: 'RE-2025-1' }).textContent()).toContain('15.06.2025');
-    expect(await invoices.locator('tr', { hasText: 'RE-2025-1' }).textContent()).toContain('überfällig');
+    const overdueRow = invoices.locator('tr', { hasText: 'RE-2025-1' });
+    expect(await overdueRow.textContent()).toContain('überfällig');
+    expect(await overdueRow.textContent()).toContain('1. Mahnung am 03.07.2025');
+    // The link into sevDesk: the invoice's type and its sevDesk id, in a new tab.
+    const open = overdueRow.getByRole('link', { name: 'in sevDesk öffnen' });
+    expect(await open.getAttribute('href')).toBe(
+      `https://my.sevdesk.de/fi/detail/type/RE/id/${encodeURIComponent(`eva.gross@praxis-gross.de:RE-2025-1`)}`,
+    );
+    expect(await open.getAttribute('target')).toBe('_blank');
     await check(page, 'customer');
 
     const filter = page.getByRole('navigation', { name: 'Rechnungen filtern' });
