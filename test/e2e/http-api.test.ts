@@ -585,7 +585,13 @@ describe('sevsync serve (the command)', () => {
         30_000,
         'serve to listen',
       );
-      expect(out).toMatch(/sign in once \(valid 15 minutes\): http:\/\/127\.0\.0\.1:\d+\/ui\/sign-in\/link#/);
+      // Asked for with --sign-in-link: printed once the link is stored, just after "listening".
+      await eventually(
+        async () =>
+          /sign in once \(valid 15 minutes\): http:\/\/127\.0\.0\.1:\d+\/ui\/sign-in\/link#/.test(out),
+        10_000,
+        'the sign-in link',
+      );
       const account = randomId('serve');
       const anon = await fetch(`${url}/api/accounts/${account}/status`);
       expect(anon.status).toBe(401);

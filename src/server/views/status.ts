@@ -97,7 +97,7 @@ function historyBlock(runs: RunJson[] | undefined): string {
     : '<tr><td colspan="10">Noch keine Synchronisierung.</td></tr>';
   return `<section aria-labelledby="h-history"><h2 id="h-history">Verlauf</h2>
 <p>Die letzten ${count(runs.length)} Synchronisierungen und Durchläufe. „Neu oder geändert“ zählt die übertragenen Rechnungen; „—“: wird bei dieser Art nicht erfasst.</p>
-<div class="scroll" role="region" aria-label="Verlauf der Synchronisierungen" tabindex="0"><table><thead><tr><th>Zeitpunkt</th><th>Art</th><th>Dauer</th><th>Gelesen</th><th>Neu oder geändert</th><th>Entfernt</th><th>Ohne E-Mail</th><th>Ergebnis</th></tr></thead><tbody>
+<div class="scroll" role="region" aria-label="Verlauf der Synchronisierungen" tabindex="0"><table aria-label="Verlauf der Synchronisierungen"><thead><tr><th>Zeitpunkt</th><th>Art</th><th>Dauer</th><th>Gelesen</th><th>Neu oder geändert</th><th>Entfernt</th><th>Ohne E-Mail</th><th>Ergebnis</th></tr></thead><tbody>
 ${rows}
 </tbody></table></div></section>`;
 }
@@ -138,7 +138,7 @@ function receiptBlock(s: StatusJson): string {
 const CONTACT_URL = 'https://my.sevdesk.de/crm/detail/id/';
 
 function contactsTable(list: UnassignedContactJson[]): string {
-  return `<div class="scroll" role="region" aria-label="Nicht zugeordnete Rechnungen nach Kontakt" tabindex="0"><table><thead><tr><th>Kontakt in sevDesk</th><th>Rechnungen</th><th>Summe</th><th>Rechnungsnummern</th></tr></thead><tbody>
+  return `<div class="scroll" role="region" aria-label="Nicht zugeordnete Rechnungen nach Kontakt" tabindex="0"><table aria-label="Nicht zugeordnete Rechnungen nach Kontakt"><thead><tr><th>Kontakt in sevDesk</th><th>Rechnungen</th><th>Summe</th><th>Rechnungsnummern</th></tr></thead><tbody>
 ${list
   .map((c) => {
     const name = c.name ?? (c.contactId ? `Kontakt ${c.contactId}` : 'ohne Kontakt');
