@@ -156,7 +156,7 @@ async function statusWith<F extends StatusFacts>(
 }
 
 /** A run of the "Verlauf" as the history route answers it. */
-export interface RunView {
+export type RunView = {
   kind: RunRow['kind'];
   startedAt: string;
   finishedAt: string | null;
@@ -169,7 +169,7 @@ export interface RunView {
   invalid: number;
   sevdeskTotal: number | null;
   error: ErrorInfo | null;
-}
+};
 
 export const MAX_HISTORY_LIMIT = 100;
 

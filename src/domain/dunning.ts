@@ -174,23 +174,12 @@ export interface StoredInvoiceFields {
   sourceId: string;
 }
 
-export interface ShownInvoice {
-  number: string | null;
-  date: string | null;
-  dueDate: string | null;
-  status: 'open' | 'paid' | 'cancelled';
-  amount: string;
-  paidAmount: string;
-  currency: string;
-  source: string;
-  foreignAmount: string | null;
-  foreignCurrency: string | null;
+/** The invoice as `customers --json` shows it: the stored fields without the link's inputs, and what is derived. */
+export type ShownInvoice = Omit<StoredInvoiceFields, 'type' | 'sourceId'> & {
   overdue: boolean;
   daysOverdue: number | null;
-  dunningLevel: number | null;
-  dunnings: Dunning[];
   sevdeskUrl: string | null;
-}
+};
 
 /** The invoice of `customers --json`, in its key order: the stored fields plus what is derived at read time. */
 export function shownInvoice(s: StoredInvoiceFields, ctx: ReadContext): ShownInvoice {

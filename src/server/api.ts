@@ -1,24 +1,13 @@
-// The JSON API under /api/accounts/:account/...: the CLI's use cases and `--json` shapes over HTTP.
-import { createHash } from 'node:crypto';
+// The JSON API under /api/accounts/:account/...: the CLI's use cases and `--json` shapes over HTTP. This file
+// holds the writes (interface, sync, import, reconcile and their polls) and sign-in links; ./read-api.ts the reads.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { safeNext } from './auth';
+import { accountRoute, errors } from './routes';
 import type { SessionUseCases } from './sessions';
 import {
-  AccountEventsBody,
-  AccountEventsQuery,
-  AccountParams,
-  CustomerBody,
-  CustomerHistoryBody,
-  CustomerParams,
-  CustomersPageBody,
-  GlobalEventsBody,
-  GlobalEventsQuery,
-  HistoryBody,
-  HistoryQuery,
   AddInterfaceBody,
-  CustomersBody,
   DeleteInterfaceQuery,
   ErrorBody,
   ImportBody,
@@ -26,15 +15,12 @@ import {
   ImportParams,
   ImportPendingBody,
   ImportStartedBody,
-  NotModified,
-  PageQuery,
   PatchInterfaceBody,
   ReconcileBody,
   ReconcileConfirmedBody,
   SignInLinkBody,
   SignInLinkCreatedBody,
   StatusBody,
-  StatusPageBody,
   SyncCountsBody,
   SyncNowBody,
   SyncParams,
@@ -43,37 +29,10 @@ import {
 } from './schemas';
 import type { ImportStartedJson, UseCases } from './use-cases';
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  503: ErrorBody,
-};
-
 /** How long a route holds a request that waits for a sync or a walk before it answers 202 with a Location. */
 export const DEFAULT_WAIT_MS = 25_000;
 /** How long a poll of that Location waits for the end (it answers at once when it has ended). */
 const POLL_MS = 1000;
-
-/**
- * A weak ETag from the answer as serialized, and `cache-control: no-cache` (keep it, but ask again): an
- * If-None-Match that matches gets 304 without a body. A route's onSend hook, so it runs after the server's
- * onRequest hook that sets `no-store`.
- */
-async function revalidate(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
-  if (reply.statusCode !== 200 || typeof payload !== 'string') return payload;
-  const etag = `W/"${createHash('sha256').update(payload).digest('base64url').slice(0, 32)}"`;
-  void reply.header('etag', etag).header('cache-control', 'no-cache');
-  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
-  const asked = req.headers['if-none-match'];
-  if (asked && asked.split(',').some((t) => t.trim() === '*' || opaque(t) === opaque(etag))) {
-    void reply.code(304).removeHeader('content-type').removeHeader('content-length');
-    return null;
-  }
-  return payload;
-}
 
 /** 202 Accepted with a Location (and the same in the body): the wait ended before the work did. */
 function pending<T extends object>(reply: FastifyReply, location: string, body: T) {
@@ -81,22 +40,6 @@ function pending<T extends object>(reply: FastifyReply, location: string, body: 
     .code(202)
     .header('location', location)
     .send({ ...body, location });
-}
-
-/** A route under /api/accounts/:account: its OpenAPI summary and tag, the account parameter, the error replies. */
-function accountRoute<S extends { summary: string; response: object }>(
-  tag: string,
-  { summary, ...schema }: S,
-) {
-  return {
-    schema: {
-      summary,
-      tags: [tag],
-      params: AccountParams,
-      ...schema,
-      response: { ...schema.response, ...errors },
-    },
-  };
 }
 
 export function registerApi(
@@ -282,154 +225,6 @@ export function registerApi(
         state: 'running',
         ...walk.progress,
       });
-    },
-  );
-
-  // The reads: what the settings page and OneCockpit's customer view show. Polled, so they carry an ETag
-  // (If-None-Match: 304); with `limit` or `cursor` their lists come a page at a time.
-  const paged = (q: { limit?: number | undefined; cursor?: string | undefined }) =>
-    q.limit !== undefined || q.cursor !== undefined;
-  app.get(
-    `${base}/status`,
-    {
-      ...accountRoute('status', {
-        summary:
-          'State, counts, unassigned invoices, conflicts, invalid records, the import; with `limit`/`cursor` ' +
-          'the lists are paged (`next`). ETag: If-None-Match answers 304 when unchanged',
-        querystring: PageQuery,
-        response: { 200: StatusPageBody, 304: NotModified },
-      }),
-      onSend: revalidate,
-    },
-    (req) =>
-      paged(req.query) ? uc.getStatusPage(req.params.account, req.query) : uc.getStatus(req.params.account),
-  );
-  app.get(
-    `${base}/history`,
-    accountRoute('status', {
-      summary: 'The last syncs and imports/reconciles ("Verlauf"), newest first: `{runs}`',
-      querystring: HistoryQuery,
-      response: { 200: HistoryBody },
-    }),
-    (req) => uc.getHistory(req.params.account, req.query.limit),
-  );
-  app.get(
-    `${base}/customers`,
-    {
-      ...accountRoute('customers', {
-        summary:
-          'What OneCockpit shows: customers (sorted by e-mail), values, invoices; with `limit`/`cursor` ' +
-          '`{customers, next}` a page at a time. ETag: If-None-Match answers 304 when unchanged',
-        querystring: PageQuery,
-        response: { 200: CustomersBody.or(CustomersPageBody), 304: NotModified },
-      }),
-      onSend: revalidate,
-    },
-    (req) =>
-      paged(req.query)
-        ? uc.getCustomersPage(req.params.account, req.query)
-        : uc.getCustomers(req.params.account),
-  );
-  app.get(
-    `${base}/customers/search`,
-    {
-      ...accountRoute('customers', {
-        summary:
-          'The customers matching `q` (part of an e-mail, first or last name, or company; any case), sorted by ' +
-          '`sort` (value: Kundenwert (Rechnungen) highest first; name), `limit` (default 50) from `cursor` on; ' +
-          '`next`/`prev` page forwards and back, `total` counts every match',
-        querystring: z.object({
-          q: z.string().max(200).optional(),
-          sort: z.enum(['value', 'name']).optional(),
-          limit: PageQuery.shape.limit,
-          cursor: z.string().max(2000).optional(),
-        }),
-        response: {
-          200: z.object({
-            customers: z.array(
-              z.object({
-                email: z.string(),
-                company: z.string().nullable(),
-                title: z.string().nullable(),
-                firstName: z.string().nullable(),
-                lastName: z.string().nullable(),
-                values: z.object({ invoices: z.string(), total: z.string() }),
-                currency: z.string(),
-                invoiceCount: z.number(),
-                countedCount: z.number(),
-              }),
-            ),
-            total: z.number(),
-            q: z.string(),
-            sort: z.enum(['value', 'name']),
-            limit: z.number(),
-            next: z.string().nullable(),
-            prev: z.string().nullable(),
-          }),
-        },
-      }),
-    },
-    (req) => uc.searchCustomers(req.params.account, req.query),
-  );
-  app.get(
-    `${base}/customers/:email`,
-    {
-      schema: {
-        summary:
-          'One customer by e-mail (any case) with its values and invoices; 404 when the account has none. ' +
-          'ETag: If-None-Match answers 304 when unchanged',
-        tags: ['customers'],
-        params: CustomerParams,
-        response: { 200: CustomerBody, 304: NotModified, ...errors },
-      },
-      onSend: revalidate,
-    },
-    (req) => uc.getCustomer(req.params.account, req.params.email),
-  );
-
-  app.get(
-    `${base}/events`,
-    accountRoute('events', {
-      summary:
-        "The account's change feed after seq `after`, in seq order; 410 when `after` is older than the retention",
-      querystring: AccountEventsQuery,
-      response: { 200: AccountEventsBody, 410: ErrorBody },
-    }),
-    (req) => uc.getAccountEvents(req.params.account, req.query),
-  );
-  app.get(
-    `${base}/customers/:email/history`,
-    {
-      schema: {
-        summary: "Why a customer's values changed: its customer.values_changed events with their causes",
-        tags: ['events'],
-        params: CustomerParams,
-        response: { 200: CustomerHistoryBody, ...errors },
-      },
-    },
-    (req) => uc.getCustomerHistory(req.params.account, req.params.email),
-  );
-  app.get(
-    '/api/events',
-    {
-      schema: {
-        summary:
-          "Every account's change feed after the opaque cursor `after` (API token only); 410 past the retention",
-        tags: ['events'],
-        querystring: GlobalEventsQuery,
-        response: { 200: GlobalEventsBody, 410: ErrorBody, ...errors },
-      },
-    },
-    async (req, reply) => {
-      if (req.principal?.via !== 'bearer' || req.principal.account !== null) {
-        return reply.code(403).send({
-          error: {
-            type: 'forbidden',
-            message: "every account's events need the API token (Authorization: Bearer)",
-          },
-        });
-      }
-      return uc.getGlobalEvents(req.query);
     },
   );
 

@@ -28,6 +28,7 @@ import {
   sessionId,
 } from './auth';
 import { registerApi } from './api';
+import { registerReadApi } from './read-api';
 import { registerAssets } from './assets';
 import { registerAudit } from './audit';
 import type { CodecEndpointOptions } from './codec';
@@ -350,6 +351,7 @@ export async function buildServer(opts: ServerOptions): Promise<SevsyncServer> {
   registerTokenCheckLimits(app, settings);
   registerAudit(app, ctx);
   registerApi(app, { useCases, sessions: ctx.sessions, origin: ctx.origin });
+  registerReadApi(app, { useCases });
   if (useCases.webhooks) registerWebhooksApi(app, { webhooks: useCases.webhooks });
   if (opts.codec) registerCodecEndpoint(app, opts.codec);
   registerPages(app, { useCases, ctx });

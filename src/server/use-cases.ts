@@ -7,6 +7,7 @@ import type {
   GlobalPage,
   InvoiceView,
   PageRequest,
+  RunView,
 } from '../app';
 import type { CustomerSearchRequest, CustomerSearchResult } from '../app/customer-search';
 import type { ErrorInfo } from '../shared';
@@ -40,19 +41,7 @@ export type ReceiptJson = {
 };
 
 /** A run of the settings page's "Verlauf" (GET history): a sync cycle or a walk. */
-export type RunJson = {
-  kind: 'incremental' | 'import' | 'reconcile';
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  fetched: number;
-  written: number;
-  removed: number | null;
-  unassigned: number;
-  invalid: number;
-  sevdeskTotal: number | null;
-  error: ErrorInfo | null;
-};
+export type RunJson = RunView;
 
 /** The unassigned invoices of one sevDesk contact. */
 export type UnassignedContactJson = {

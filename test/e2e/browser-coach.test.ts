@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import { SHOTS, hasChromium, launchChromium } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox';
 import { startSandbox } from '../../sandbox';
@@ -15,12 +15,6 @@ import { startTestServer } from './http-harness';
 // paged; one customer's invoices filtered, with the value per year; every page checked with axe-core
 // (nothing serious or critical), the interface switch used by keyboard, and each page on a phone's width
 // without horizontal scrolling. Screenshots go to test-results/screenshots/coach-*.png.
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`browser tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium)`);
-}
-const SHOTS = path.resolve(__dirname, '../../test-results/screenshots');
 const AXE = path.resolve(__dirname, '../../node_modules/axe-core/axe.min.js');
 const WAIT = { timeout: 20_000, interval: 100 };
 const DESKTOP = { width: 1280, height: 900 };
@@ -155,22 +149,11 @@ async function seedCoach(account: string): Promise<void> {
 
 describe.skipIf(!hasChromium)('a coach with thousands of customers, accessible and German', () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     worker = await startWorker(config);
     sb = await startSandbox({ seed: 77, data: { invoices: 60 } });
     srv = await startTestServer(config, sb);
     await srv.listen();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

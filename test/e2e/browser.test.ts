@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import { SHOTS, hasChromium, launchChromium } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox';
 import { startSandbox } from '../../sandbox';
@@ -13,12 +12,6 @@ import { startTestServer } from './http-harness';
 // The seed's clicks in a real browser (Debian's chromium, headless): sign in, add the interface (a bad
 // token first), watch the import's progress bar finish, start "Massenimport", see invoices at the
 // customer, switch the interface off and on. Screenshots of each page go to test-results/screenshots/.
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`browser tests skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium)`);
-}
-const SHOTS = path.resolve(__dirname, '../../test-results/screenshots');
 /** Pages answer after real work (a token check, a deactivation): generous, the loop ends as soon as it holds. */
 const WAIT = { timeout: 20_000, interval: 100 };
 
@@ -74,22 +67,11 @@ async function watchImport(page: Page, name: string): Promise<{ done: number; to
 
 describe.skipIf(!hasChromium)('the pages in a real browser', () => {
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     worker = await startWorker(config);
     sb = await startSandbox({ seed: 4242, data: { invoices: 2600 } });
     srv = await startTestServer(config, sb);
     await srv.listen();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

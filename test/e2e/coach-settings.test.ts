@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import { SHOTS, hasChromium, launchChromium } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../sandbox';
 import { startSandbox } from '../../sandbox';
@@ -16,10 +15,6 @@ import { startTestServer } from './http-harness';
 // cooldown, reconnecting after sevDesk rejected the token (one paste, no deactivate/activate), the
 // completeness receipt and the unassigned invoices by contact. Over HTTP and the application layer first,
 // then in one headless Chromium. One worker, one sandbox, long sync intervals (only asked-for syncs run).
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`coach settings browser part skipped: ${CHROMIUM} is missing`);
-const SHOTS = path.resolve(__dirname, '../../test-results/screenshots');
 const WAIT = { timeout: 20_000, interval: 100 };
 
 const config = testConfig();
@@ -189,19 +184,8 @@ describe.skipIf(!hasChromium)('the settings page in a real browser', () => {
   const account = randomId('coach-ui');
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     await srv.listen();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
