@@ -1,8 +1,8 @@
-// The invoice rows of a page: the set-based upsert, the pairing of a cancellation (SR) with its original,
+// The invoice rows of a page: the set-based merge of the staged page, the pairing of a cancellation (SR) with its original,
 // and drafts leaving the totals. Each returns the customers whose values the change touches.
-import type { InvoiceRow } from '../domain/invoice';
 import type { Tx } from './client';
-import { amountOnBasis, cancelledBySr, srInForce } from './rules.sql';
+import { STAGE } from './page-stage';
+import { amountOnBasis, srInForce } from './rules.sql';
 
 /** Whose invoices and which amount counts (the interface's setting). */
 export interface InvoiceScope {
@@ -14,28 +14,28 @@ export interface InvoiceScope {
 type CustomerRows = { customer_id: number | null }[];
 
 /**
- * Upserts invoice rows; returns the number written and the old and new customers of every row that changed.
- * The customer is looked up per row (contact, then the customer its e-mail key matches, both by unique
- * index) rather than joined: a join is planned from statistics, and while an import grows the tables faster
- * than ANALYZE sees them, the planner compared every row with every customer (docs/architecture.md, "Bulk
- * import").
+ * Merges the page's staged rows (stageInvoiceRows) into invoices in one statement; returns the number written
+ * and the old and new customers of every row that changed. A row is written only when it is new or differs
+ * in content, customer or status, or comes back after removal. An invoice is cancelled when an SR in force
+ * names it: one staged on this page, or one stored before that this page does not replace. The customer is
+ * looked up per row (contact, then the customer its e-mail key matches, both by unique index) rather than
+ * joined: a join is planned from statistics, and while an import grows the tables faster than ANALYZE sees
+ * them, the planner compared every row with every customer (docs/architecture.md, "Bulk import").
  */
-export async function upsertInvoices(
+export async function mergeStagedInvoices(
   tx: Tx,
   scope: InvoiceScope,
-  rows: InvoiceRow[],
   deferValues: boolean,
 ): Promise<{ written: number; customers: CustomerRows }> {
-  if (rows.length === 0) return { written: 0, customers: [] };
   const { accountId, source } = scope;
-  const ids = rows.map((r) => r.source_id);
+  const stage = tx.unsafe(STAGE);
   // The customers the rows belonged to before (their values change too), unless values wait for the walk.
   const old = deferValues
     ? []
     : await tx<CustomerRows>`
-    select distinct customer_id from invoices
-    where account_id = ${accountId} and source = ${source} and source_id = any(${ids}::text[])
-      and customer_id is not null`;
+    select distinct i.customer_id from ${stage} r
+    join invoices i on i.account_id = ${accountId} and i.source = ${source} and i.source_id = r.source_id
+    where i.customer_id is not null`;
   const changed = await tx<CustomerRows>`
     insert into invoices as i (account_id, customer_id, source, source_id, contact_source_id, origin_source_id, number,
       type, invoice_date, due_date, source_status, status, amount_gross, amount_net, amount, paid_amount, currency,
@@ -48,15 +48,26 @@ export async function upsertInvoices(
             and sc.source_id = r.contact_source_id)),
       ${source}, r.source_id, r.contact_source_id, r.origin_source_id, r.number,
       r.type, r.invoice_date, r.due_date, r.source_status,
-      case when r.type <> 'SR' and ${cancelledBySr(tx, 'r', { accountId, source })} then 'cancelled'
+      case when r.type <> 'SR' and (
+          exists (select 1 from ${stage} t where t.type = 'SR' and t.origin_source_id = r.source_id)
+          or stored_sr.hit) then 'cancelled'
         else r.status end,
       r.amount_gross, r.amount_net,
       ${amountOnBasis(tx, scope.amountBasis, 'r')},
       r.paid_amount, r.currency, r.foreign_amount, r.foreign_currency, r.source_update, r.content_hash, null, null
-    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(source_id text, contact_source_id text,
-      origin_source_id text, number text, type text, invoice_date date, due_date date, source_status text,
-      status text, amount_gross numeric, amount_net numeric, paid_amount numeric, currency text,
-      foreign_amount numeric, foreign_currency text, source_update timestamptz, content_hash text)
+    from (
+      select ord, source_id, contact_source_id, origin_source_id, number, type, invoice_date::date,
+        due_date::date, source_status, status, amount_gross::numeric, amount_net::numeric, paid_amount::numeric,
+        currency, foreign_amount::numeric, foreign_currency, source_update::timestamptz, content_hash
+      from ${stage}) r
+    -- Probed by the origin index per row: as a hashed subplan the planner read every SR of the account on every page.
+    left join lateral (
+      select true as hit from invoices s
+      where s.account_id = ${accountId} and s.source = ${source} and ${tx.unsafe(srInForce('s'))}
+        and s.origin_source_id = r.source_id
+        and not exists (select 1 from ${stage} t where t.source_id = s.source_id)
+      limit 1) stored_sr on true
+    order by r.ord
     on conflict (account_id, source, source_id) do update set
       customer_id = excluded.customer_id, contact_source_id = excluded.contact_source_id,
       origin_source_id = excluded.origin_source_id, number = excluded.number, type = excluded.type,

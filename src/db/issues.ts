@@ -17,7 +17,7 @@ export async function resolveInvalidIssues(tx: Tx, accountId: string, source: st
   await tx`
     update invoice_issues set resolved_at = now()
     where account_id = ${accountId} and source = ${source} and kind = 'invalid' and resolved_at is null
-      and source_id = any(${ids}::text[])`;
+      and source_id in (select unnest(${ids}::text[]))`;
 }
 
 /** Contacts that could not be read: an invalid issue each, until they read fine again. */
@@ -74,7 +74,7 @@ export async function recordIssues(tx: Tx, page: IssuesOfPage) {
     await tx`
       update invoice_issues x set resolved_at = now()
       where x.account_id = ${accountId} and x.source = ${source} and x.kind = 'unassigned'
-        and x.resolved_at is null and x.source_id = any(${invoiceIds}::text[])
+        and x.resolved_at is null and x.source_id in (select unnest(${invoiceIds}::text[]))
         and exists (select 1 from invoices i where i.account_id = x.account_id and i.source = x.source
           and i.source_id = x.source_id and (i.customer_id is not null or i.removed_at is not null))`;
   }

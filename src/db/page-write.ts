@@ -17,7 +17,8 @@ import {
   upsertSourceContacts,
 } from './customers';
 import type { InvoiceScope } from './invoices';
-import { markCancelled, upsertInvoices, withdraw } from './invoices';
+import { markCancelled, mergeStagedInvoices, withdraw } from './invoices';
+import { stageInvoiceRows } from './page-stage';
 import { contactIssueId, recordIssues } from './issues';
 import { writeReminders } from './reminders';
 import { amountOnBasis, cancelledBySr, shown } from './rules.sql';
@@ -115,6 +116,8 @@ async function unchangedPage(
   )
     return null;
   const statIds = rows.map((r) => r.source_id).filter((id) => !statsExclude?.has(id));
+  // The re-read overlap (a few rows): a short list to compare with, not the page's 1,000 ids.
+  const excluded = rows.map((r) => r.source_id).filter((id) => statsExclude?.has(id));
   const [row] = await sql<{ n: number; same: number; open_sum: string | null; paid_sum: string | null }[]>`
     select count(*)::int as n,
       count(*) filter (where i.source_id is not null and i.content_hash = r.content_hash
@@ -130,10 +133,11 @@ async function unchangedPage(
         and not exists (
           select 1 from invoice_issues x where x.account_id = i.account_id and x.source = i.source
             and x.source_id = i.source_id and x.resolved_at is null))::int as same,
-      sum(i.amount) filter (where i.status = 'open' and r.source_id = any(${statIds}::text[])) as open_sum,
-      sum(i.amount) filter (where i.status = 'paid' and r.source_id = any(${statIds}::text[])) as paid_sum
+      sum(i.amount) filter (where i.status = 'open' and r.source_id <> all(${excluded}::text[])) as open_sum,
+      sum(i.amount) filter (where i.status = 'paid' and r.source_id <> all(${excluded}::text[])) as paid_sum
     from unnest(${rows.map((r) => r.source_id)}::text[], ${rows.map((r) => r.content_hash)}::text[],
       ${rows.map((r) => r.status)}::text[]) as r(source_id, content_hash, status)
+
     left join invoices i on i.account_id = ${input.accountId} and i.source = ${input.source}
       and i.source_id = r.source_id`;
   if (!row || row.same !== rows.length || row.n !== rows.length) return null;
@@ -255,12 +259,14 @@ async function writePageOnce(sql: Sql, input: PageInput, opts: PageWriteOptions 
     ];
     const created = await upsertCustomersForContacts(tx, input.accountId, input.source, contactIds);
     const affected: number[] = [...created];
-    let written = 0;
-    for (const rows of [input.stornos, input.invoices]) {
-      const res = await upsertInvoices(tx, input, rows, opts.deferValues ?? false);
-      written += res.written;
-      affected.push(...customersOf(res.customers));
-    }
+    // Stornos first: on the page they come before the invoices they cancel.
+    await stageInvoiceRows(tx, [...input.stornos, ...input.invoices]);
+    const merged =
+      input.stornos.length + input.invoices.length === 0
+        ? { written: 0, customers: [] }
+        : await mergeStagedInvoices(tx, input, opts.deferValues ?? false);
+    let written = merged.written;
+    affected.push(...customersOf(merged.customers));
     const cancelled = await markCancelled(
       tx,
       input,
@@ -325,7 +331,7 @@ async function pageStats(tx: Tx, input: PageInput, ids: string[]) {
   const reasons = await tx<{ reason: string; n: number }[]>`
     select reason, count(*)::int as n from invoice_issues
     where account_id = ${input.accountId} and source = ${input.source} and kind = 'unassigned'
-      and resolved_at is null and source_id = any(${ids}::text[])
+      and resolved_at is null and source_id in (select unnest(${ids}::text[]))
     group by reason`;
   return {
     assigned: row?.assigned ?? 0,

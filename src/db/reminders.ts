@@ -45,8 +45,20 @@ export async function writeReminders(
       delete from invoice_reminders
       where account_id = ${accountId} and source = ${source} and source_id = any(${withdrawnIds}::text[])`;
   }
+  // Of the page's own invoices only those that reminders name: every other one has nothing to fold in (the
+  // upsert leaves an invoice's reminders as they were), and a page has 1,000 of them.
+  const waiting =
+    invoiceIds.length === 0
+      ? []
+      : await tx<{ origin: string }[]>`
+    select distinct origin_source_id as origin from invoice_reminders
+    where account_id = ${accountId} and source = ${source} and origin_source_id = any(${invoiceIds}::text[])`;
   const origins = [
-    ...new Set([...before.map((b) => b.origin), ...rows.map((r) => r.origin_source_id), ...invoiceIds]),
+    ...new Set([
+      ...before.map((b) => b.origin),
+      ...rows.map((r) => r.origin_source_id),
+      ...waiting.map((w) => w.origin),
+    ]),
   ];
   return refreshDunnings(tx, scope, origins);
 }

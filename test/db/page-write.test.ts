@@ -86,6 +86,23 @@ describe('writeInvoicePage', () => {
     ]);
   });
 
+  it('stores text with the characters COPY escapes exactly as sevDesk sent it', async () => {
+    const number = 'RE\\1\t2\n3\r4 \\N';
+    await writeInvoicePage(
+      db.sql,
+      page({
+        contacts: [contact('1', 'eva@firma.de')],
+        invoices: [invoice('10', '1', '10.00', { number }), invoice('11', '1', '1.00', { number: null })],
+      }),
+    );
+    const rows = await db.sql<{ source_id: string; number: string | null }[]>`
+      select source_id, number from invoices where account_id = ${accountId} order by source_id`;
+    expect(rows).toEqual([
+      { source_id: '10', number },
+      { source_id: '11', number: null },
+    ]);
+  });
+
   it('a page that repeats what is stored is read, not written; any difference is written', async () => {
     const rows = [
       invoice('20', '1', '10.00'),
