@@ -86,14 +86,14 @@ export async function processInvoicePage(
   // The write may append to it; the classified page stays as it was.
   const invalid = [...rest.invalid];
   const invalidIds = new Set(invalid.map((x) => x.sourceId));
-  const contactIds = [
-    ...new Set(invoices.flatMap((r) => (r.contact_source_id ? [r.contact_source_id] : []))),
-  ];
+  // The page's contacts not given by the caller, each once (a loop: no array per row).
   const have = new Set(given.map((c) => c.source_id));
-  const { missing, unreadable } = await missingContacts(
-    ctx,
-    contactIds.filter((id) => !have.has(id)),
-  );
+  const wanted = new Set<string>();
+  for (const r of invoices) {
+    const id = r.contact_source_id;
+    if (id && !have.has(id)) wanted.add(id);
+  }
+  const { missing, unreadable } = await missingContacts(ctx, [...wanted]);
   const fetched =
     missing.length > BULK_CONTACT_THRESHOLD
       ? [...(await fetchAllContacts(ctx.client)).rows, ...(await fetchContacts(ctx.client, unreadable))]

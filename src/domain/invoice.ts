@@ -1,17 +1,19 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import Decimal from 'decimal.js';
 import type { Invoice } from '../sevdesk/schema';
-import { moneyText } from '../sevdesk/schema';
-import { formatMoney, parseMoney } from '../sevdesk/money';
+import { dayExists, moneyText } from '../sevdesk/schema';
+import { centsText, formatMoney, parseMoney } from '../sevdesk/money';
 import {
   amountInRange,
+  digitsAt,
   MAX_TIME_TO_PAY_DAYS,
   MAX_YEAR,
   MIN_YEAR,
   RecordError,
   sensibleDate,
-  sensibleInstant,
+  sensibleMs,
 } from './limits';
+import { dayText, daysFromCivil, isoText } from './calendar';
 import { cleanText } from './text';
 
 /** Types shown in OneCockpit (docs/sevdesk.md, "Which invoices count, and the evidence"). */
@@ -72,12 +74,21 @@ export interface InvoiceRow {
 
 /** The calendar date in the invoice's own offset (sevDesk sends Berlin time): "2026-03-02T00:00:00+01:00" -> 2026-03-02. */
 export function localDate(iso: string): string {
-  const m = /^(\d{4}-\d{2}-\d{2})/.exec(iso);
-  if (!m?.[1]) throw new RecordError(`not an ISO date: ${iso.slice(0, 40)}`);
-  return m[1];
+  if (!DATE_PREFIX.test(iso)) throw new RecordError(`not an ISO date: ${iso.slice(0, 40)}`);
+  return iso.slice(0, 10);
 }
+const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function addDays(date: string, days: number): string {
+  // A date that exists (a row's always does) by numbers; anything else the way Date reads it.
+  if (DATE.test(date) && Number.isSafeInteger(days)) {
+    const y = digitsAt(date, 0, 4);
+    const m = digitsAt(date, 5, 2);
+    const d = digitsAt(date, 8, 2);
+    const text = dayExists(y, m, d) ? dayText(daysFromCivil(y, m, d) + days) : null;
+    if (text !== null) return text;
+  }
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
@@ -98,6 +109,9 @@ export function dueDate(invoiceDate: string, timeToPay: string | null | undefine
 
 /** A money field as stored: two decimals, within numeric(14,2). */
 function money(value: string | number, field: string): string {
+  // A plain amount (nearly all) without a Decimal; the rest, and every refusal, through Decimal.
+  const cents = typeof value === 'string' ? centsText(value) : null;
+  if (cents !== null) return cents;
   const d = parseMoney(value, field).toDecimalPlaces(2);
   if (!amountInRange(d)) {
     throw new RecordError(
@@ -107,12 +121,12 @@ function money(value: string | number, field: string): string {
   return formatMoney(d);
 }
 
-function instant(value: string, field: string): string {
-  const d = new Date(value);
-  if (!sensibleInstant(d)) {
+/** `value` as an ISO instant in UTC; `ms` is Date.parse(value). */
+function instant(ms: number, value: string, field: string): string {
+  if (!sensibleMs(ms)) {
     throw new RecordError(`${field} out of range: ${value.slice(0, 40)} (years ${MIN_YEAR} to ${MAX_YEAR})`);
   }
-  return d.toISOString();
+  return isoText(ms) ?? new Date(ms).toISOString();
 }
 
 /**
@@ -121,6 +135,11 @@ function instant(value: string, field: string): string {
  * outside 1900..2200, a foreign invoice without its foreign amount) throws a RecordError with the reason.
  */
 export function toInvoiceRow(inv: Invoice, baseCurrency: string): InvoiceRow {
+  return invoiceRow(inv, baseCurrency, Date.parse(inv.update));
+}
+
+/** toInvoiceRow with `inv.update` parsed by the caller (classifyPage reads it for the cursor too). */
+export function invoiceRow(inv: Invoice, baseCurrency: string, updateMs: number): InvoiceRow {
   const invoiceDate = localDate(inv.invoiceDate);
   if (!sensibleDate(invoiceDate)) {
     throw new RecordError(
@@ -132,7 +151,8 @@ export function toInvoiceRow(inv: Invoice, baseCurrency: string): InvoiceRow {
     throw new RecordError(`sumGrossForeignCurrency missing on a ${inv.currency} invoice`);
   }
   const base = baseAmounts(inv, foreign);
-  const row: Omit<InvoiceRow, 'content_hash'> = {
+  // Built once: the hash is of the row's JSON without it, and is added to the same object.
+  const row = {
     source_id: inv.id,
     contact_source_id: inv.contact?.id ?? null,
     origin_source_id: inv.invoiceType === 'SR' ? cancelledInvoiceId(inv) : null,
@@ -152,9 +172,10 @@ export function toInvoiceRow(inv: Invoice, baseCurrency: string): InvoiceRow {
         ? money(inv.sumGrossForeignCurrency, 'sumGrossForeignCurrency')
         : null,
     foreign_currency: foreign ? inv.currency : null,
-    source_update: instant(inv.update, 'update'),
-  };
-  return { ...row, content_hash: createHash('sha1').update(JSON.stringify(row)).digest('hex') };
+    source_update: instant(updateMs, inv.update, 'update'),
+  } as InvoiceRow;
+  row.content_hash = hash('sha1', JSON.stringify(row));
+  return row;
 }
 
 /** A bookkeeping sum in any form sevDesk sends money in, or null when it is absent or has no safe meaning. */
@@ -190,7 +211,7 @@ function baseAmounts(inv: Invoice, foreign: boolean) {
 }
 
 export function unixSeconds(iso: string): number {
-  return Math.floor(new Date(iso).getTime() / 1000);
+  return Math.floor(Date.parse(iso) / 1000);
 }
 
 export { Decimal };

@@ -1,4 +1,5 @@
 import type Decimal from 'decimal.js';
+import { dayExists } from '../sevdesk/schema';
 import { ErrorTypes } from '../shared';
 
 // What a stored record may hold. Values outside these ranges are sevDesk glitches or typos, not data: they
@@ -21,15 +22,29 @@ export function amountInRange(d: Decimal): boolean {
 
 /** An instant whose UTC year is within MIN_YEAR..MAX_YEAR. */
 export function sensibleInstant(d: Date): boolean {
-  if (!Number.isFinite(d.getTime())) return false;
-  const y = d.getUTCFullYear();
-  return y >= MIN_YEAR && y <= MAX_YEAR;
+  return sensibleMs(d.getTime());
 }
+
+const FIRST_MS = Date.UTC(MIN_YEAR, 0, 1);
+const AFTER_LAST_MS = Date.UTC(MAX_YEAR + 1, 0, 1);
+
+/** sensibleInstant of a time value (Date.parse's), without a Date. */
+export function sensibleMs(ms: number): boolean {
+  return ms >= FIRST_MS && ms < AFTER_LAST_MS;
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** A calendar date "YYYY-MM-DD" that exists and lies within MIN_YEAR..MAX_YEAR. */
 export function sensibleDate(date: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!m) return false;
-  const d = new Date(`${date}T00:00:00Z`);
-  return sensibleInstant(d) && d.toISOString().slice(0, 10) === date;
+  if (!DATE.test(date)) return false;
+  const y = digitsAt(date, 0, 4);
+  return y >= MIN_YEAR && y <= MAX_YEAR && dayExists(y, digitsAt(date, 5, 2), digitsAt(date, 8, 2));
+}
+
+/** The number written by the `n` ASCII digits at `from` (the caller has checked they are digits). */
+export function digitsAt(s: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) v = v * 10 + s.charCodeAt(i) - 48;
+  return v;
 }

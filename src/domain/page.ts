@@ -4,9 +4,9 @@ import type { Invoice } from '../sevdesk/schema';
 import type { ReminderRow } from './dunning';
 import { toReminderRow } from './dunning';
 import type { InvoiceRow } from './invoice';
-import { classifyInvoice, toInvoiceRow, unixSeconds } from './invoice';
+import { classifyInvoice, invoiceRow } from './invoice';
 import { reasonText } from './reasons';
-import { sensibleInstant } from './limits';
+import { sensibleMs } from './limits';
 
 /** An object that cannot be stored: reported as an `invalid` issue with its number, id and reason. */
 export interface InvalidInvoice {
@@ -50,18 +50,20 @@ export function classifyPage(page: Page<Invoice>, baseCurrency: string): Classif
   const reminders: ReminderRow[] = [];
   const withdrawnIds: string[] = [];
   const objects = newestPerId(page.objects);
-  const readable = new Set(objects.map((o) => o.id));
   // An id that arrived both well-formed and malformed on one page: the well-formed copy wins.
+  const readable = page.invalid.length > 0 ? new Set(objects.map((o) => o.id)) : null;
   const invalid = dedupeInvalid(
     page.invalid
       .map((x) => ({ sourceId: x.id ?? 'unknown', invoiceNumber: null, reason: x.error.message }))
-      .filter((x) => !readable.has(x.sourceId)),
+      .filter((x) => !readable?.has(x.sourceId)),
   );
   let maxUpdate: number | null = null;
   for (const inv of objects) {
+    // Parsed once, for the cursor and for the row.
+    const updateMs = Date.parse(inv.update);
     // A stamp outside 1900..2200 must not move the cursor (the invoice itself is reported below).
-    if (sensibleInstant(new Date(inv.update))) {
-      const t = unixSeconds(inv.update);
+    if (sensibleMs(updateMs)) {
+      const t = Math.floor(updateMs / 1000);
       if (maxUpdate === null || t > maxUpdate) maxUpdate = t;
     }
     const cls = classifyInvoice(inv);
@@ -84,7 +86,7 @@ export function classifyPage(page: Page<Invoice>, baseCurrency: string): Classif
     }
     if (cls !== 'invoice' && cls !== 'storno') continue;
     try {
-      (cls === 'invoice' ? invoices : stornos).push(toInvoiceRow(inv, baseCurrency));
+      (cls === 'invoice' ? invoices : stornos).push(invoiceRow(inv, baseCurrency, updateMs));
     } catch (err) {
       invalid.push({ sourceId: inv.id, invoiceNumber: inv.invoiceNumber, reason: (err as Error).message });
     }

@@ -75,14 +75,22 @@ export type Timestamp = z.infer<typeof Timestamp>;
  */
 export const CalendarDate = z.string().refine(isCalendarDate, 'expected a date (YYYY-MM-DD...)');
 
-function isCalendarDate(v: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(
-    v,
-  );
+const CALENDAR_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+export function isCalendarDate(v: string): boolean {
+  const m = CALENDAR_DATE.exec(v);
   if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+  const y = Number(m[1]);
+  // Years 0-99 stay refused, as when Date.UTC (which reads them as 1900-1999) checked the date.
+  return y >= 100 && dayExists(y, Number(m[2]), Number(m[3]));
+}
+
+/** Day `d` of month `m` (1-12) exists in year `y` of the (proleptic) Gregorian calendar. */
+export function dayExists(y: number, m: number, d: number): boolean {
+  if (m < 1 || m > 12 || d < 1) return false;
+  if (m !== 2) return d <= (m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31);
+  return d <= (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28);
 }
 
 /**
