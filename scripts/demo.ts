@@ -1,17 +1,16 @@
 // `npm run demo`: everything on one machine. A Temporal dev server with its web UI, a sevDesk sandbox with
-// realistic data, migrations, the worker; then a OneCockpit account adds its sevDesk interface, the history is
+// realistic data, migrations, the two worker processes as deployed (syncs and webhooks; imports); then a OneCockpit account adds its sevDesk interface, the history is
 // imported, a few things happen in sevDesk and are synced, and the customers are shown; `sevsync serve` runs
 // with the pages and the API, and a signed-in link to them is printed. Runs until Ctrl-C
 // (`npm run demo -- --exit` stops after printing).
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import Decimal from 'decimal.js';
 import type { AppDeps } from '../src/app';
 import { addInterface, connectApp, getCustomers, getStatus, removeInterface, syncNow } from '../src/app';
@@ -23,7 +22,6 @@ import { startSandbox } from '../sandbox';
 import type { RunningServer } from '../src/server/serve';
 import { SignJWT } from 'jose';
 import { startServe } from '../src/server/serve';
-import { createWorker } from '../src/worker/create';
 
 const ACCOUNT = 'demo-coaching';
 const DATA_DIR = path.resolve(__dirname, '..', '.data');
@@ -90,10 +88,12 @@ async function main(): Promise<void> {
     `sevDesk sandbox at ${sandbox.url} with ${sandbox.store.invoiceCount()} invoices and ${sandbox.store.contactCount()} contacts`,
   );
 
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const worker = await createWorker({ config });
-  const running = worker.run();
-  say(`worker polling task queue "${config.taskQueue}"`);
+  // As deployed: the syncs (and webhooks) and the imports in processes of their own (docs/deploys.md).
+  const workers = await Promise.all([
+    startWorkerProcess('worker', 'sync,webhooks'),
+    startWorkerProcess('import-worker', 'imports'),
+  ]);
+  for (const w of workers) say(`${w.name} process (--queues ${w.queues}): ${w.polling} (log: ${w.log})`);
 
   const ops: AppDeps = await connectApp(config);
   if (await getStatus(ops, ACCOUNT).catch(() => undefined)) {
@@ -166,8 +166,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     await web.close();
     await ops.close();
-    worker.shutdown();
-    await running;
+    await Promise.all(workers.map((w) => w.stop()));
     await sandbox.close();
     await stopTemporal();
   };
@@ -181,6 +180,75 @@ async function main(): Promise<void> {
     process.once('SIGTERM', resolve);
   });
   await stop();
+}
+
+const children = new Set<ChildProcess>();
+// A demo that fails half-way leaves no worker behind.
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGTERM');
+});
+
+interface WorkerProcess {
+  name: string;
+  queues: string;
+  log: string;
+  /** What it said once it polled: `worker polling task queue(s) …`. */
+  polling: string;
+  stop(): Promise<void>;
+}
+
+/** `sevsync worker --queues <queues>` in a process of its own (its output in .data/), once it polls. */
+async function startWorkerProcess(name: string, queues: string): Promise<WorkerProcess> {
+  const log = path.join(DATA_DIR, `demo-${name}.log`);
+  const file = createWriteStream(log);
+  const child = spawn(
+    process.execPath,
+    [path.resolve(__dirname, '..', 'bin', 'sevsync.cjs'), 'worker', '--queues', queues],
+    {
+      env: {
+        ...process.env,
+        SEVSYNC_LOG_FORMAT: 'json',
+        SEVSYNC_SHUTDOWN_GRACE_SECONDS: process.env.SEVSYNC_SHUTDOWN_GRACE_SECONDS ?? '5',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.add(child);
+  let out = '';
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
+  const polling = new Promise<string>((resolve) => {
+    const take = (d: Buffer) => {
+      file.write(d);
+      out = (out + d.toString()).slice(-20_000);
+      const line = out.split('\n').find((l) => l.includes('worker polling task queue'));
+      if (line) resolve(/"msg":"([^"]*)"/.exec(line)?.[1] ?? 'polling');
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+  });
+  const first = await Promise.race([polling, exited.then((code) => ({ code }))]);
+  if (typeof first !== 'string')
+    throw new Error(`the ${name} process exited (${first.code}) before polling:\n${out.slice(-2000)}`);
+  return {
+    name,
+    queues,
+    log: path.relative(process.cwd(), log),
+    polling: first,
+    stop: async () => {
+      if (children.has(child)) child.kill('SIGTERM');
+      // It lets running activities finish for the shutdown grace; after that and a margin, it is killed.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 30_000).unref();
+      const code = await exited;
+      clearTimeout(kill);
+      file.end();
+      if (code !== 0) say(`${name} exited with ${code}: see ${log}`);
+    },
+  };
 }
 
 /** `sevsync serve` in this process, on SEVSYNC_HTTP_PORT (default 8080, or any free port if taken). */

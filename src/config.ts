@@ -8,6 +8,8 @@ import type { Keyring, SecretKey } from './secrets';
 import { createKeyring, keyId } from './secrets';
 import type { TemporalSettings } from './temporal/connection';
 import { parseTemporalSettings, temporalEnv } from './temporal/connection';
+import type { WorkerQueue } from './worker/queues';
+import { WORKER_QUEUES, parseWorkerQueues } from './worker/queues';
 
 const secretKey = z
   .string()
@@ -90,6 +92,15 @@ const ConfigSchema = z.object({
   SEVSYNC_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   SEVSYNC_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   SEVSYNC_WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SEVSYNC_WORKER_QUEUES: z
+    .string()
+    .default(WORKER_QUEUES.join(','))
+    .transform((v, ctx) => {
+      const r = parseWorkerQueues(v);
+      if (r.ok) return r.queues;
+      ctx.addIssue({ code: 'custom', message: r.reason });
+      return z.NEVER;
+    }),
   SEVSYNC_METRICS_TOKEN: z
     .string()
     .min(16, 'must be at least 16 characters (openssl rand -hex 32)')
@@ -118,6 +129,8 @@ export interface OpsConfig {
   /** /healthz, /readyz and /metrics; undefined: no HTTP listener. */
   workerHttpPort: number | undefined;
   workerHttpHost: string;
+  /** The task queues `sevsync worker` serves (`--queues`, SEVSYNC_WORKER_QUEUES); default all three. */
+  workerQueues: WorkerQueue[];
   /** A prebuilt workflow bundle (`npm run build:workflows`); undefined: bundle at start. */
   workflowBundlePath: string | undefined;
   /** How long a deploy lets running activities (the current page) finish before cancelling them. */
@@ -173,6 +186,7 @@ export const DEFAULT_OPS: OpsConfig = {
   statementTimeoutMs: 60_000,
   workerHttpPort: undefined,
   workerHttpHost: '127.0.0.1',
+  workerQueues: [...WORKER_QUEUES],
   workflowBundlePath: undefined,
   shutdownGraceSeconds: 60,
   sevdeskWorkerConcurrency: 16,
@@ -301,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       statementTimeoutMs: c.SEVSYNC_DB_STATEMENT_TIMEOUT_MS,
       workerHttpPort: c.SEVSYNC_WORKER_HTTP_PORT,
       workerHttpHost: c.SEVSYNC_WORKER_HTTP_HOST,
+      workerQueues: c.SEVSYNC_WORKER_QUEUES,
       workflowBundlePath: c.SEVSYNC_WORKFLOW_BUNDLE,
       shutdownGraceSeconds: c.SEVSYNC_SHUTDOWN_GRACE_SECONDS,
       sevdeskWorkerConcurrency: c.SEVSYNC_SEVDESK_WORKER_CONCURRENCY,

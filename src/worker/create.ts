@@ -1,13 +1,14 @@
-// The worker's wiring: database, Temporal connection, namespace check, activities, and three SDK workers (the
-// workflows' task queue, the walks' own, and the webhook deliveries' own) run and stopped as one. No Worker Deployments: docs/deploys.md,
-// "Worker Versioning".
+// The worker's wiring: database, Temporal connection, namespace check, activities, and up to three SDK workers
+// (the workflows' task queue, the walks' own, and the webhook deliveries' own) run and stopped as one; which of
+// them is the process's `--queues` (queues.ts). No Worker Deployments: docs/deploys.md, "Worker Versioning".
 import { Context } from '@temporalio/activity';
+import type { Logger } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { State, WorkflowBundleOption } from '@temporalio/worker';
 import type { LimitFunction } from 'p-limit';
 import { createActivities, type Activities } from '../activities';
 import type { Config, OpsConfig } from '../config';
-import { DEFAULT_EVENTS, DEFAULT_OPS, requireKeyring } from '../config';
+import { ConfigError, DEFAULT_EVENTS, DEFAULT_OPS, requireKeyring } from '../config';
 import { startEventRetention } from './event-retention';
 import { createDb } from '../db/client';
 import { openInterfaceToken } from '../secrets';
@@ -25,13 +26,25 @@ import { eventsConfigOf, webhookTaskQueueOf } from '../webhooks/settings';
 import { countSevdeskRequests, instrument } from './instrument';
 import type { NamespaceServices } from './namespace';
 import { NamespaceStatus, checkNamespaceAtStart, watchNamespace } from './namespace';
+import type { WorkerQueue } from './queues';
+import { normalizeWorkerQueues } from './queues';
+
+/** One queue the process serves: its SDK worker and the Temporal task queue that worker polls. */
+export interface ServedQueue {
+  queue: WorkerQueue;
+  taskQueue: string;
+  worker: Worker;
+}
 
 export interface WorkerHandle {
+  /** The first SDK worker created: the sync queue's when it is served, else the imports', else the webhooks'. */
   worker: Worker;
+  /** Every queue the process serves, in the order of WORKER_QUEUES. */
+  served: readonly ServedQueue[];
   /** Runs until shutdown() (or a signal) and then releases the database, the connection and HTTP pools. */
   run(): Promise<void>;
   shutdown(): void;
-  /** The SDK worker's state (RUNNING while it polls). */
+  /** The worst state of the SDK workers (RUNNING while all of them poll). */
   state(): State;
   /** true when the database answers within a second. */
   databaseReachable(): Promise<boolean>;
@@ -43,6 +56,8 @@ export interface WorkerHandle {
 
 export interface WorkerOptions {
   config: Config;
+  /** The queues to serve; default config.ops.workerQueues (all three without `ops`). */
+  queues?: readonly WorkerQueue[];
   /** A pre-built bundle (tests build once); else config.ops.workflowBundlePath; else bundled from source. */
   workflowBundle?: WorkflowBundleOption;
   overlapSeconds?: number;
@@ -83,8 +98,12 @@ function sevdeskFactory(workerLimit: LimitFunction) {
 export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const { config } = opts;
   const ops: OpsConfig = config.ops ?? DEFAULT_OPS;
+  const queues = normalizeWorkerQueues(opts.queues ?? ops.workerQueues);
+  if (queues.length === 0)
+    throw new ConfigError('a worker serves at least one queue: sync, imports, webhooks');
+  const serves = (q: WorkerQueue) => queues.includes(q);
   const keys = requireKeyring(config);
-  // SEVSYNC_ENCRYPT_PAYLOADS: the codec and the failure converter of all three workers (docs/temporal.md).
+  // SEVSYNC_ENCRYPT_PAYLOADS: the codec and the failure converter of every worker (docs/temporal.md).
   const dataConverter = temporalDataConverter(config);
   const db = createDb(config.databaseUrl, {
     max: 10,
@@ -93,11 +112,13 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     countStatements: ops.countStatements,
   });
   // The webhook deliveries' own pool: a backlog being delivered never takes the connections a sync needs.
-  const webhookDb = createDb(config.databaseUrl, {
-    max: 4,
-    statementTimeoutMs: ops.statementTimeoutMs,
-    applicationName: 'sevsync-webhooks',
-  });
+  const webhookDb = serves('webhooks')
+    ? createDb(config.databaseUrl, {
+        max: 4,
+        statementTimeoutMs: ops.statementTimeoutMs,
+        applicationName: 'sevsync-webhooks',
+      })
+    : undefined;
   let connection: NativeConnection | undefined;
   let webhookActivities: ReturnType<typeof createWebhookActivities> | undefined;
   const namespaceStatus = opts.namespaceStatus ?? new NamespaceStatus(config.temporalNamespace);
@@ -115,33 +136,26 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       logger: Runtime.instance().logger,
     };
     await checkNamespaceAtStart(namespaceServices, guard);
-    // One bundle for both workers that run workflows (bundled here when no prebuilt one is given).
-    const workflowBundle: WorkflowBundleOption =
-      opts.workflowBundle ??
-      (ops.workflowBundlePath
-        ? { codePath: ops.workflowBundlePath }
-        : {
-            code: (
-              await bundleWorkflowCode({
-                workflowsPath: workflowsPath(),
-                logger: guard.logger,
-                ...bundlerConverterOptions(config),
-              })
-            ).code,
-          });
-    warnIfBundleKeepsFailuresInClear(config, workflowBundle, guard.logger);
-    const activities = createActivities({
-      sql: db.sql,
-      sevdesk: sevdeskFactory(createWorkerLimit(ops.sevdeskWorkerConcurrency)),
-      decryptToken: (iface) => openInterfaceToken(keys, iface),
-      importWindow: ops.importWindow,
-      ...(opts.overlapSeconds === undefined ? {} : { overlapSeconds: opts.overlapSeconds }),
-    });
-    const all = instrument(activities);
+    // One bundle for both workers that run workflows; an imports-only process runs none and never bundles.
+    const workflowBundle =
+      serves('sync') || serves('webhooks') ? await bundleOf(opts, ops, guard.logger) : undefined;
+    if (workflowBundle) warnIfBundleKeepsFailuresInClear(config, workflowBundle, guard.logger);
+    const all =
+      serves('sync') || serves('imports')
+        ? instrument(
+            createActivities({
+              sql: db.sql,
+              sevdesk: sevdeskFactory(createWorkerLimit(ops.sevdeskWorkerConcurrency)),
+              decryptToken: (iface) => openInterfaceToken(keys, iface),
+              importWindow: ops.importWindow,
+              ...(opts.overlapSeconds === undefined ? {} : { overlapSeconds: opts.overlapSeconds }),
+            }),
+          )
+        : undefined;
     const walkNames = new Set<keyof Activities>(IMPORT_ACTIVITIES);
-    const pick = (walks: boolean) =>
+    const walkActivities = (activities: Activities) =>
       Object.fromEntries(
-        Object.entries(all).filter(([name]) => walkNames.has(name as keyof Activities) === walks),
+        Object.entries(activities).filter(([name]) => walkNames.has(name as keyof Activities)),
       );
     const common = {
       connection,
@@ -152,59 +166,73 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       // built by hand (tests, benches) has no `ops` and keeps the SDK's 0: a stopped test worker cancels at once.
       ...(config.ops ? { shutdownGraceTime: `${config.ops.shutdownGraceSeconds}s` } : {}),
     };
-    const worker = await Worker.create({
-      ...common,
-      taskQueue: config.taskQueue,
-      // Legacy histories schedule their walk activities here too (before the import queue existed).
-      activities: all,
-      workflowBundle,
-      maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
-      // Quick syncs (local activities) of many accounts at once; sevDesk requests stay bounded by the
-      // per-token and per-worker limits of the client.
-      maxConcurrentLocalActivityExecutions: 50,
-      ...(ops.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: ops.maxCachedWorkflows }),
-      workflowThreadPoolSize: ops.workflowThreads,
-      // The SDK caps this at the cache size (with a warning) when the cache is smaller.
-      maxConcurrentWorkflowTaskExecutions:
-        ops.maxCachedWorkflows === undefined || ops.maxCachedWorkflows === 0
-          ? ops.maxConcurrentWorkflowTasks
-          : Math.min(ops.maxConcurrentWorkflowTasks, ops.maxCachedWorkflows),
-    });
-    // The walks' own queue: a few imports at a time, never the slots the syncs need.
-    const walks = await Worker.create({
-      ...common,
-      taskQueue: importTaskQueue(config.taskQueue),
-      activities: pick(true),
-      maxConcurrentActivityTaskExecutions: ops.importConcurrency,
-    });
-    // Webhook delivery: its own task queue, workflow slots, activity slots and database pool, so a slow
-    // receiver or a backlog never slows a sync. A delivery run mostly waits (for an answer, for new events),
-    // so its slots are many; the workflows are one per endpoint.
-    const created: { webhooks?: Worker } = {};
-    webhookActivities = createWebhookActivities({
-      sql: webhookDb.sql,
-      keys,
-      events: eventsConfigOf(config),
-      stopping: () => created.webhooks !== undefined && STOPPING.has(created.webhooks.getState()),
-    });
-    const webhooks = (created.webhooks = await Worker.create({
-      ...common,
-      taskQueue: webhookTaskQueueOf(config),
-      workflowBundle,
-      activities: webhookActivities.activities,
-      maxConcurrentActivityTaskExecutions: 200,
-      maxConcurrentWorkflowTaskExecutions: 10,
-      maxCachedWorkflows: 500,
-      workflowThreadPoolSize: 1,
-    }));
-    const workers = [worker, walks, webhooks];
-    const closeWebhooks = webhookActivities.close;
+    const served: ServedQueue[] = [];
+    if (serves('sync') && all && workflowBundle) {
+      const taskQueue = config.taskQueue;
+      const worker = await Worker.create({
+        ...common,
+        taskQueue,
+        // Legacy histories schedule their walk activities here too (before the import queue existed).
+        activities: all,
+        workflowBundle,
+        maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
+        // Quick syncs (local activities) of many accounts at once; sevDesk requests stay bounded by the
+        // per-token and per-worker limits of the client.
+        maxConcurrentLocalActivityExecutions: 50,
+        ...(ops.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: ops.maxCachedWorkflows }),
+        workflowThreadPoolSize: ops.workflowThreads,
+        // The SDK caps this at the cache size (with a warning) when the cache is smaller.
+        maxConcurrentWorkflowTaskExecutions:
+          ops.maxCachedWorkflows === undefined || ops.maxCachedWorkflows === 0
+            ? ops.maxConcurrentWorkflowTasks
+            : Math.min(ops.maxConcurrentWorkflowTasks, ops.maxCachedWorkflows),
+      });
+      served.push({ queue: 'sync', taskQueue, worker });
+    }
+    if (serves('imports') && all) {
+      // The walks' own queue: a few imports at a time, never the slots the syncs need.
+      const taskQueue = importTaskQueue(config.taskQueue);
+      const worker = await Worker.create({
+        ...common,
+        taskQueue,
+        activities: walkActivities(all),
+        maxConcurrentActivityTaskExecutions: ops.importConcurrency,
+      });
+      served.push({ queue: 'imports', taskQueue, worker });
+    }
+    if (webhookDb && workflowBundle) {
+      // Webhook delivery: its own task queue, workflow slots, activity slots and database pool, so a slow
+      // receiver or a backlog never slows a sync. A delivery run mostly waits (for an answer, for new
+      // events), so its slots are many; the workflows are one per endpoint.
+      const created: { webhooks?: Worker } = {};
+      webhookActivities = createWebhookActivities({
+        sql: webhookDb.sql,
+        keys,
+        events: eventsConfigOf(config),
+        stopping: () => created.webhooks !== undefined && STOPPING.has(created.webhooks.getState()),
+      });
+      const taskQueue = webhookTaskQueueOf(config);
+      const worker = (created.webhooks = await Worker.create({
+        ...common,
+        taskQueue,
+        workflowBundle,
+        activities: webhookActivities.activities,
+        maxConcurrentActivityTaskExecutions: 200,
+        maxConcurrentWorkflowTaskExecutions: 10,
+        maxCachedWorkflows: 500,
+        workflowThreadPoolSize: 1,
+      }));
+      served.push({ queue: 'webhooks', taskQueue, worker });
+    }
+    const workers = served.map((s) => s.worker);
+    const closeWebhooks = webhookActivities?.close;
     const conn = connection;
     const recheckMs = opts.namespaceRecheckMs ?? 60_000;
     const watch =
       recheckMs > 0 ? watchNamespace(namespaceServices, { ...guard, intervalMs: recheckMs }) : undefined;
     return {
-      worker,
+      worker: workers[0]!,
+      served,
       namespace: namespaceStatus,
       notReadyReason: () => namespaceStatus.problem(),
       shutdown: () => {
@@ -212,7 +240,7 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         for (const w of workers)
           if (w.getState() === 'RUNNING' || w.getState() === 'INITIALIZED') w.shutdown();
       },
-      // The worst of the three: a failed import or webhook worker is a failed process.
+      // The worst of them: a failed import or webhook worker is a failed process.
       state: () => workers.map((w) => w.getState()).find((st) => st !== 'RUNNING') ?? 'RUNNING',
       databaseReachable: async () => {
         try {
@@ -226,14 +254,17 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         }
       },
       run: async () => {
-        // Old events leave the change feed in small batches (on the webhook pool: never a sync's connection).
-        const retention = startEventRetention({
-          sql: webhookDb.sql,
-          retentionDays: (config.events ?? DEFAULT_EVENTS).retentionDays,
-          log: Runtime.instance().logger,
-        });
+        // Old events leave the change feed in small batches, where webhooks are delivered (on their pool:
+        // never a sync's connection).
+        const retention = webhookDb
+          ? startEventRetention({
+              sql: webhookDb.sql,
+              retentionDays: (config.events ?? DEFAULT_EVENTS).retentionDays,
+              log: Runtime.instance().logger,
+            })
+          : undefined;
         try {
-          // One stops (shutdown, or a fatal error): the other stops too, then both are awaited.
+          // One stops (shutdown, or a fatal error): the others stop too, then all are awaited.
           await Promise.all(
             workers.map((w) =>
               w.run().finally(() => {
@@ -243,10 +274,10 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
           );
         } finally {
           watch?.stop();
-          await retention.stop();
-          await closeWebhooks();
+          await retention?.stop();
+          await closeWebhooks?.();
           await db.close();
-          await webhookDb.close();
+          await webhookDb?.close();
           await conn.close();
           await closeDefaultDispatchers();
         }
@@ -255,8 +286,20 @@ export async function createWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   } catch (err) {
     await webhookActivities?.close();
     await db.close();
-    await webhookDb.close();
+    await webhookDb?.close();
     await connection?.close();
     throw err;
   }
+}
+
+/** The given bundle (tests build one), else SEVSYNC_WORKFLOW_BUNDLE, else bundled from source here (slow). */
+async function bundleOf(opts: WorkerOptions, ops: OpsConfig, logger: Logger): Promise<WorkflowBundleOption> {
+  if (opts.workflowBundle) return opts.workflowBundle;
+  if (ops.workflowBundlePath) return { codePath: ops.workflowBundlePath };
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    logger,
+    ...bundlerConverterOptions(opts.config),
+  });
+  return { code };
 }

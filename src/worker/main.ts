@@ -1,5 +1,6 @@
 // `sevsync worker` as a process: the Temporal Runtime (JSON logs, SDK metrics), the ops server from the
-// first moment, the worker until SIGINT/SIGTERM, and a fatal-error handler that shuts it down cleanly.
+// first moment, the worker (the queues of `--queues`) until SIGINT/SIGTERM, and a fatal-error handler that
+// shuts it down cleanly.
 import { makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import type { State } from '@temporalio/worker';
 import type { Config } from '../config';
@@ -127,12 +128,18 @@ export async function runWorkerMain(config: Config): Promise<void> {
   }
   current.handle = handle;
   // `worker polling task queue` is what scripts (chaos, bench) wait for: keep the words.
-  log.info(`worker polling task queue ${config.taskQueue}`, {
+  const taskQueues = handle.served.map((s) => s.taskQueue);
+  log.info(`worker polling task queue${taskQueues.length > 1 ? 's' : ''} ${taskQueues.join(', ')}`, {
+    queues: handle.served.map((s) => s.queue),
+    taskQueues,
     taskQueue: config.taskQueue,
     namespace: config.temporalNamespace,
     temporal: describeTemporalSecurity(config.temporal),
     encryptPayloads: config.temporal?.encryptPayloads ?? false,
-    workflowBundle: ops.workflowBundlePath ?? null,
+    // An imports-only process runs no workflows: no bundle.
+    workflowBundle: handle.served.some((s) => s.queue !== 'imports')
+      ? (ops.workflowBundlePath ?? null)
+      : null,
     startMs: Math.round(performance.now() - started),
     httpPort: server?.port ?? null,
   });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config';
+import { parseWorkerQueues } from '../../src/worker/queues';
 
 // No Docker engine or compose plugin on the CI machine: parse the file and check what can be checked
 // without one (a compose stack that works on the second start too).
@@ -67,6 +68,7 @@ const seconds = (d: string) => {
 describe('docker-compose.yml', () => {
   it('has PostgreSQL, the Temporal schema job, server, namespace job, UI, migrations and scalable workers', () => {
     expect(Object.keys(services).sort()).toEqual([
+      'import-worker',
       'migrate',
       'postgres',
       'temporal',
@@ -82,9 +84,22 @@ describe('docker-compose.yml', () => {
     expect(String(svc('temporal-schema').command)).toContain('update-schema');
     expect(svc('temporal').environment?.DB).toBe('postgres12');
     expect(svc('worker').build).toBe('.');
-    expect(svc('worker').command).toEqual(['worker']);
+    expect(svc('worker').command).toEqual(['worker', '--queues', 'sync,webhooks']);
     expect(svc('migrate').command).toEqual(['migrate']);
     expect(svc('worker').deploy?.replicas).toBeGreaterThan(1);
+  });
+
+  it('runs the imports in a worker service of their own, otherwise the same as the sync worker', () => {
+    expect(svc('import-worker').command).toEqual(['worker', '--queues', 'imports']);
+    const { command: _sync, ...syncWorker } = svc('worker');
+    const { command: _imports, ...importWorker } = svc('import-worker');
+    expect(importWorker).toEqual(syncWorker);
+    // Between them, every queue is served, each by one service.
+    const queues = [svc('worker'), svc('import-worker')].flatMap((s) => {
+      const parsed = parseWorkerQueues(String((s.command as string[])[2]));
+      return parsed.ok ? parsed.queues : [];
+    });
+    expect(queues.sort()).toEqual(['imports', 'sync', 'webhooks']);
   });
 
   it('pins every image (no floating or missing tags)', () => {
@@ -109,10 +124,11 @@ describe('docker-compose.yml', () => {
     });
     expect(svc('temporal-namespace').depends_on).toEqual({ temporal: { condition: 'service_healthy' } });
     expect(svc('migrate').depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
-    expect(svc('worker').depends_on).toEqual({
-      migrate: { condition: 'service_completed_successfully' },
-      'temporal-namespace': { condition: 'service_completed_successfully' },
-    });
+    for (const name of ['worker', 'import-worker'])
+      expect(svc(name).depends_on, name).toEqual({
+        migrate: { condition: 'service_completed_successfully' },
+        'temporal-namespace': { condition: 'service_completed_successfully' },
+      });
     // Every dependency names a service that exists, and waits on a health check it really has.
     for (const [name, s] of Object.entries(services)) {
       for (const [dep, { condition }] of Object.entries(s.depends_on ?? {})) {
@@ -148,7 +164,7 @@ describe('docker-compose.yml', () => {
   it('reads the key from a compose secret file and passwords from .env (both git-ignored)', () => {
     expect(file).not.toContain('openssl rand');
     expect(compose.secrets.sevsync_secret_key?.file).toBe('./secrets/sevsync_secret_key');
-    for (const name of ['worker', 'migrate']) {
+    for (const name of ['worker', 'import-worker', 'migrate']) {
       expect(svc(name).secrets, name).toEqual(['sevsync_secret_key']);
       expect(svc(name).environment?.SEVSYNC_SECRET_KEY_FILE).toBe('/run/secrets/sevsync_secret_key');
       expect(svc(name).environment?.SEVSYNC_SECRET_KEY).toBeUndefined();
@@ -197,7 +213,7 @@ describe('docker-compose.yml', () => {
       POSTGRES_PASSWORD: 'pw3',
       SEVSYNC_APP_DB_PASSWORD: 'pw4',
     };
-    for (const name of ['worker', 'migrate']) {
+    for (const name of ['worker', 'import-worker', 'migrate']) {
       const env = Object.fromEntries(
         Object.entries(svc(name).environment ?? {}).map(([k, v]) => [k, resolve(String(v), vars)]),
       );
@@ -208,7 +224,7 @@ describe('docker-compose.yml', () => {
       if (name === 'migrate')
         expect(config.migration?.databaseUrl).toBe('postgres://sevsync:pw1@postgres:5432/sevsync');
       expect(config.secretKey?.length).toBe(32);
-      if (name === 'worker')
+      if (name !== 'migrate')
         expect(config.ops).toMatchObject({ workerHttpPort: 9464, shutdownGraceSeconds: 60 });
     }
     // Without .env compose refuses with a message that says what to run.

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { DEPLOYED_WORKER_NODE_OPTIONS } from '../../bench/deployed';
 import { loadConfig } from '../../src/config';
+import { parseWorkerQueues } from '../../src/worker/queues';
 
 // deploy/kubernetes (kustomize), checked without a cluster: what the resources say and how they fit.
 const dir = path.resolve(__dirname, '../../deploy/kubernetes');
@@ -36,26 +37,59 @@ const one = (kind: string) => {
   return found[0]!;
 };
 
-const deployment = one('Deployment');
+const named = (kind: string, name: string) => {
+  const found = docs.find((d) => d.kind === kind && d.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name}`);
+  return found;
+};
+
+const deployment = named('Deployment', 'sevsync-worker');
+const importDeployment = named('Deployment', 'sevsync-import-worker');
 const job = one('Job');
 const config = one('ConfigMap');
 const pod = deployment.spec.template.spec;
 const worker = pod.containers[0];
 
 describe('deploy/kubernetes', () => {
-  it('has the worker Deployment, a migrations Job, a PodDisruptionBudget, a NetworkPolicy, and no Secret', () => {
+  it('has the two worker Deployments, a migrations Job, their PodDisruptionBudgets, a NetworkPolicy, and no Secret', () => {
     expect(docs.map((d) => d.kind).sort()).toEqual([
       'ConfigMap',
       'Deployment',
+      'Deployment',
       'Job',
       'NetworkPolicy',
+      'PodDisruptionBudget',
       'PodDisruptionBudget',
     ]);
     // Secrets by reference only: nothing secret is ever committed here.
     expect(docs.some((d) => d.kind === 'Secret')).toBe(false);
     expect(job.spec.template.spec.containers[0].args).toEqual(['migrate']);
-    expect(worker.args).toEqual(['worker']);
+    expect(worker.args).toEqual(['worker', '--queues', 'sync,webhooks']);
     expect(deployment.spec.replicas).toBeGreaterThan(1);
+  });
+
+  it('runs the imports in a Deployment of their own, otherwise the same as the sync worker', () => {
+    const importWorker = importDeployment.spec.template.spec.containers[0];
+    expect(importWorker.args).toEqual(['worker', '--queues', 'imports']);
+    const labels = { 'app.kubernetes.io/name': 'sevsync-import-worker' };
+    expect(importDeployment.metadata.labels).toEqual(labels);
+    expect(importDeployment.spec.selector.matchLabels).toEqual(labels);
+    expect(importDeployment.spec.template.metadata.labels).toEqual(labels);
+    // Everything else (image, config, probes, limits, grace, security, rollout) is the sync worker's.
+    const rest = (d: Doc) => {
+      const spec = structuredClone(d.spec);
+      delete spec.selector;
+      delete spec.template.metadata.labels;
+      delete spec.template.spec.containers[0].args;
+      return spec;
+    };
+    expect(rest(importDeployment)).toEqual(rest(deployment));
+    // Between them, every queue is served, each by one Deployment.
+    const queues = [worker, importWorker].flatMap((c: { args: string[] }) => {
+      const parsed = parseWorkerQueues(c.args[2] ?? '');
+      return parsed.ok ? parsed.queues : [];
+    });
+    expect(queues.sort()).toEqual(['imports', 'sync', 'webhooks']);
   });
 
   it('pins the image', () => {
@@ -115,12 +149,18 @@ describe('deploy/kubernetes', () => {
     expect(`${mount.mountPath}/${volume.secret.items[0].path}`).toBe(config.data.SEVSYNC_SECRET_KEY_FILE);
   });
 
-  it('selects the worker pods in the PDB and the NetworkPolicy, and allows only the egress the worker needs', () => {
-    const labels = deployment.spec.template.metadata.labels;
-    expect(deployment.spec.selector.matchLabels).toEqual(labels);
-    expect(one('PodDisruptionBudget').spec.selector.matchLabels).toEqual(labels);
+  it('selects the worker pods in the PDBs and the NetworkPolicy, and allows only the egress the worker needs', () => {
+    const names: string[] = [];
+    for (const d of [deployment, importDeployment]) {
+      const labels = d.spec.template.metadata.labels;
+      expect(d.spec.selector.matchLabels).toEqual(labels);
+      expect(named('PodDisruptionBudget', d.metadata.name).spec.selector.matchLabels).toEqual(labels);
+      names.push(labels['app.kubernetes.io/name']);
+    }
     const np = one('NetworkPolicy').spec;
-    expect(np.podSelector.matchLabels).toEqual(labels);
+    expect(np.podSelector.matchExpressions).toEqual([
+      { key: 'app.kubernetes.io/name', operator: 'In', values: names },
+    ]);
     expect(np.policyTypes).toEqual(['Ingress', 'Egress']);
     const egressPorts = np.egress.flatMap((e: { ports: { port: number }[] }) => e.ports.map((p) => p.port));
     expect(new Set(egressPorts)).toEqual(new Set([53, 7233, 5432, 443]));
