@@ -16,9 +16,9 @@ import {
   log,
   sleep,
   startSandboxHost,
-  startWorkerProcess,
   withTimeout,
 } from './infra';
+import { startDeployment } from './deployment';
 import type { BenchOptions } from './options';
 import { otherLoad } from './report';
 import type { WebhookBenchResult } from './webhook-delivery';
@@ -421,7 +421,8 @@ async function idleFeed(
     temporalAddress: temporal.address,
     taskQueue: `bench-idle-${randomBytes(3).toString('hex')}`,
   });
-  const worker = await startWorkerProcess(config);
+  // The deployment's two workers: the imports on the import worker, the cycles on the sync worker.
+  const workers = await startDeployment(config);
   const deps = await connectApp(config);
   const ids = Array.from({ length: opts.idleAccounts }, (_, i) => `bench-idle-${i + 1}`);
   const handle = (id: string) => deps.temporal.workflow.getHandle(accountSyncWorkflowId(id));
@@ -500,7 +501,7 @@ async function idleFeed(
       ),
     );
     await deps.close();
-    await worker.stop();
+    await workers.stop();
     await host.stop();
     await dropDatabase(db);
   }

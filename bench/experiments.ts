@@ -118,7 +118,7 @@ async function pipelineExperiments(ctx: Ctx): Promise<Experiment[]> {
       invoicesPerSecond: r.invoicesPerSecond,
       fetchWaitMsMean: null,
       analyzeMsTotal: null,
-      workerPeakRssBytes: r.worker.importPeakRssBytes,
+      workerPeakRssBytes: r.workers.imports.importPeakRssBytes,
       rows: r.rows,
       otherLoadCores: otherLoad(r.cpu),
     });

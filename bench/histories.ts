@@ -180,6 +180,14 @@ export function percentile(values: number[], p: number): number | null {
   return sorted[rank - 1] ?? null;
 }
 
+/** The middle value; of an even count, the mean of the two middle ones (0 of none). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  if (s.length === 0) return 0;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
 export const mean = (values: number[]): number | null =>
   values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
 

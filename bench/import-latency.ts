@@ -1,4 +1,6 @@
-import { DEFAULT_IMPORT_WINDOW } from '../src/activities/bulk-import';
+import { DEFAULT_IMPORT_WINDOW, IMPORT_PAGE_SIZE } from '../src/activities/bulk-import';
+import type { FetchOverlap } from './fetch-overlap';
+import { fetchOverlap } from './fetch-overlap';
 import type { PipelineResult } from './import-pipeline';
 import { pipelineSource, runPipeline } from './import-pipeline';
 import type { Cleanup, startTemporal } from './infra';
@@ -21,6 +23,8 @@ export interface LatencyRun {
   rows: number;
   /** "idle in transaction" in the import's database: with slow HTTP calls, one inside a transaction shows. */
   idleInTransaction: IdleInTransaction;
+  /** Page fetches in flight, fetch and write time per page, from the sandbox's request times. */
+  overlap: FetchOverlap;
 }
 
 export interface LatencyProfileResult {
@@ -34,13 +38,16 @@ export interface LatencyProfileResult {
   ratio: number;
 }
 
-const runOf = (r: PipelineResult & { idle: IdleInTransaction }, window: number): LatencyRun => ({
+type Measured = PipelineResult & { idle: IdleInTransaction; overlap: FetchOverlap };
+
+const runOf = (r: Measured, window: number): LatencyRun => ({
   invoicesPerSecond: r.invoicesPerSecond,
   seconds: r.seconds,
   window,
   historyEvents: r.historyEvents,
   rows: r.rows,
   idleInTransaction: r.idle,
+  overlap: r.overlap,
 });
 
 export async function importUnderLatency(
@@ -53,7 +60,10 @@ export async function importUnderLatency(
     `latency: ${opts.latencyInvoices.toLocaleString('en-US')} invoices behind ${latency.requestMs} ms per ` +
       `request + ${latency.perObjectMs} ms per object`,
   );
-  const host = await startSandboxHost([{ seed: opts.seed + 500, invoices: opts.latencyInvoices, latency }]);
+  // The host times every request it answers: how the import's page fetches overlap (bench/fetch-overlap.ts).
+  const host = await startSandboxHost([{ seed: opts.seed + 500, invoices: opts.latencyInvoices, latency }], {
+    timeRequests: true,
+  });
   cleanup.add('latency sandbox host', () => host.stop());
   const sb = host.sandboxes[0];
   if (!sb) throw new Error('no sandbox');
@@ -61,10 +71,7 @@ export async function importUnderLatency(
   const pages = Math.ceil(sb.invoices / 1000);
   // One page at a time: every page waits for its answer; generous, so that a slow machine is measured.
   const timeoutMs = 180_000 + pages * (pageMs + 1_000) * 2;
-  const run = async (
-    label: string,
-    window: number | undefined,
-  ): Promise<PipelineResult & { idle: IdleInTransaction }> => {
+  const run = async (label: string, window: number | undefined): Promise<Measured> => {
     await checkpoint();
     const db = await createDatabase(`latency_${label}`);
     cleanup.add(`latency ${label} database`, () => dropDatabase(db));
@@ -79,9 +86,20 @@ export async function importUnderLatency(
       workerEnv: { SEVSYNC_IMPORT_WINDOW: window === undefined ? undefined : String(window) },
     });
     const idle = idleInTransaction(await activity.stop());
-    log(`latency: ${Math.round(r.invoicesPerSecond)} invoices/s in ${r.seconds.toFixed(1)} s`);
+    const overlap = fetchOverlap(
+      await host.requestTimes(),
+      r.spanMs,
+      window ?? DEFAULT_IMPORT_WINDOW,
+      IMPORT_PAGE_SIZE,
+    );
+    const f = (v: number | null) => (v === null ? '-' : v.toFixed(0));
+    log(
+      `latency: ${Math.round(r.invoicesPerSecond)} invoices/s in ${r.seconds.toFixed(1)} s; ` +
+        `${overlap.fetchesInFlight.toFixed(2)} page fetches in flight, fetch ${f(overlap.fetchMs)} ms, ` +
+        `write ${f(overlap.writeMs)} ms per page`,
+    );
     await dropDatabase(db);
-    return { ...r, idle };
+    return { ...r, idle, overlap };
   };
   const onePage = await run('one', 1);
   const windowed = await run('windowed', undefined);

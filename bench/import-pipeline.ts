@@ -9,9 +9,11 @@ import type { ProfileSummary } from './cpu-profile';
 import { summariseProfiles } from './cpu-profile';
 import type { ActivityTiming, Run } from './histories';
 import { activityTimings, mean, runsOf, sum } from './histories';
+import type { WorkerProcess, WorkerRole } from './deployment';
+import { startDeployment } from './deployment';
 import type { Child } from './infra';
 import type { HostedSandbox } from './sandbox-host';
-import { benchConfig, sleep, startWorkerProcess, withTimeout } from './infra';
+import { benchConfig, sleep, withTimeout } from './infra';
 import { postgresPidsOf } from './pg-activity';
 import type { CpuShare } from './proc-stats';
 import { RssSampler, cpuBetween, readProc, snapshotCpu } from './proc-stats';
@@ -28,14 +30,14 @@ export interface PipelineResult {
   pages: number;
   stats: ImportStats;
   rows: number;
-  worker: {
-    /** Max of RSS sampled every 250 ms during the import. */
-    importPeakRssBytes: number;
-    importAvgRssBytes: number;
-    /** VmHWM: the peak of the whole process life, workflow bundling at start-up included. */
-    lifePeakRssBytes: number;
-    startupSeconds: number;
-  };
+  /**
+   * The deployment's two worker processes (bench/deployment.ts): the import worker runs the walk's
+   * activities (the pages), the sync worker the import's workflow tasks.
+   */
+  workers: Record<WorkerRole, PipelineWorker>;
+  /** First and last history event of the import (server clock, ms): the span `seconds` measures. */
+  spanMs: { from: number; to: number };
+  /** Per process: 'worker (sync)', 'worker (imports)', temporal, sandbox, postgres, bench. */
   cpu: CpuShare;
   /** Per page, ms, from the histories (importPages: the call's times over the pages it walked). */
   perPage: {
@@ -46,8 +48,10 @@ export interface PipelineResult {
   };
   /** Execution of every importPage (or importPages call) in order, ms. */
   pageMs: number[];
-  /** The worker's CPU profile over the import (--cpu-profile), per thread. */
+  /** The import worker's CPU profile over the import (--cpu-profile), per thread. */
   cpuProfile?: ProfileSummary[];
+  /** The sync worker's, over the same time (the import's workflow tasks). */
+  syncCpuProfile?: ProfileSummary[];
   /** Time of the whole import by where it went, seconds. */
   split: {
     beginImport: number;
@@ -58,6 +62,16 @@ export interface PipelineResult {
     finishImport: number;
     other: number;
   };
+}
+
+export interface PipelineWorker {
+  /** Max of RSS sampled every 250 ms during the import. */
+  importPeakRssBytes: number;
+  importAvgRssBytes: number;
+  /** VmHWM: the peak of the whole process life, workflow bundling at start-up included. */
+  lifePeakRssBytes: number;
+  /** Spawn until it polls (both start side by side). */
+  startupSeconds: number;
 }
 
 /** The activities that walk the pages: one importPage per page, or importPages walking many pages per call. */
@@ -135,7 +149,10 @@ export async function importWorkflowOf(ops: AppDeps, accountId: string, timeoutM
   }
 }
 
-/** The real pipeline: addInterface starts the account workflow, whose first act is the bulk import child. */
+/**
+ * The real pipeline: addInterface starts the account workflow, whose first act is the bulk import child; the
+ * deployment's two worker processes run it (the import worker its pages, the sync worker its workflow tasks).
+ */
 export async function runPipeline(opts: {
   databaseUrl: string;
   temporal: Child & { address: string };
@@ -145,11 +162,11 @@ export async function runPipeline(opts: {
   accountId: string;
   invoices: number;
   timeoutMs: number;
-  /** When set, the worker runs under --cpu-prof into this directory and the result carries a summary. */
+  /** When set, both workers run under --cpu-prof (into `<dir>/sync`, `<dir>/imports`); the result summarises them. */
   cpuProfileDir?: string | undefined;
-  /** Run the worker with this prebuilt workflow bundle (bench/worker-process.ts) instead of `sevsync worker`. */
+  /** Run the workers with this prebuilt workflow bundle (bench/worker-process.ts) instead of `sevsync worker`. */
   prebuiltBundle?: string;
-  /** More environment for the worker process (e.g. SEVSYNC_IMPORT_WINDOW); undefined unsets. */
+  /** More environment for both worker processes (e.g. SEVSYNC_IMPORT_WINDOW); undefined unsets. */
   workerEnv?: Record<string, string | undefined>;
 }): Promise<PipelineResult> {
   const config = benchConfig({
@@ -158,8 +175,8 @@ export async function runPipeline(opts: {
     taskQueue: `bench-import-${randomBytes(3).toString('hex')}`,
   });
   const workerStarted = Date.now();
-  const worker = await startWorkerProcess(config, {
-    nodeArgs: opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [],
+  const deployment = await startDeployment(config, {
+    cpuProfileDir: opts.cpuProfileDir,
     ...(opts.prebuiltBundle ? { prebuiltBundle: opts.prebuiltBundle } : {}),
     ...(opts.workerEnv ? { env: opts.workerEnv } : {}),
   });
@@ -168,8 +185,11 @@ export async function runPipeline(opts: {
   let result: PipelineResult;
   let window: { fromWallMs: number; toWallMs: number } | undefined;
   try {
-    const pids = { worker: worker.pid, temporal: opts.temporal.pid, sandbox: opts.sandboxPid };
-    const rss = new RssSampler(worker.pid);
+    const pids = { ...deployment.pids, temporal: opts.temporal.pid, sandbox: opts.sandboxPid };
+    const rss = {
+      sync: new RssSampler(deployment.sync.child.pid),
+      imports: new RssSampler(deployment.imports.child.pid),
+    };
     const cpu0 = snapshotCpu(pids);
     const t0 = Date.now();
     await addInterface(ops, {
@@ -186,8 +206,16 @@ export async function runPipeline(opts: {
     const wallSeconds = (tEnd - t0) / 1000;
     window = { fromWallMs: t0, toWallMs: tEnd };
     const cpu = cpuBetween(cpu0, snapshotCpu(pids), await postgresPidsOf(opts.databaseUrl));
-    const sampled = rss.stop();
-    const lifePeakRssBytes = readProc(worker.pid)?.peakRssBytes ?? 0;
+    const workerFigures = (role: WorkerRole): PipelineWorker => {
+      const sampled = rss[role].stop();
+      return {
+        importPeakRssBytes: sampled.maxBytes,
+        importAvgRssBytes: sampled.avgBytes,
+        lifePeakRssBytes: readProc(deployment[role].child.pid)?.peakRssBytes ?? 0,
+        startupSeconds,
+      };
+    };
+    const workers = { sync: workerFigures('sync'), imports: workerFigures('imports') };
 
     const runs = await runsOf(ops.temporal, importWorkflowId);
     const acts = activityTimings(runs);
@@ -216,12 +244,8 @@ export async function runPipeline(opts: {
       pages: nPages,
       stats,
       rows: row?.n ?? 0,
-      worker: {
-        importPeakRssBytes: sampled.maxBytes,
-        importAvgRssBytes: sampled.avgBytes,
-        lifePeakRssBytes,
-        startupSeconds,
-      },
+      workers,
+      spanMs: { from: runs[0]?.startMs ?? 0, to: runs[runs.length - 1]?.endMs ?? 0 },
       cpu,
       // Per page: with importPages one call covers many pages, so its times are spread over them.
       perPage: {
@@ -234,10 +258,17 @@ export async function runPipeline(opts: {
     };
   } finally {
     await ops.close();
-    await worker.stop();
+    await deployment.stop();
   }
-  const exitWallMs = worker.exitedAt();
-  if (opts.cpuProfileDir && window && exitWallMs !== null)
-    result.cpuProfile = summariseProfiles(opts.cpuProfileDir, 12, { ...window, exitWallMs });
+  const profile = (w: WorkerProcess) => {
+    const exitWallMs = w.child.exitedAt();
+    return w.cpuProfileDir && window && exitWallMs !== null
+      ? summariseProfiles(w.cpuProfileDir, 12, { ...window, exitWallMs })
+      : undefined;
+  };
+  const imports = profile(deployment.imports);
+  const sync = profile(deployment.sync);
+  if (imports) result.cpuProfile = imports;
+  if (sync) result.syncCpuProfile = sync;
   return result;
 }

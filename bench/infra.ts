@@ -12,7 +12,7 @@ import { configEnv } from '../src/config';
 import { migrateDatabase } from '../src/db/migrate';
 import { workflowsPath } from '../src/workflow-bundle';
 import { devServerArgs, ensureTemporal } from '../src/dev/temporal-cli';
-import type { HostedSandbox, SandboxSpec } from './sandbox-host';
+import type { HostedSandbox, RequestTiming, SandboxSpec } from './sandbox-host';
 import { freeLoopbackPort } from '../src/worker/free-port';
 
 const REPO = path.resolve(__dirname, '..');
@@ -196,22 +196,34 @@ export function benchConfig(over: Pick<Config, 'databaseUrl' | 'temporalAddress'
 /**
  * The real `sevsync worker` (bin/sevsync.cjs) in its own process: its CPU and RSS are its own. With
  * prebuiltBundle, bench/worker-process.ts instead: the same createWorker with a bundle built beforehand.
+ * `queues`: the task queues it polls (`--queues`, as docker-compose.yml and deploy/kubernetes pass it;
+ * worker-process.ts reads SEVSYNC_WORKER_QUEUES); without, all of them. The deployment's two processes:
+ * bench/deployment.ts.
  */
 export async function startWorkerProcess(
   config: Config,
   opts: {
     nodeArgs?: string[];
     prebuiltBundle?: string;
+    queues?: readonly string[];
     /** More environment for the worker (e.g. SEVSYNC_IMPORT_WINDOW, SEVSYNC_WORKER_HTTP_PORT); undefined unsets. */
     env?: Record<string, string | undefined>;
   } = {},
 ): Promise<Child> {
   const entry = opts.prebuiltBundle
     ? ['--require', 'tsx/cjs', path.join(__dirname, 'worker-process.ts'), opts.prebuiltBundle]
-    : [path.join(REPO, 'bin', 'sevsync.cjs'), 'worker'];
+    : [
+        path.join(REPO, 'bin', 'sevsync.cjs'),
+        'worker',
+        ...(opts.queues ? ['--queues', opts.queues.join(',')] : []),
+      ];
   const env: Record<string, string | undefined> = {
     ...process.env,
     ...configEnv(config),
+    // Only worker-process.ts reads it; `sevsync worker` gets `--queues`, which wins over it.
+    SEVSYNC_WORKER_QUEUES: opts.queues ? opts.queues.join(',') : undefined,
+    // JSON lines: the start-up line says which queues it serves (checked below).
+    ...(opts.queues ? { SEVSYNC_LOG_FORMAT: 'json' } : {}),
     ...opts.env,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -228,6 +240,27 @@ export async function startWorkerProcess(
     if (child.proc.exitCode !== null) throw new Fatal(`the worker exited:\n${child.output()}`);
     return undefined;
   });
+  if (opts.queues) {
+    // A worker that ignored the selection would poll every queue, and its figures would be another
+    // deployment's: its start-up line (JSON) names what it serves.
+    const line = child
+      .output()
+      .split('\n')
+      .find((l) => l.includes('worker polling task queue'));
+    let served: unknown;
+    try {
+      served = (JSON.parse(line ?? '') as { queues?: unknown }).queues;
+    } catch {
+      served = undefined;
+    }
+    const want = [...opts.queues].sort().join(',');
+    if (!Array.isArray(served) || [...(served as string[])].sort().join(',') !== want) {
+      await child.stop();
+      throw new Error(
+        `the worker was asked to serve ${want} but its start-up line says: ${line ?? '(none)'}`,
+      );
+    }
+  }
   return child;
 }
 
@@ -263,18 +296,49 @@ export async function waitForLine<T>(
   });
 }
 
-/** Sandboxes in a child process (bench/sandbox-host.ts); their CPU is measured apart from the bench's. */
+export type SandboxHost = Child & {
+  sandboxes: HostedSandbox[];
+  /**
+   * Every API request the host's sandboxes answered so far, arrival to last byte sent (its wall clock); only
+   * with `timeRequests` (an empty list otherwise).
+   */
+  requestTimes(): Promise<RequestTiming[]>;
+};
+
+/**
+ * Sandboxes in a child process (bench/sandbox-host.ts); their CPU is measured apart from the bench's. With
+ * timeRequests the host times every API request it answers (bench/sandbox-host.ts), read by requestTimes().
+ */
 export async function startSandboxHost(
   specs: SandboxSpec[],
-): Promise<Child & { sandboxes: HostedSandbox[] }> {
-  const child = startBenchScript('sandbox-host.ts', [JSON.stringify(specs)]);
+  opts: { timeRequests?: boolean } = {},
+): Promise<SandboxHost> {
+  const child = startBenchScript('sandbox-host.ts', [
+    JSON.stringify(specs),
+    JSON.stringify({ timeRequests: opts.timeRequests ?? false }),
+  ]);
   const { ready } = await waitForLine<{ ready: HostedSandbox[] }>(
     child,
     '{"ready"',
     120_000,
     'the sandboxes',
   );
-  return { ...child, sandboxes: ready };
+  let asked = 0;
+  return {
+    ...child,
+    sandboxes: ready,
+    requestTimes: async () => {
+      const id = ++asked;
+      child.proc.stdin?.write(`requests ${id}\n`);
+      const { entries } = await waitForLine<{ entries: RequestTiming[] }>(
+        child,
+        `{"requests":${id},`,
+        60_000,
+        'the sandbox request times',
+      );
+      return entries;
+    },
+  };
 }
 
 /** Resources released in reverse order, also when a phase fails half-way. */

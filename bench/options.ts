@@ -39,8 +39,13 @@ export interface BenchOptions {
   fairnessInvoices: number;
   fairnessAccounts: number;
   fairnessInterval: number;
-  /** Length of the window without the import (the one with the import lasts as long as the import). */
+  /**
+   * Least length of every window, without and with imports (a window with runs imports back to back until
+   * it has lasted this long); at least the interval, so that every account falls due in each.
+   */
   fairnessSeconds: number;
+  /** Window pairs, without then with imports, alternating; the goal uses the medians over them. */
+  fairnessWindows: number;
   skipFairness: boolean;
   /** Fairness on the steady-state fleet (its window is the "without") instead of a fleet of its own. */
   fairnessOnSteady: boolean;
@@ -76,14 +81,15 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
        [--seed N] [--skip-import] [--skip-steady] [--cpu-profile] [--experiments]
        [--onboarding quiet|sync|import] [--latency-invoices N] [--latency-ms MS] [--latency-per-object-ms MS]
        [--skip-latency] [--fairness-invoices N] [--fairness-accounts N] [--fairness-interval S]
-       [--fairness-seconds S] [--skip-fairness] [--fairness-on-steady] [--events-invoices N]
-       [--events-rounds N] [--idle-accounts N] [--idle-invoices N] [--idle-seconds S]
+       [--fairness-seconds S] [--fairness-windows N] [--skip-fairness] [--fairness-on-steady]
+       [--events-invoices N] [--events-rounds N] [--idle-accounts N] [--idle-invoices N] [--idle-seconds S]
        [--webhook-events N] [--lag-samples N] [--lag-interval S] [--skip-events]
 
   default: 100,000 invoices (pipeline and plain loop twice each, alternating), 1,000 accounts, 120 s steady
-           window, plus the latency-profile import and the fairness phase (about 12 minutes in all on 2 cores)
+           window, plus the latency-profile import and the fairness windows (about 19 minutes in all on 2 cores)
   --quick: 10,000 invoices (once each), 50 accounts, 30 s steady window at a 15 s interval (so that syncs fall due in it)
-  --cpu-profile: the import worker, the plain loop and the steady worker run under node --cpu-prof; CPU by area is printed
+  --cpu-profile: the workers of the import and of the steady state and the plain loop run under node --cpu-prof;
+           CPU by area is printed (the import's import and sync workers, the steady sync worker, the loop)
   --onboarding: how steady-state accounts start. quiet (default): their interface rows hold the cursors a first
            sync would leave (read from their sandbox), so the first cycle is an incremental sync; sync: a first full
            sync each (at 10,000 accounts, about 11 a second on 2 cores: a 942 s setup); import: the bulk import (addInterface)
@@ -92,10 +98,13 @@ export const USAGE = `usage: npm run bench -- [--quick] [--invoices N] [--import
   latency profile: the pipeline import of --latency-invoices (30,000; quick 5,000) against a sandbox that waits
            --latency-ms (${LATENCY_DEFAULTS.requestMs}) per request + --latency-per-object-ms (${LATENCY_DEFAULTS.perObjectMs}) per object, one page at a
            time (SEVSYNC_IMPORT_WINDOW=1) and with the product's default window
-  fairness: --fairness-accounts (1,000; quick 50) accounts at --fairness-interval (60 s; quick 15 s), start
-           lateness over --fairness-seconds (60; quick 30) without an import, then while one more account
-           imports --fairness-invoices (100,000; quick 5,000); --fairness-on-steady: on the steady-state
-           fleet instead (its window is the one without an import; slow at 10,000 accounts)
+  fairness: --fairness-accounts (1,000; quick 50) accounts at --fairness-interval (60 s; quick 15 s) on the
+           deployment (a sync worker and an import worker), start lateness in --fairness-windows (3; quick 2)
+           pairs of windows, alternating: --fairness-seconds (the interval, at least 60; quick 30) without an
+           import, then at least as long with imports of --fairness-invoices (100,000; quick 5,000) back to
+           back (a new account each); the goal is median(p99 with) / median(p99 without), shown with the
+           pairs' spread; --fairness-on-steady: on the steady-state fleet instead (its window is the first
+           without; slow at 10,000 accounts)
   change feed: the pipeline import of --events-invoices (20,000; quick 10,000) with the feed and without it
            (its triggers disabled, sevsync_emit a no-op), --events-rounds (3; quick 2) runs of each alternating
            E N N E E N; the events table's size; then --idle-accounts (4) accounts of --idle-invoices (1,000) each
@@ -158,6 +167,7 @@ export function parseOptions(argv: string[]): BenchOptions {
         'fairness-accounts': { type: 'string' },
         'fairness-interval': { type: 'string' },
         'fairness-seconds': { type: 'string' },
+        'fairness-windows': { type: 'string' },
         'skip-fairness': { type: 'boolean' },
         'fairness-on-steady': { type: 'boolean' },
         'events-invoices': { type: 'string' },
@@ -232,6 +242,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       10,
       4_000,
     ),
+    fairnessWindows: int('fairness-windows', values['fairness-windows'], quick ? 2 : 3, 1, 20),
     skipFairness: values['skip-fairness'] ?? false,
     fairnessOnSteady: values['fairness-on-steady'] ?? false,
     eventsInvoices: int(

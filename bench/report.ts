@@ -6,11 +6,14 @@ import type { PipelineResult } from './import-pipeline';
 import type { FetchProfile } from './profile-fetch';
 import type { CpuShare } from './proc-stats';
 import type { SteadyResult } from './steady-state';
-import type { FairnessResult, FairnessWindow } from './fairness';
+import type { FairnessResult } from './fairness';
 import type { IdleInTransaction } from './pg-activity';
 import { LONG_IDLE_MS } from './pg-activity';
 import type { LatencyProfileResult } from './import-latency';
 import type { EventsSection } from './events';
+import { cpuLine, delayCell, gcCell, idleCell, mb, meanOf, n0, n1, n2, table } from './format';
+import { IMPORT_WORKER, SYNC_WORKER } from './deployment';
+import { cycleCostLines, fairnessLines, overlapLines, pageCpuLines } from './report-deployment';
 
 /** A due sync that starts later than this counts as the worker falling behind. */
 const LATE_MS = 5_000;
@@ -47,6 +50,8 @@ export interface Goal {
   target: string;
   value: number | null;
   pass: boolean | null;
+  /** A figure reported with the goals that has no target: shown as "measured", never PASS or MISS. */
+  report?: true;
 }
 
 export interface Experiment {
@@ -166,6 +171,9 @@ function webhookLagGoal(lag: EventsSection['webhookLag'] | undefined): Goal {
   };
 }
 
+export const FAIRNESS_GOAL = 'fairness: start lateness p99 during imports / without (medians)';
+export const CYCLE_COST_GOAL = 'steady: CPU ms per idle account-cycle (workers, Temporal, PostgreSQL)';
+
 /** The phases that sampled "idle in transaction", with a figure. */
 function idlePhases(
   latency: LatencyProfileResult | undefined,
@@ -176,8 +184,10 @@ function idlePhases(
     ['steady window', steady?.idleInTransaction],
     ['latency import, one page', latency?.onePage.idleInTransaction],
     ['latency import, windowed', latency?.windowed.idleInTransaction],
-    ['fairness without import', fairness?.without.idleInTransaction],
-    ['fairness during import', fairness?.withImport.idleInTransaction],
+    ...(fairness?.windows ?? []).map((w): [string, IdleInTransaction] => [
+      `fairness ${w.kind === 'with' ? 'during imports' : 'without import'}, pair ${w.pair}`,
+      w.idleInTransaction,
+    ]),
   ];
   return all.flatMap(([phase, idle]) =>
     idle && typeof idle.longConnections === 'number' ? [{ phase, idle }] : [],
@@ -216,7 +226,7 @@ export function allGoals(
       (v) => v < GOALS.startLatenessP99Ms,
     ),
     goal(
-      'steady: worker max RSS (MiB)',
+      'steady: sync worker max RSS (MiB)',
       `< ${GOALS.workerRssBytes / 2 ** 20}`,
       steady && steady.worker.maxRssBytes / 2 ** 20,
       (v) => v < GOALS.workerRssBytes / 2 ** 20,
@@ -233,9 +243,16 @@ export function allGoals(
       idle.length > 0 ? Math.max(...idle) : undefined,
       (v) => v <= GOALS.longIdleInTransactionConnections,
     ),
+    {
+      name: CYCLE_COST_GOAL,
+      target: 'report (no target)',
+      value: steady?.cycleCost?.totalMs ?? null,
+      pass: null,
+      report: true,
+    },
     goal(
-      'fairness: start lateness p99 during an import / without',
-      `<= ${GOALS.fairnessRatio}`,
+      FAIRNESS_GOAL,
+      `<= ${GOALS.fairnessRatio}, medians over the pairs`,
       fairness?.ratio,
       (v) => v <= GOALS.fairnessRatio,
     ),
@@ -243,32 +260,7 @@ export function allGoals(
   ];
 }
 
-const meanOf = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
-const n0 = (v: number | null | undefined) =>
-  v === null || v === undefined ? '-' : Math.round(v).toLocaleString('en-US');
-const n1 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(1));
-const n2 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(2));
-const mb = (bytes: number | null | undefined) => (bytes ? `${Math.round(bytes / 2 ** 20)} MiB` : '-');
-const pct = (v: number | null | undefined) =>
-  v === null || v === undefined ? '-' : `${(v * 100).toFixed(1)} %`;
-const idleCell = (x: IdleInTransaction) => `${pct(x.share)} / ${n2(x.longConnections)}`;
 const verdict = (g: Goal | undefined) => (!g || g.pass === null ? '' : g.pass ? 'PASS' : 'MISS');
-
-function table(rows: string[][]): string[] {
-  const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) =>
-    r
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
-const cpuLine = (c: CpuShare) =>
-  `${Object.entries(c.cores)
-    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-    .join(', ')}; whole machine ${c.machineBusyCores.toFixed(2)} of its cores busy`;
 
 /** CPU used by processes the bench did not start (other work on the machine), in cores. */
 export const otherLoad = (c: CpuShare): number =>
@@ -277,12 +269,13 @@ export const otherLoad = (c: CpuShare): number =>
 /**
  * CPU spent per 1,000-invoice page by each process during a phase, and the throughput the machine's cores
  * could reach with that CPU cost if every process overlapped perfectly (an upper bound, not a forecast).
+ * The total leaves out the bench's own process (it only waits for the result and samples).
  */
 export function cpuPerPage(cpu: CpuShare, pages: number, cores: number) {
   const perPage = Object.fromEntries(
     Object.entries(cpu.cpuSeconds).map(([k, v]) => [k, (v * 1000) / Math.max(1, pages)]),
   );
-  const total = Object.values(perPage).reduce((a, b) => a + b, 0);
+  const total = Object.entries(perPage).reduce((a, [k, v]) => (k === 'bench' ? a : a + v), 0);
   return {
     msPerPage: perPage,
     totalMs: total,
@@ -349,7 +342,7 @@ export function render(opts: {
       ...table([
         ['', 'invoices/s', 'seconds', 'goal', ''],
         [
-          `1 pipeline (Temporal + worker process)${s.rounds.pipeline.length > 1 ? `, mean of ${s.rounds.pipeline.length}` : ''}`,
+          `1 pipeline (Temporal + sync and import worker processes)${s.rounds.pipeline.length > 1 ? `, mean of ${s.rounds.pipeline.length}` : ''}`,
           n0(s.throughput.pipeline),
           n1(meanOf(s.rounds.pipeline.map((r) => r.seconds))),
           `>= ${n0(GOALS.pipelineInvoicesPerSecond)}`,
@@ -378,10 +371,16 @@ export function render(opts: {
           `<= ${GOALS.eventsPer1000Invoices}`,
           verdict(g('history events per 1,000 invoices')),
         ],
-        ['worker peak RSS during the import', mb(p.worker.importPeakRssBytes), '', '', ''],
         [
-          'worker peak RSS of its life (VmHWM, start-up bundling included)',
-          mb(p.worker.lifePeakRssBytes),
+          'worker peak RSS during the import: imports / sync',
+          `${mb(p.workers.imports.importPeakRssBytes)} / ${mb(p.workers.sync.importPeakRssBytes)}`,
+          '',
+          '',
+          '',
+        ],
+        [
+          'worker peak RSS of its life (VmHWM, start-up bundling included): imports / sync',
+          `${mb(p.workers.imports.lifePeakRssBytes)} / ${mb(p.workers.sync.lifePeakRssBytes)}`,
           '',
           '',
           '',
@@ -400,19 +399,15 @@ export function render(opts: {
     );
     out.push(`  CPU (cores) during the pipeline: ${cpuLine(p.cpu)}`);
     out.push(`  CPU (cores) during the baseline: ${cpuLine(s.baseline.cpu)}`);
-    for (const [label, cpu, pages] of [
-      ['pipeline', p.cpu, p.pages],
-      ['baseline', s.baseline.cpu, s.baseline.pages],
-    ] as const) {
-      const c = cpuPerPage(cpu, pages, opts.cores);
-      out.push(
-        `  CPU ms per 1,000-invoice page, ${label}: ${Object.entries(c.msPerPage)
-          .map(([k, v]) => `${k} ${n0(v)}`)
-          .join(
-            ', ',
-          )}; total ${n0(c.totalMs)} -> at most ${n0(c.boundInvoicesPerSecond)} invoices/s on ${opts.cores} cores`,
-      );
-    }
+    const c = cpuPerPage(s.baseline.cpu, s.baseline.pages, opts.cores);
+    out.push(
+      `  CPU ms per 1,000-invoice page, baseline: ${Object.entries(c.msPerPage)
+        .map(([k, v]) => `${k} ${n0(v)}`)
+        .join(
+          ', ',
+        )}; total ${n0(c.totalMs)} -> at most ${n0(c.boundInvoicesPerSecond)} invoices/s on ${opts.cores} cores`,
+    );
+    out.push(...pageCpuLines(p, opts.cores));
     const bd = pageBreakdown(s);
     out.push('', 'Where the time goes, per 1,000-invoice page (ms, measured)');
     out.push(
@@ -463,7 +458,8 @@ export function render(opts: {
       );
       out.push(`    ${main.byArea.map((a) => `${a.area} ${n0(a.ms)}`).join(', ')}`);
     };
-    prof('worker', p.cpuProfile);
+    prof('import worker', p.cpuProfile);
+    prof('sync worker', p.syncCpuProfile);
     prof('baseline', s.baseline.cpuProfile);
     out.push(`  floor: ${s.floor.includes}`);
     if (s.experiments.length > 0) {
@@ -479,7 +475,7 @@ export function render(opts: {
             'x controls',
             'fetch wait ms/page',
             'ANALYZE s',
-            'worker peak RSS',
+            'import worker peak RSS',
             'other load',
           ],
           ...s.experiments.map((e) => [
@@ -535,6 +531,7 @@ export function render(opts: {
         ],
       ]),
     );
+    out.push(...overlapLines(lp));
     out.push(`  latency profile: ${lp.source}`);
   }
   if (opts.events) out.push(...renderEvents(opts.events, g));
@@ -542,7 +539,7 @@ export function render(opts: {
   if (st) {
     out.push(
       '',
-      `Steady state: ${st.accounts.toLocaleString('en-US')} accounts at a ${st.intervalSeconds} s interval on one worker, ${st.sandboxes} sandbox(es), ${n0(st.windowSeconds)} s window`,
+      `Steady state: ${st.accounts.toLocaleString('en-US')} accounts at a ${st.intervalSeconds} s interval on one sync worker (and the import worker beside it), ${st.sandboxes} sandbox(es), ${n0(st.windowSeconds)} s window`,
     );
     out.push(
       ...table([
@@ -578,10 +575,16 @@ export function render(opts: {
           'timer fired after due p50 / p99 (ms, server side)',
           `${n0(st.timerLatenessMs.p50)} / ${n0(st.timerLatenessMs.p99)}`,
         ],
-        ['worker CPU (cores, window average)', n2(st.worker.cpuCores)],
-        ['worker RSS avg / max', `${mb(st.worker.avgRssBytes)} / ${mb(st.worker.maxRssBytes)}`],
-        ['worker main thread: event loop delay p99 / max (ms)', delayCell(st.worker.eventLoopDelayMs)],
-        ['worker garbage collection in the window (s, by kind)', gcCell(st.worker.gcSeconds)],
+        ['sync worker CPU (cores, window average)', n2(st.worker.cpuCores)],
+        ['sync worker RSS avg / max', `${mb(st.worker.avgRssBytes)} / ${mb(st.worker.maxRssBytes)}`],
+        ['sync worker main thread: event loop delay p99 / max (ms)', delayCell(st.worker.eventLoopDelayMs)],
+        ['sync worker garbage collection in the window (s, by kind)', gcCell(st.worker.gcSeconds)],
+        [
+          'import worker CPU (cores) / RSS max / event loop delay p99 / max (ms)',
+          st.importWorker
+            ? `${n2(st.importWorker.cpuCores)} / ${mb(st.importWorker.maxRssBytes)} / ${delayCell(st.importWorker.eventLoopDelayMs)}`
+            : 'n/a',
+        ],
         [
           `sevDesk requests per idle cycle (${n0(st.idleCycles)} cycles of accounts without changes; ` +
             `${n0(st.notIdleAccounts)} more accounts ran a full sync near the window)`,
@@ -616,6 +619,7 @@ export function render(opts: {
     );
     out.push(`  CPU (cores) during the setup: ${cpuLine(st.setupCpu)}`);
     out.push(`  CPU (cores) in the window: ${cpuLine(st.cpu)}`);
+    if (st.cycleCost) out.push(...cycleCostLines(st.cycleCost));
     for (const [label, list] of [
       ['setup', st.database.setup],
       ['window', st.database.window],
@@ -635,42 +639,7 @@ export function render(opts: {
       out.push(`    top functions: ${main.topFunctions.map((f) => `${f.fn} ${n0(f.ms)}`).join(', ')}`);
     }
   }
-  const fa = opts.fairness;
-  if (fa) {
-    out.push(
-      '',
-      `Fairness: ${n0(fa.accounts)} accounts at a ${fa.intervalSeconds} s interval on one worker, without and during one account's import of ${n0(fa.invoices)} invoices`,
-    );
-    const row = (label: string, w: FairnessWindow) => [
-      label,
-      n0(w.windowSeconds),
-      `${n0(w.due)} / ${n0(w.missed)}`,
-      `${n0(w.startLatenessMs.p50)} / ${n0(w.startLatenessMs.p99)} / ${n0(w.startLatenessMs.max)}`,
-      n2(w.workerCpuCores),
-      delayCell(w.eventLoopDelayMs),
-      gcCell(w.gcSeconds),
-      idleCell(w.idleInTransaction),
-    ];
-    out.push(
-      ...table([
-        [
-          '',
-          'window s',
-          'due / missed',
-          'lateness p50 / p99 / max ms',
-          'worker cores',
-          'event loop delay p99 / max ms',
-          'GC s',
-          `idle in txn / > ${LONG_IDLE_MS} ms`,
-        ],
-        row('without an import', fa.without),
-        row(`during the import (${n0(fa.withImport.importInvoicesPerSecond)} invoices/s)`, fa.withImport),
-      ]),
-    );
-    out.push(
-      `  p99 during / without: ${n2(fa.ratio)} (goal <= ${GOALS.fairnessRatio}) ${verdict(g('fairness: start lateness p99 during an import / without'))}`,
-    );
-  }
+  if (opts.fairness) out.push(...fairnessLines(opts.fairness, g(FAIRNESS_GOAL), verdict(g(FAIRNESS_GOAL))));
   out.push('', 'Goals');
   out.push(
     ...table([
@@ -683,7 +652,13 @@ export function render(opts: {
             ? n0(x.value)
             : n2(x.value),
         x.target,
-        x.pass === null ? 'not measured' : verdict(x),
+        x.report
+          ? x.value === null
+            ? 'not measured'
+            : 'measured'
+          : x.pass === null
+            ? 'not measured'
+            : verdict(x),
       ]),
     ]),
   );
@@ -725,8 +700,9 @@ export function findings(
     }
     const c = cpuPerPage(p.cpu, p.pages, cores);
     out.push(
-      `CPU: one page costs ${f(c.totalMs)} ms of CPU across the processes in the pipeline (worker ` +
-        `${f(c.msPerPage.worker)}, PostgreSQL ${f(c.msPerPage.postgres)}, sandbox ${f(c.msPerPage.sandbox)}, Temporal ` +
+      `CPU: one page costs ${f(c.totalMs)} ms of CPU across the processes in the pipeline (import worker ` +
+        `${f(c.msPerPage[IMPORT_WORKER])}, sync worker ${f(c.msPerPage[SYNC_WORKER])}, PostgreSQL ` +
+        `${f(c.msPerPage.postgres)}, sandbox ${f(c.msPerPage.sandbox)}, Temporal ` +
         `${f(c.msPerPage.temporal)}): with everything on ${cores} cores, no schedule reaches more than ` +
         `${f(c.boundInvoicesPerSecond)} invoices/s.`,
     );
@@ -750,7 +726,7 @@ export function findings(
     out.push(
       `Temporal and bookkeeping per page: ${f(bd.pipelinePageMs - basePageMs)} ms more than the plain loop = ` +
         `importPage doing more than fetch+process+ANALYZE ${f(bd.activityExtraMs)} ms (interface lookup and token decryption, ` +
-        `checkpoint transaction, heartbeats, sharing the worker process with workflow tasks) + workflow task round trip ` +
+        `checkpoint transaction, heartbeats) + workflow task round trip (the sync worker) ` +
         `${f(bd.workflowTaskGapMs)} ms + activity queue ${f(bd.queueMs)} ms + continue-as-new ${f(bd.continueAsNewMsPerPage, 1)} ms.`,
     );
     out.push(
@@ -778,7 +754,7 @@ export function findings(
     out.push(
       `Steady state: ${steady.syncs.due} syncs fell due in ${f(steady.windowSeconds)} s, ${steady.syncs.missed} missed, ` +
         `started p50 ${f(steady.syncs.startLatenessMs.p50)} ms / p99 ${f(steady.syncs.startLatenessMs.p99)} ms after due: ` +
-        `${verdict}; worker ${f(steady.worker.cpuCores, 2)} cores, sync activity p50 ${f(steady.syncs.startToCloseMs.p50)} ms.`,
+        `${verdict}; sync worker ${f(steady.worker.cpuCores, 2)} cores, sync activity p50 ${f(steady.syncs.startToCloseMs.p50)} ms.`,
     );
     const other = otherLoad(steady.cpu);
     if (other > 0.15)
@@ -948,16 +924,4 @@ function renderEvents(e: EventsSection, g: (name: string) => Goal | undefined): 
       out.push(`  ${lag.timeouts} sample(s) got no event within ${lag.sampleTimeoutSeconds} s (a MISS)`);
   }
   return out;
-}
-
-/** Older results have no main-thread figures. */
-function delayCell(d: { p99: number | null; max: number | null } | undefined): string {
-  return d ? `${n0(d.p99)} / ${n0(d.max)}` : 'n/a';
-}
-
-function gcCell(gc: Record<string, number> | null | undefined): string {
-  if (!gc) return 'n/a';
-  return Object.entries(gc)
-    .map(([kind, s]) => `${kind} ${s.toFixed(2)}`)
-    .join(', ');
 }

@@ -191,6 +191,7 @@ async function main(): Promise<void> {
         fairnessAccounts: opts.fairnessAccounts,
         fairnessIntervalSeconds: opts.fairnessInterval,
         fairnessSeconds: opts.fairnessSeconds,
+        fairnessWindows: opts.fairnessWindows,
         fairnessOnSteady: opts.fairnessOnSteady,
         eventsInvoices: events?.invoices ?? opts.eventsInvoices,
         eventsRounds: opts.eventsRounds,

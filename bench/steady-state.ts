@@ -28,17 +28,21 @@ import {
 import type { ProfileSummary } from './cpu-profile';
 import { summariseProfiles } from './cpu-profile';
 import type { Child } from './infra';
-import { benchConfig, buildWorkflowBundle, freePort, log, sleep, startWorkerProcess } from './infra';
+import { benchConfig, buildWorkflowBundle, log, sleep } from './infra';
+import type { Deployment } from './deployment';
+import { IMPORT_WORKER, SYNC_WORKER, startDeployment } from './deployment';
 import type { ActivityShare, IdleInTransaction, PgActivity } from './pg-activity';
 import { PgActivitySampler, idleInTransaction, postgresPidsOf } from './pg-activity';
 import type { CpuShare } from './proc-stats';
 import { RssSampler, cpuBetween, snapshotCpu } from './proc-stats';
 import type { FairnessResult, ImportSandbox } from './fairness';
-import { fairnessOf, importWindow } from './fairness';
+import { alternatingWindows, fairnessOf } from './fairness';
+import type { CycleCost } from './cycle-cost';
+import { cycleCost, sdkCounter } from './cycle-cost';
 import { DEPLOYED_WORKER_NODE_OPTIONS } from './deployed';
 import type { HostedSandbox } from './sandbox-host';
 import type { Sample } from './worker-metrics';
-import { growth, scrapeMetrics } from './worker-metrics';
+import { growth } from './worker-metrics';
 
 export interface SteadyResult {
   accounts: number;
@@ -87,7 +91,15 @@ export interface SteadyResult {
     gcSeconds: Record<string, number> | null;
     eventLoopDelayMs: { p99: number | null; max: number | null };
   };
+  /**
+   * The import worker over the window (the deployment's second process; idle in the steady state unless a
+   * reconcile walk runs): as `worker`.
+   */
+  importWorker: SteadyResult['worker'];
+  /** Per process ('worker (sync)', 'worker (imports)', temporal, postgres, sandbox, bench). */
   cpu: CpuShare;
+  /** CPU per account-cycle by process, and where the sync worker's and Temporal's parts go. */
+  cycleCost: CycleCost;
   /** Timer syncs in the window of accounts that had no changes (no sync-now sample). */
   idleCycles: number;
   /**
@@ -329,15 +341,18 @@ export interface FleetOptions {
   onboarding: Onboarding;
   /** Task queue and log label. */
   label: string;
-  /** When set, the worker runs under node --cpu-prof into this directory. */
+  /** When set, both workers run under node --cpu-prof, into `<dir>/sync` and `<dir>/imports`. */
   cpuProfileDir?: string | undefined;
 }
 
 /** Accounts syncing on one worker process, set up and synced once; measured by windows (FleetWindow). */
 export interface Fleet {
   ops: AppDeps;
+  /** The two worker processes (bench/deployment.ts). */
+  deployment: Deployment;
+  /** The sync worker (the accounts' workflows and syncs), deployment.sync.child. */
   worker: Child;
-  /** The worker's /metrics port (SEVSYNC_WORKER_HTTP_PORT). */
+  /** The sync worker's /metrics port (SEVSYNC_WORKER_HTTP_PORT). */
   metricsPort: number;
   dbName: string;
   accountIds: string[];
@@ -356,17 +371,16 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     temporalAddress: opts.temporal.address,
     taskQueue: `bench-${opts.label}-${randomBytes(3).toString('hex')}`,
   });
-  const metricsPort = await freePort();
   // As deployed: the image ships a prebuilt workflow bundle (SEVSYNC_WORKFLOW_BUNDLE), so the worker does not
-  // run webpack at start (whose memory would stay in its RSS for the whole window).
+  // run webpack at start (whose memory would stay in its RSS for the whole window); the sync and webhook
+  // queues in one process, the import queue in another (bench/deployment.ts).
   const bundle = await buildWorkflowBundle();
-  const worker = await startWorkerProcess(config, {
-    nodeArgs: opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [],
+  const deployment = await startDeployment(config, {
+    cpuProfileDir: opts.cpuProfileDir,
     // The statement counter is a diagnostic (driver errors then carry their parameters): benches only.
-    // The worker runs as deployed (the heap cap of docker-compose.yml and deploy/kubernetes, the product's
+    // The workers run as deployed (the heap cap of docker-compose.yml and deploy/kubernetes, the product's
     // workflow cache); BENCH_WORKER_NODE_OPTIONS replaces the heap cap ('' for node's default heap).
     env: {
-      SEVSYNC_WORKER_HTTP_PORT: String(metricsPort),
       SEVSYNC_DB_COUNT_STATEMENTS: '1',
       // The idle-account figures are read per account from /metrics.
       SEVSYNC_METRICS_PER_ACCOUNT: '1',
@@ -377,6 +391,8 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     bundle.remove();
     throw err;
   });
+  const worker = deployment.sync.child;
+  const metricsPort = deployment.sync.metricsPort;
   // connectApp with a larger pool: the bench adds accounts many at a time.
   const db = createDb(config.databaseUrl, { max: 8 });
   const connection = await Connection.connect(
@@ -412,13 +428,13 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
           .catch(() => undefined),
       );
     await ops.close();
-    await worker.stop();
+    await deployment.stop();
     bundle.remove();
   };
   try {
     const dbName = decodeURIComponent(new URL(opts.databaseUrl).pathname.slice(1));
     const setupActivity = new PgActivitySampler(dbName);
-    const pids = { worker: worker.pid, temporal: opts.temporal.pid, sandbox: opts.sandboxHost.pid };
+    const pids = { ...deployment.pids, temporal: opts.temporal.pid, sandbox: opts.sandboxHost.pid };
     const setupCpu0 = snapshotCpu(pids);
     const setupStarted = Date.now();
     if (opts.onboarding === 'import')
@@ -464,6 +480,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     log(`${opts.label}: every account synced once after ${setupSeconds.toFixed(1)} s`);
     return {
       ops,
+      deployment,
       worker,
       metricsPort,
       dbName,
@@ -485,37 +502,49 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   }
 }
 
-/** What a window of a fleet measured from outside: CPU, RSS, database connections, the worker's counters. */
+/** What a window of a fleet measured from outside: CPU, RSS, database connections, the workers' counters. */
 export interface WindowSample {
   t0: number;
   t1: number;
+  /** Per process, both workers apart ('worker (sync)', 'worker (imports)'). */
   cpu: CpuShare;
+  /** The sync worker's RSS and /metrics (the accounts' syncs). */
   rss: { avgBytes: number; maxBytes: number };
   database: PgActivity;
   metricsBefore: Sample[];
   metricsAfter: Sample[];
+  /** The same of the import worker. */
+  importWorker: {
+    rss: { avgBytes: number; maxBytes: number };
+    metricsBefore: Sample[];
+    metricsAfter: Sample[];
+  };
 }
 
-const noMetrics = (err: unknown): Sample[] => {
-  log(`the worker's /metrics did not answer (${(err as Error).message}): per-cycle counts will be missing`);
+const noMetrics = (err: unknown, w: { name: string }): Sample[] => {
+  log(`the ${w.name}'s /metrics did not answer (${(err as Error).message}): its counts will be missing`);
   return [];
 };
 
 export class FleetWindow {
   private constructor(
     private readonly fleet: Fleet,
-    private readonly rss: RssSampler,
+    private readonly rss: { sync: RssSampler; imports: RssSampler },
     private readonly activity: PgActivitySampler,
     private readonly cpu0: ReturnType<typeof snapshotCpu>,
-    private readonly metricsBefore: Sample[],
+    private readonly metricsBefore: { sync: Sample[]; imports: Sample[] },
     readonly t0: number,
   ) {}
 
   static async open(fleet: Fleet): Promise<FleetWindow> {
-    const before = await scrapeMetrics(fleet.metricsPort).catch(noMetrics);
+    // Scraping also resets the event loop delay histograms: what the scrape at the close reads is this window's.
+    const before = await fleet.deployment.scrape(noMetrics);
     return new FleetWindow(
       fleet,
-      new RssSampler(fleet.worker.pid, 1000),
+      {
+        sync: new RssSampler(fleet.deployment.sync.child.pid, 1000),
+        imports: new RssSampler(fleet.deployment.imports.child.pid, 1000),
+      },
       new PgActivitySampler(fleet.dbName),
       snapshotCpu(fleet.pids),
       before,
@@ -527,9 +556,10 @@ export class FleetWindow {
     // The counters first, at the window's end: the requests of cycles that start after it must not count
     // (the cycles are counted by their start in [t0, t1)).
     const t1 = Date.now();
-    const metricsAfter = await scrapeMetrics(this.fleet.metricsPort).catch(noMetrics);
+    const after = await this.fleet.deployment.scrape(noMetrics);
     const cpu = cpuBetween(this.cpu0, snapshotCpu(this.fleet.pids), await postgresPidsOf(databaseUrl));
-    const rss = this.rss.stop();
+    const rss = this.rss.sync.stop();
+    const importRss = this.rss.imports.stop();
     const db = await this.activity.stop();
     return {
       t0: this.t0,
@@ -537,8 +567,13 @@ export class FleetWindow {
       cpu,
       rss: { avgBytes: rss.avgBytes, maxBytes: rss.maxBytes },
       database: db,
-      metricsBefore: this.metricsBefore,
-      metricsAfter,
+      metricsBefore: this.metricsBefore.sync,
+      metricsAfter: after.sync,
+      importWorker: {
+        rss: { avgBytes: importRss.avgBytes, maxBytes: importRss.maxBytes },
+        metricsBefore: this.metricsBefore.imports,
+        metricsAfter: after.imports,
+      },
     };
   }
 }
@@ -598,6 +633,7 @@ function perIdleCycle(all: Run[][], accountIds: string[], samples: Set<string>, 
   );
   const per = (x: number | null, n: number) => (x === null || n === 0 ? null : x / n);
   return {
+    cycles: allCycles,
     idleCycles: cycles,
     notIdleAccounts: busy.size - samples.size,
     requestsPerIdleCycle: per(requests, cycles),
@@ -605,12 +641,6 @@ function perIdleCycle(all: Run[][], accountIds: string[], samples: Set<string>, 
     statementsPerIdleCycle: per(statements, byAccount ? cycles : allCycles),
     historyEventsPerIdleCycle: per(events, cycles),
   };
-}
-
-/** Growth of one of the SDK's counters over a window, whatever prefix and suffix its exporter gives it. */
-function sdkGrowth(w: WindowSample, metric: string): number | null {
-  const name = w.metricsAfter.find((m) => new RegExp(`(^|_)${metric}(_total)?$`).test(m.name))?.name;
-  return name === undefined ? null : growth(w.metricsBefore, w.metricsAfter, name);
 }
 
 /** The worker's GC time by kind and its event loop delay over a window (prom-client's default metrics). */
@@ -643,8 +673,8 @@ export async function runSteadyState(
     windowSeconds: number;
     latencySamples: number;
     /**
-     * Fairness on this fleet: after the window (the "without" figures), one more account imports on the same
-     * worker. The fleet is left on the server (nothing runs on it after this phase).
+     * Fairness on this fleet: the window is the first "without", then the window pairs (bench/fairness.ts)
+     * on the same deployment. The fleet is left on the server (nothing runs on it after this phase).
      */
     fairness?: ImportSandbox;
   },
@@ -691,15 +721,13 @@ export async function runSteadyState(
     const w = await window.close(opts.databaseUrl);
     const t1 = w.t1;
     windowSpan = { fromWallMs: t0, toWallMs: t1 };
-    const during = opts.fairness
-      ? await importWindow(fleet, opts.fairness, opts.databaseUrl).then(async (x) => {
-          await sleep(FAIRNESS_SETTLE_MS);
-          return x;
-        })
+    // --fairness-on-steady: this window is the first "without", then the window pairs on the same fleet.
+    const windows = opts.fairness
+      ? await alternatingWindows(fleet, opts.fairness, opts.databaseUrl, w)
       : undefined;
 
     const { all, seconds: historyFetchSeconds } = await fleet.histories();
-    const fairness = opts.fairness && during ? fairnessOf(all, fleet, opts.fairness, w, during) : undefined;
+    const fairness = opts.fairness && windows ? fairnessOf(all, fleet, opts.fairness, windows) : undefined;
     const syncs = all
       .flatMap((runs) => syncCycles(runs))
       .filter((a) => a.scheduledMs >= t0 && a.scheduledMs < t1);
@@ -744,20 +772,35 @@ export async function runSteadyState(
       database: { setup: fleet.setup.database, window: w.database.shares },
       idleInTransaction: idleInTransaction(w.database),
       worker: {
-        cpuCores: w.cpu.cores.worker ?? 0,
+        cpuCores: w.cpu.cores[SYNC_WORKER] ?? 0,
         avgRssBytes: w.rss.avgBytes,
         maxRssBytes: w.rss.maxBytes,
         ...mainThread(w),
       },
+      importWorker: {
+        cpuCores: w.cpu.cores[IMPORT_WORKER] ?? 0,
+        avgRssBytes: w.importWorker.rss.avgBytes,
+        maxRssBytes: w.importWorker.rss.maxBytes,
+        ...mainThread(w.importWorker),
+      },
       cpu: w.cpu,
+      cycleCost: cycleCost({
+        all,
+        t0,
+        t1,
+        cpuSeconds: w.cpu.cpuSeconds,
+        metrics: { before: w.metricsBefore, after: w.metricsAfter },
+        cycles: idle.cycles,
+        idleCycles: idle.idleCycles,
+      }),
       idleCycles: idle.idleCycles,
       notIdleAccounts: idle.notIdleAccounts,
       requestsPerIdleCycle: idle.requestsPerIdleCycle,
       statementsPerIdleCycle: idle.statementsPerIdleCycle,
       historyEventsPerIdleCycle: idle.historyEventsPerIdleCycle,
       workflowCache: {
-        hits: sdkGrowth(w, 'sticky_cache_hit'),
-        misses: sdkGrowth(w, 'sticky_cache_miss'),
+        hits: sdkCounter(w.metricsBefore, w.metricsAfter, 'sticky_cache_hit'),
+        misses: sdkCounter(w.metricsBefore, w.metricsAfter, 'sticky_cache_miss'),
       },
       syncNowToVisibleMs: {
         p50: percentile(latencies, 50),
@@ -774,10 +817,8 @@ export async function runSteadyState(
     await fleet.stop({ terminate: false });
   }
   const exitWallMs = fleet.worker.exitedAt();
-  if (opts.cpuProfileDir && windowSpan && exitWallMs !== null)
-    result.steady.cpuProfile = summariseProfiles(opts.cpuProfileDir, 16, { ...windowSpan, exitWallMs });
+  const profileDir = fleet.deployment.sync.cpuProfileDir;
+  if (profileDir && windowSpan && exitWallMs !== null)
+    result.steady.cpuProfile = summariseProfiles(profileDir, 16, { ...windowSpan, exitWallMs });
   return result;
 }
-
-/** After the import window: syncs due late in it get to start before the histories are read. */
-const FAIRNESS_SETTLE_MS = 10_000;

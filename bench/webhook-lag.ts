@@ -1,9 +1,10 @@
-// The lag from a change in sevDesk to the webhook that reports it: one account on the real worker (sync,
-// import and webhook task queues), an in-process sandbox the bench changes, and a local receiver registered
-// with `addWebhook` that verifies every delivery's signature. After the account's bulk import, N samples:
-// wait a random 0..interval s, change one invoice in the sandbox (pay an open one, or add one), and time
-// until the receiver has the `invoice.updated` / `invoice.created` event naming it. The change waits for the
-// account's next sync (every `interval` s after the previous one ended), then for the delivery run (LISTEN).
+// The lag from a change in sevDesk to the webhook that reports it: one account on the real workers as
+// deployed (a sync and webhook worker, an import worker: bench/deployment.ts), an in-process sandbox the
+// bench changes, and a local receiver registered with `addWebhook` that verifies every delivery's
+// signature. After the account's bulk import, N samples: wait a random 0..interval s, change one invoice in
+// the sandbox (pay an open one, or add one), and time until the receiver has the `invoice.updated` /
+// `invoice.created` event naming it. The change waits for the account's next sync (every `interval` s after
+// the previous one ended), then for the delivery run (LISTEN).
 // Goal: p95 <= interval + 2 s.
 //
 //   npx tsx bench/webhook-lag.ts [--samples 20] [--interval 10]   (its own Temporal dev server and database)
@@ -24,8 +25,10 @@ import { accountSyncWorkflowId } from '../src/shared';
 import { webhookTaskQueueOf } from '../src/webhooks/settings';
 import { percentile } from './histories';
 import { GOALS } from './report';
-import type { Child, Cleanup } from './infra';
-import { benchConfig, createDatabase, dropDatabase, log, sleep, startWorkerProcess } from './infra';
+import type { Cleanup } from './infra';
+import { benchConfig, createDatabase, dropDatabase, log, sleep } from './infra';
+import type { Deployment } from './deployment';
+import { startDeployment } from './deployment';
 
 export interface WebhookLagOptions {
   temporalAddress: string;
@@ -214,7 +217,7 @@ export async function benchWebhookLag(opts: WebhookLagOptions): Promise<WebhookL
 
   const db = await createDatabase('webhook_lag');
   opts.cleanup?.add('webhook lag database', () => dropDatabase(db));
-  // The app and the worker must agree on the key and on all three task queues: the worker reads the webhook
+  // The app and the workers must agree on the key and on all three task queues: they read the webhook
   // task queue from SEVSYNC_WEBHOOK_TASK_QUEUE, which configEnv does not carry.
   const base = benchConfig({ databaseUrl: db, temporalAddress: opts.temporalAddress, taskQueue });
   const config: Config = {
@@ -222,14 +225,14 @@ export async function benchWebhookLag(opts: WebhookLagOptions): Promise<WebhookL
     events: { ...DEFAULT_EVENTS, webhookTaskQueue: webhookTaskQueueOf(base) },
   };
   let sb: Sandbox | undefined;
-  let worker: Child | undefined;
+  let worker: Deployment | undefined;
   let deps: AppDeps | undefined;
   let listening: Awaited<ReturnType<typeof Receiver.listen>> | undefined;
   let endpointId: string | undefined;
   try {
     sb = await startSandbox({ seed: seed + 800, data: { invoices: opts.invoices ?? 200 } });
     const sandbox = sb;
-    worker = await startWorkerProcess(config, {
+    worker = await startDeployment(config, {
       env: { SEVSYNC_WEBHOOK_TASK_QUEUE: webhookTaskQueueOf(config) },
     });
     deps = await connectApp(config);
@@ -271,7 +274,7 @@ export async function benchWebhookLag(opts: WebhookLagOptions): Promise<WebhookL
       if (previous === null)
         throw new Error(
           `the warm-up change (${c.type} of invoice ${c.sourceId}) was not delivered within ${sampleTimeoutMs / 1000} s ` +
-            `(receiver: ${receiver.requests} requests, ${receiver.signatureFailures} bad signatures)\n${worker.output().slice(-4000)}`,
+            `(receiver: ${receiver.requests} requests, ${receiver.signatureFailures} bad signatures)\n${worker.sync.child.output().slice(-4000)}`,
         );
     }
 
@@ -355,7 +358,7 @@ export async function benchWebhookLag(opts: WebhookLagOptions): Promise<WebhookL
           .catch(() => undefined),
       );
     }
-    if (worker) await quietly('the worker', () => (worker as Child).stop());
+    if (worker) await quietly('the workers', () => (worker as Deployment).stop());
     if (deps) await quietly('the app connections', () => (deps as AppDeps).close());
     if (listening) await quietly('the receiver', () => (listening as { close(): Promise<void> }).close());
     if (sb) await quietly('the sandbox', () => (sb as Sandbox).close());
