@@ -329,10 +329,12 @@ async function pageStats(tx: Tx, input: PageInput, ids: string[]) {
     where account_id = ${input.accountId} and source = ${input.source} and source_id = any(${ids}::text[])
       and ${tx.unsafe(shown(''))}`;
   const reasons = await tx<{ reason: string; n: number }[]>`
-    select reason, count(*)::int as n from invoice_issues
-    where account_id = ${input.accountId} and source = ${input.source} and kind = 'unassigned'
-      and resolved_at is null and source_id in (select unnest(${ids}::text[]))
-    group by reason`;
+    select x.reason, count(*)::int as n
+    from (select distinct unnest(${ids}::text[]) as sid) p
+    join invoice_issues x on x.account_id = ${input.accountId} and x.source = ${input.source}
+      and x.source_id = p.sid and x.kind = 'unassigned'
+    where x.resolved_at is null
+    group by x.reason`;
   return {
     assigned: row?.assigned ?? 0,
     unassigned: row?.unassigned ?? 0,
