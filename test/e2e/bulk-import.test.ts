@@ -10,10 +10,13 @@ import {
   waitForImport,
 } from '../../src/app';
 import type { Sandbox } from '../../sandbox';
+import { listCustomers } from '../../src/db/views';
+import { foldEvents } from '../../src/domain/event-fold';
 import { accountSyncWorkflowId, bulkImportWorkflowId } from '../../src/shared';
 import { settingsChangedSignal, statusQuery } from '../../src/workflows';
 import { addSandboxInterface, importSettled, useAppEnv } from '../helpers/app-env';
 import { eventually, randomId, testConfig } from '../helpers/env';
+import { allAccountEvents, canonicalCustomers } from '../helpers/feed';
 import { recomputedInvoiceValues } from '../helpers/oracle';
 import { truthOf, viewOf } from '../helpers/truth';
 import { spawnWorkerProcess } from '../helpers/worker-process';
@@ -28,7 +31,10 @@ async function view(accountId: string) {
 const importDone = (accountId: string, timeoutMs = 180_000) =>
   importSettled(env.ops, accountId, timeoutMs, 'import done');
 
-/** Every invoice exactly once, values equal to a from-scratch recomputation, the view equal to the truth. */
+/**
+ * Every invoice exactly once, values equal to a from-scratch recomputation, the view equal to the truth, and
+ * the change feed gapless and folding into that same view, to the cent.
+ */
 async function checkInvariants(accountId: string, sb: Sandbox) {
   const [row] = await env.ops.db.sql<{ n: number; distinct: number }[]>`
     select count(*)::int as n, count(distinct source_id)::int as distinct from invoices where account_id = ${accountId}`;
@@ -39,6 +45,11 @@ async function checkInvariants(accountId: string, sb: Sandbox) {
     Object.fromEntries(recomputed),
   );
   expect(await view(accountId)).toEqual(truthOf(sb.store));
+  const events = await allAccountEvents(env.ops.db.sql, accountId);
+  expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  expect(canonicalCustomers(foldEvents(events))).toEqual(
+    canonicalCustomers(await listCustomers(env.ops.db.sql, accountId)),
+  );
 }
 
 const importPageFetches = (sb: Sandbox) => {
