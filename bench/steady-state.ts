@@ -538,6 +538,9 @@ export class FleetWindow {
 
   static async open(fleet: Fleet): Promise<FleetWindow> {
     // Scraping also resets the event loop delay histograms: what the scrape at the close reads is this window's.
+    // The window starts (and ends) mid-scrape: a scrape of 10,000 accounts' series takes long enough that
+    // the cycles starting during it would otherwise add requests on one side of the count and not the other.
+    const started = Date.now();
     const before = await fleet.deployment.scrape(noMetrics);
     return new FleetWindow(
       fleet,
@@ -548,15 +551,16 @@ export class FleetWindow {
       new PgActivitySampler(fleet.dbName),
       snapshotCpu(fleet.pids),
       before,
-      Date.now(),
+      (started + Date.now()) / 2,
     );
   }
 
   async close(databaseUrl: string): Promise<WindowSample> {
-    // The counters first, at the window's end: the requests of cycles that start after it must not count
-    // (the cycles are counted by their start in [t0, t1)).
-    const t1 = Date.now();
+    // The counters first, at the window's end (its middle, as at the start): the requests of cycles that
+    // start after it must not count (the cycles are counted by their start in [t0, t1)).
+    const closing = Date.now();
     const after = await this.fleet.deployment.scrape(noMetrics);
+    const t1 = (closing + Date.now()) / 2;
     const cpu = cpuBetween(this.cpu0, snapshotCpu(this.fleet.pids), await postgresPidsOf(databaseUrl));
     const rss = this.rss.sync.stop();
     const importRss = this.rss.imports.stop();
