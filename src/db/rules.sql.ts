@@ -17,19 +17,11 @@ export const counted = (alias: string): string =>
 export const srInForce = (alias: string): string =>
   `${column(alias, 'type')} = 'SR' and ${column(alias, 'removed_at')} is null`;
 
-/**
- * The invoice `alias` is cancelled: an SR in force of its account and source names it. Without `scope` the
- * account and source are the row's own columns; with it they are parameters (rows not stored yet).
- */
-export function cancelledBySr(
-  sql: Tx,
-  alias: string,
-  scope?: { accountId: string; source: string },
-): Fragment {
-  const account = scope ? sql`${scope.accountId}` : sql.unsafe(column(alias, 'account_id'));
-  const source = scope ? sql`${scope.source}` : sql.unsafe(column(alias, 'source'));
+/** The invoice `alias` (a stored row) is cancelled: an SR in force of its account and source names it. */
+export function cancelledBySr(sql: Tx, alias: string): Fragment {
   return sql`exists (
-          select 1 from invoices s where s.account_id = ${account} and s.source = ${source}
+          select 1 from invoices s where s.account_id = ${sql.unsafe(column(alias, 'account_id'))}
+            and s.source = ${sql.unsafe(column(alias, 'source'))}
             and ${sql.unsafe(srInForce('s'))} and s.origin_source_id = ${sql.unsafe(column(alias, 'source_id'))})`;
 }
 
