@@ -4,6 +4,7 @@ import { fetchAllContacts } from '../src/activities/sevdesk-reads';
 import { CUSTOMER_FIELDS } from '../src/db/customers';
 import { counted } from '../src/db/rules.sql';
 import { createDb } from '../src/db/client';
+import { copyField } from '../src/db/page-stage';
 import type { Sql } from '../src/db/client';
 import { ensureAccount } from '../src/db/interfaces';
 import type { ContactRow } from '../src/domain/contact';
@@ -28,12 +29,6 @@ export interface FloorResult {
   prepareSeconds: number;
 }
 
-/** COPY text format: tab-separated, \N for null, backslash escapes. */
-function field(v: string | number | null): string {
-  if (v === null) return '\\N';
-  return String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
-}
-
 async function copyRows(tx: Sql, table: string, columns: string[], rows: (string | number | null)[][]) {
   const writable = await tx.unsafe(`copy ${table} (${columns.join(', ')}) from stdin`).writable();
   const CHUNK = 2000;
@@ -41,7 +36,7 @@ async function copyRows(tx: Sql, table: string, columns: string[], rows: (string
     for (let i = 0; i < rows.length; i += CHUNK) {
       yield rows
         .slice(i, i + CHUNK)
-        .map((r) => `${r.map(field).join('\t')}\n`)
+        .map((r) => `${r.map(copyField).join('\t')}\n`)
         .join('');
     }
   }
